@@ -1,0 +1,76 @@
+/* perf.h: always-on counters. Engines and the core keep per-vCPU tables of
+ * named counters (count, and host time where it is measured); --stats and the
+ * perf report sum them across vCPUs by table and label.
+ *
+ * Example (an engine's vcpu_create):
+ *     static const char *const labels[HW_EXIT_NR] = { [HW_EXIT_IO] = "io", ... };
+ *     perf_set_add(&vcpu->stats, "hw.exits", labels, HW_EXIT_NR, priv->exits, true);
+ *     ...
+ *     perf_count(&priv->exits[HW_EXIT_IO], t1 - t0);   // hot path: two adds
+ */
+#ifndef PERF_PERF_H
+#define PERF_PERF_H
+
+#include <stdio.h>
+
+#include "vmm/core/vmm.h"
+
+struct perf_ctr {
+	uint64_t count;
+	uint64_t ns;   /* host time attributed to these events (timed tables) */
+};
+
+struct perf_table {
+	const char *name;            /* "hw.exits", "bt.helpers", "io.pio" */
+	const char *unit;            /* what a count is: "exits", "calls" */
+	const char *const *labels;   /* n labels; NULL label = unused slot */
+	unsigned n;
+	struct perf_ctr *ctr;        /* n counters, owned by whoever added them */
+	bool timed;                  /* ns is meaningful */
+};
+
+#define PERF_MAX_TABLES 12
+
+struct perf_set {
+	struct perf_table t[PERF_MAX_TABLES];
+	unsigned n;
+};
+
+/* Only the owning thread writes; readers (stats at exit, the monitor) accept
+ * slightly stale values. */
+static inline void perf_count(struct perf_ctr *c, uint64_t ns)
+{
+	c->count++;
+	c->ns += ns;
+}
+
+/* Register a table; (labels) and (ctr) must outlive the set. 0 or -ENOSPC. */
+VMM_MUST_CHECK int perf_set_add(struct perf_set *set, const char *name, const char *unit,
+				const char *const *labels, unsigned n, struct perf_ctr *ctr,
+				bool timed);
+
+/* A merged view: tables with the same name are summed label by label.
+ * perf_merge() copies counts, so the result can outlive the sources. */
+struct perf_merged_row {
+	const char *label;
+	uint64_t count, ns;
+};
+struct perf_merged_table {
+	const char *name, *unit;
+	bool timed;
+	unsigned n;
+	struct perf_merged_row *row;
+};
+struct perf_merged {
+	struct perf_merged_table *t;
+	unsigned n;
+};
+VMM_MUST_CHECK int perf_merge(struct perf_set *const *sets, unsigned nsets,
+			      struct perf_merged *out);
+void perf_merged_free(struct perf_merged *m);
+
+/* Print a merged view as text tables (rows with zero count are left out),
+ * like `perf kvm stat`: label, count, share, total and mean time. */
+void perf_print(FILE *f, const struct perf_merged *m);
+
+#endif

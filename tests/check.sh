@@ -1,0 +1,49 @@
+#!/bin/sh
+# check.sh BUILD_DIR GUEST_DIR: the whole test suite (what `make check` runs).
+# Runs every unit test binary (cmocka, TAP output), then the guest tests
+# (tests/guest/run.sh), and ends with one line:
+#   check: N passed, N failed, N skipped
+# Exit status 0 only if nothing failed. Set CHECK_ONLY=unit or =guest to run
+# one part.
+B=${1:?usage: check.sh BUILD_DIR GUEST_DIR}
+GB=${2:?usage: check.sh BUILD_DIR GUEST_DIR}
+here=$(dirname "$0")
+tally=$(mktemp "${TMPDIR:-/tmp}/triplex-check.XXXXXX") || exit 1
+trap 'rm -f "$tally"' EXIT
+
+# Each result line goes to stdout and the tally: "ok NAME", "not ok NAME",
+# "ok NAME # SKIP why".
+if [ -z "${CHECK_ONLY:-}" ] || [ "${CHECK_ONLY:-}" = unit ]; then
+	for t in "$B"/tests/unit/test_*; do
+		[ -x "$t" ] || continue
+		case "$t" in *.o|*.d) continue ;; esac
+		name=$(basename "$t")
+		out=$(CMOCKA_MESSAGE_OUTPUT=TAP timeout -k 5 120 "$t" 2>&1)
+		rc=$?
+		printf '%s\n' "$out" | sed -n 's/^\(not ok\|ok\) [0-9]* - \(.*\)$/\1 '"$name"': \2/p' >>"$tally.u"
+		if [ $rc -ne 0 ] && ! grep -q "^not ok $name" "$tally.u" 2>/dev/null; then
+			echo "not ok $name: exited with status $rc" >>"$tally.u"
+		fi
+		if [ $rc -ne 0 ]; then
+			printf '%s\n' "$out" | grep -v '^ok ' | sed 's/^/  | /'
+		fi
+		cat "$tally.u" >>"$tally"
+		cat "$tally.u"
+		rm -f "$tally.u"
+	done
+fi
+if [ -z "${CHECK_ONLY:-}" ] || [ "${CHECK_ONLY:-}" = guest ]; then
+	sh "$here/guest/run.sh" "$B" "$GB" | tee -a "$tally"
+fi
+
+pass=$(grep -c '^ok ' "$tally" | tr -d ' ')
+skip=$(grep -c '^ok .*# SKIP' "$tally" | tr -d ' ')
+fail=$(grep -c '^not ok ' "$tally" | tr -d ' ')
+pass=$((pass - skip))
+echo
+if [ "$fail" -ne 0 ]; then
+	echo "failed:"
+	grep '^not ok ' "$tally" | sed 's/^not ok /  /'
+fi
+echo "check: $pass passed, $fail failed, $skip skipped"
+[ "$fail" -eq 0 ]

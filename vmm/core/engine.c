@@ -1,0 +1,29 @@
+/* engine.c: the engine registry. A new engine is a directory plus one entry. */
+#include "vmm/core/engine.h"
+
+#include <string.h>
+
+#ifdef HAVE_KVM
+#include "vmm/hw/hw.h"
+#endif
+
+static const struct engine_ops *const engines[] = {
+#ifdef HAVE_KVM
+	&hw_engine_ops,
+#endif
+	NULL, /* keeps the array non-empty in builds without any optional engine */
+};
+
+unsigned engine_list(const struct engine_ops *const **list)
+{
+	*list = engines;
+	return VMM_ARRAY_SIZE(engines) - 1;
+}
+
+const struct engine_ops *engine_find(const char *name)
+{
+	for (unsigned i = 0; engines[i]; i++)
+		if (!strcmp(engines[i]->name, name))
+			return engines[i];
+	return NULL;
+}

@@ -1,0 +1,60 @@
+/* engine.h: what every execution engine implements, and the registry.
+ * An engine owns only the CPU: it runs guest code, dispatches port and MMIO
+ * accesses through io_dispatch(), and returns from vcpu_run() when the core
+ * must act (halt, shutdown, error, a request such as stop or pause). */
+#ifndef VMM_CORE_ENGINE_H
+#define VMM_CORE_ENGINE_H
+
+#include "vmm/core/vmm.h"
+#include "vmm/core/x86.h"
+
+struct vm;
+struct vcpu;
+struct host_caps;   /* vmm/select/select.h */
+struct guest_info;  /* vmm/load/load.h */
+
+enum vcpu_exit_reason {
+	VCPU_EXIT_NONE,
+	VCPU_EXIT_HLT,      /* executed HLT; (hlt_if) says whether IF was set */
+	VCPU_EXIT_REQUEST,  /* the core asked (vcpu_kick with a pending request) */
+	VCPU_EXIT_SHUTDOWN, /* triple fault or shutdown: the guest cannot continue */
+	VCPU_EXIT_ERROR,    /* the engine could not continue (msg says why) */
+	VCPU_EXIT_DEBUG,    /* single-step or breakpoint completed */
+};
+
+struct vcpu_exit {
+	enum vcpu_exit_reason reason;
+	bool hlt_if;        /* for VCPU_EXIT_HLT: RFLAGS.IF at the HLT */
+	char msg[256];      /* for SHUTDOWN/ERROR: what happened, for the report */
+};
+
+struct engine_ops {
+	const char *name;  /* "bt", "hw", "pv" */
+	const char *desc;  /* one line for `triplex probe` */
+	/* Can this engine run on this host at all? 0, or -errno with (why). */
+	int (*probe)(const struct host_caps *caps, char *why, size_t why_len);
+	/* Optional: can it run this guest on this host? 0, or -errno with (why).
+	 * Called after the image is loaded, before vm_create. */
+	int (*check_guest)(const struct host_caps *caps, const struct guest_info *g,
+			   char *why, size_t why_len);
+	int (*vm_create)(struct vm *vm);
+	void (*vm_destroy)(struct vm *vm);
+	int (*vcpu_create)(struct vcpu *vcpu);
+	void (*vcpu_destroy)(struct vcpu *vcpu);
+	/* Run guest code on the calling (vCPU) thread until the core must act.
+	 * Returns 0 with (*exit) filled, or -errno for a host failure (logged). */
+	int (*vcpu_run)(struct vcpu *vcpu, struct vcpu_exit *exit);
+	int (*regs_get)(struct vcpu *vcpu, struct x86_state *s);
+	int (*regs_set)(struct vcpu *vcpu, const struct x86_state *s);
+	/* Make vcpu_run return soon; any thread, async-signal context excluded. */
+	void (*vcpu_kick)(struct vcpu *vcpu);
+	int (*single_step)(struct vcpu *vcpu, bool on); /* optional: NULL */
+};
+
+/* All engines built into this binary, in preference order for --mode auto
+ * until the policy decides. Returns the count; (*list) is static. */
+unsigned engine_list(const struct engine_ops *const **list);
+/* The engine named (name), or NULL. */
+const struct engine_ops *engine_find(const char *name);
+
+#endif

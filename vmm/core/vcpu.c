@@ -1,0 +1,205 @@
+/* vcpu.c: one host thread per vCPU. The thread runs the engine, parks on HLT
+ * until an interrupt (or a request) arrives, and turns engine exits into VM
+ * stops with a register dump. Kicks are lock-free for the kicker except for a
+ * brief condvar signal, so interrupt controllers may kick with their own
+ * lock held. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmm/core/vcpu_internal.h"
+
+const char *const vcpu_ctr_labels[VCPU_CTR_NR] = {
+	[VCPU_CTR_HALT] = "halt",
+	[VCPU_CTR_IRQ] = "irq",
+	[VCPU_CTR_KICK] = "kick",
+};
+
+static void kick_handler(int sig)
+{
+	(void)sig; /* its only job is to interrupt a blocking ioctl */
+}
+
+int vcpu_kick_signal(void)
+{
+	return SIGUSR1;
+}
+
+struct vcpu *vcpu_alloc(struct vm *vm, unsigned id)
+{
+	struct vcpu *v = calloc(1, sizeof(*v));
+	if (!v) {
+		vmm_err("vcpu%u: out of memory", id);
+		return NULL;
+	}
+	v->vm = vm;
+	v->id = id;
+	pthread_mutex_init(&v->lock, NULL);
+	pthread_cond_init(&v->cond, NULL);
+	return v;
+}
+
+void vcpu_free(struct vcpu *v)
+{
+	pthread_mutex_destroy(&v->lock);
+	pthread_cond_destroy(&v->cond);
+	free(v);
+}
+
+void vcpu_signal(struct vcpu *v)
+{
+	if (__atomic_load_n(&v->thread_started, __ATOMIC_ACQUIRE))
+		pthread_kill(v->thread, vcpu_kick_signal());
+}
+
+void vcpu_kick(struct vcpu *v)
+{
+	v->core_ctr[VCPU_CTR_KICK].count++; /* racy by design: a statistic */
+	__atomic_fetch_add(&v->wake_seq, 1, __ATOMIC_ACQ_REL);
+	pthread_mutex_lock(&v->lock);
+	pthread_cond_signal(&v->cond);
+	pthread_mutex_unlock(&v->lock);
+	if (v->vm->engine && v->vm->engine->vcpu_kick)
+		v->vm->engine->vcpu_kick(v);
+}
+
+void vcpu_request(struct vcpu *v, unsigned req)
+{
+	__atomic_fetch_or(&v->requests, req, __ATOMIC_ACQ_REL);
+	vcpu_kick(v);
+}
+
+int vcpu_intr_ack(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	v->core_ctr[VCPU_CTR_IRQ].count++;
+	return vm->irq_ops->ack(vm->irqchip, v->id);
+}
+
+/* Every vCPU is dead (halted with IF=0): nothing can wake the guest. */
+static bool all_dead(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nr_vcpus; i++)
+		if (!__atomic_load_n(&vm->vcpu[i]->dead, __ATOMIC_ACQUIRE))
+			return false;
+	return true;
+}
+
+/* Park until an interrupt is pending (IF was 1 at the HLT) or a request
+ * arrives. The wake sequence closes the race with a kick that lands between
+ * the check and the wait. */
+static void vcpu_halt_wait(struct vcpu *v)
+{
+	uint64_t t0 = vmm_now_ns();
+	for (;;) {
+		unsigned seq = __atomic_load_n(&v->wake_seq, __ATOMIC_ACQUIRE);
+		if (vcpu_has_requests(v) || (!v->dead && vcpu_intr_pending(v)))
+			break;
+		pthread_mutex_lock(&v->lock);
+		while (__atomic_load_n(&v->wake_seq, __ATOMIC_ACQUIRE) == seq)
+			pthread_cond_wait(&v->cond, &v->lock);
+		pthread_mutex_unlock(&v->lock);
+	}
+	perf_count(&v->core_ctr[VCPU_CTR_HALT], vmm_now_ns() - t0);
+}
+
+static void report_guest_stop(struct vcpu *v, const struct vcpu_exit *ex, const char *what)
+{
+	struct vm *vm = v->vm;
+	struct x86_state s;
+	char regs[2048] = "";
+	if (vm->engine->regs_get(v, &s) == 0)
+		x86_state_format(&s, regs, sizeof(regs));
+	vm_request_stop(vm, VM_STOP_GUEST_ERROR, VM_EXIT_GUEST, "vcpu%u: %s%s%s\n%s", v->id, what,
+			ex->msg[0] ? ": " : "", ex->msg, regs);
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+	struct vm *vm = v->vm;
+	while (!vm_stopping(vm)) {
+		unsigned req = __atomic_load_n(&v->requests, __ATOMIC_ACQUIRE);
+		if (req & VCPU_REQ_STOP)
+			break;
+		if (v->halted) {
+			vcpu_halt_wait(v);
+			if (!vcpu_has_requests(v))
+				v->halted = false;
+			continue;
+		}
+		struct vcpu_exit ex = { .reason = VCPU_EXIT_NONE };
+		int r = vm->engine->vcpu_run(v, &ex);
+		if (r < 0) {
+			vm_request_stop(vm, VM_STOP_HOST_ERROR, VM_EXIT_HOST,
+					"vcpu%u: %s engine failed: %s", v->id, vm->engine->name,
+					strerror(-r));
+			break;
+		}
+		switch (ex.reason) {
+		case VCPU_EXIT_HLT:
+			v->halted = true;
+			if (!ex.hlt_if) {
+				__atomic_store_n(&v->dead, true, __ATOMIC_RELEASE);
+				if (all_dead(vm))
+					report_guest_stop(v, &ex,
+							  "halted with interrupts disabled; "
+							  "nothing can wake the guest");
+			}
+			break;
+		case VCPU_EXIT_SHUTDOWN:
+			report_guest_stop(v, &ex, "guest shutdown (triple fault)");
+			break;
+		case VCPU_EXIT_ERROR:
+			report_guest_stop(v, &ex, "engine cannot continue");
+			break;
+		case VCPU_EXIT_NONE:
+		case VCPU_EXIT_REQUEST:
+		case VCPU_EXIT_DEBUG:
+			break;
+		}
+	}
+	return NULL;
+}
+
+int vcpus_start(struct vm *vm)
+{
+	struct sigaction sa = { .sa_handler = kick_handler };
+	sigemptyset(&sa.sa_mask);
+	sigaction(vcpu_kick_signal(), &sa, NULL); /* no SA_RESTART: interrupt ioctls */
+
+	/* vCPU threads leave SIGINT/SIGTERM/SIGHUP to the main thread. */
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	int r = 0;
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = vm->vcpu[i];
+		r = pthread_create(&v->thread, NULL, vcpu_thread, v);
+		if (r) {
+			vmm_err("vcpu%u: pthread_create: %s", i, strerror(r));
+			r = -r;
+			vm_request_stop(vm, VM_STOP_HOST_ERROR, VM_EXIT_HOST, NULL);
+			break;
+		}
+		__atomic_store_n(&v->thread_started, true, __ATOMIC_RELEASE);
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return r;
+}
+
+void vcpus_join(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = vm->vcpu[i];
+		if (v && v->thread_started) {
+			vcpu_request(v, VCPU_REQ_STOP);
+			pthread_join(v->thread, NULL);
+			__atomic_store_n(&v->thread_started, false, __ATOMIC_RELEASE);
+		}
+	}
+}

@@ -1,0 +1,136 @@
+/* dev.h: the PC devices and the board that wires them. Each device claims
+ * its ports through io_register(), locks its own state (vCPU threads and the
+ * main loop call it concurrently), raises interrupts with vm_set_irq(), and
+ * runs timers on the VM's timer list. Constructors return NULL and log why. */
+#ifndef VMM_DEV_DEV_H
+#define VMM_DEV_DEV_H
+
+#include "vmm/core/chardev.h"
+#include "vmm/core/vm.h"
+
+/* ---- i8259A pair: master 0x20-0x21, slave 0xa0-0xa1, ELCR 0x4d0-0x4d1 ----
+ * ICW1-4, OCW1-3, IRR/ISR/IMR, specific/non-specific/rotating EOI, cascade
+ * on IRQ2, edge and level (ELCR) triggering, spurious IRQ7/IRQ15, poll mode,
+ * special mask mode. The output (INTR) drives vCPU 0 via vm_set_intr(). */
+struct pic;
+struct pic *pic_create(struct vm *vm);
+void pic_destroy(struct pic *p);
+/* Drive input line (irq) 0-15 to (level). Any thread. */
+void pic_set_irq(struct pic *p, unsigned irq, int level);
+/* INTA cycle: the vector of the highest-priority request, now in service
+ * (spurious: base + 7 of the chip concerned). Any thread. */
+int pic_ack(struct pic *p);
+/* The INTR output level (for tests and the monitor). */
+bool pic_intr(struct pic *p);
+extern const struct irq_ops pic_irq_ops; /* .ack = pic_ack for cpu 0 */
+
+/* ---- i8254 PIT: 0x40-0x43, and port 0x61 (gate 2, speaker, OUT2) ----
+ * Channels 0-2, modes 0-5 (0, 2 and 3 exact), LSB/MSB/word access, counter
+ * latch, read-back (status and count), BCD counting. Counters run on host
+ * monotonic time (1193182 Hz); channel 0 raises (irq) on its output edges
+ * through a VM timer. Port 0x61: bit 0 gate 2, bit 1 speaker data,
+ * bit 4 refresh toggle, bit 5 OUT2. */
+#define PIT_HZ 1193182ull
+struct pit;
+struct pit *pit_create(struct vm *vm, unsigned irq);
+void pit_destroy(struct pit *p);
+
+/* ---- 16550A UART ----
+ * DLAB/divisor, IER, IIR (priority order, FIFO bits), FCR (FIFO enable,
+ * clear, trigger level), LCR, MCR (loopback), LSR (DR, OE, THRE, TEMT),
+ * MSR, SCR; 16-byte FIFOs; THR-empty, receive-data, receive-timeout and
+ * line-status interrupts on (irq). Output goes to (chr) as it is written;
+ * input is pulled from (chr) as the receive FIFO has room. */
+struct uart;
+struct uart *uart_create(struct vm *vm, uint16_t base, unsigned irq, struct chardev *chr);
+void uart_destroy(struct uart *u);
+
+/* ---- CMOS/RTC at 0x70-0x71 ----
+ * Time and date from the host clock (BCD or binary per status B, 12/24 h),
+ * status registers A-D (UIP, periodic/alarm/update-ended flags and IRQ (irq)),
+ * NMI-disable bit in port 0x70, 128 bytes of CMOS with the memory-size bytes
+ * (0x15-0x18, 0x30-0x31, 0x34-0x35, 0x5b-0x5d) as SeaBIOS/QEMU fill them. */
+struct rtc;
+struct rtc *rtc_create(struct vm *vm, unsigned irq);
+void rtc_destroy(struct rtc *r);
+
+/* ---- QEMU fw_cfg on 0x510 (selector, 16-bit) and 0x511 (data, 8-bit) ----
+ * Signature "QEMU", ID (bit 0: traditional interface), file directory
+ * (key 0x19, big-endian), ram size, cpu count, and whatever the loader
+ * adds (kernel, initrd, cmdline keys). Items are copied in. */
+#define FW_CFG_SIGNATURE 0x00
+#define FW_CFG_ID 0x01
+#define FW_CFG_UUID 0x02
+#define FW_CFG_RAM_SIZE 0x03
+#define FW_CFG_NOGRAPHIC 0x04
+#define FW_CFG_NB_CPUS 0x05
+#define FW_CFG_MACHINE_ID 0x06
+#define FW_CFG_KERNEL_ADDR 0x07
+#define FW_CFG_KERNEL_SIZE 0x08
+#define FW_CFG_KERNEL_CMDLINE 0x09
+#define FW_CFG_INITRD_ADDR 0x0a
+#define FW_CFG_INITRD_SIZE 0x0b
+#define FW_CFG_BOOT_DEVICE 0x0c
+#define FW_CFG_NUMA 0x0d
+#define FW_CFG_BOOT_MENU 0x0e
+#define FW_CFG_MAX_CPUS 0x0f
+#define FW_CFG_KERNEL_ENTRY 0x10
+#define FW_CFG_KERNEL_DATA 0x11
+#define FW_CFG_INITRD_DATA 0x12
+#define FW_CFG_CMDLINE_ADDR 0x13
+#define FW_CFG_CMDLINE_SIZE 0x14
+#define FW_CFG_CMDLINE_DATA 0x15
+#define FW_CFG_SETUP_ADDR 0x16
+#define FW_CFG_SETUP_SIZE 0x17
+#define FW_CFG_SETUP_DATA 0x18
+#define FW_CFG_FILE_DIR 0x19
+#define FW_CFG_FILE_FIRST 0x20
+struct fwcfg;
+struct fwcfg *fwcfg_create(struct vm *vm);
+void fwcfg_destroy(struct fwcfg *f);
+/* Add or replace item (key) with a copy of (data). 0 or -errno. */
+VMM_MUST_CHECK int fwcfg_add_bytes(struct fwcfg *f, uint16_t key, const void *data, uint32_t len);
+VMM_MUST_CHECK int fwcfg_add_u16(struct fwcfg *f, uint16_t key, uint16_t v);
+VMM_MUST_CHECK int fwcfg_add_u32(struct fwcfg *f, uint16_t key, uint32_t v);
+VMM_MUST_CHECK int fwcfg_add_u64(struct fwcfg *f, uint16_t key, uint64_t v);
+/* Add a named file ("etc/e820"): it gets the next key >= FW_CFG_FILE_FIRST and
+ * an entry in the directory (sorted by name, as QEMU). 0 or -errno. */
+VMM_MUST_CHECK int fwcfg_add_file(struct fwcfg *f, const char *name, const void *data, uint32_t len);
+
+/* ---- small ports ----
+ * isa-debug-exit (port, 4 bytes): a write of v stops the VM with exit status
+ * (v << 1) | 1, as QEMU's -device isa-debug-exit.
+ * debugcon (port 0xe9): bytes written go to (chr) (may be NULL: dropped);
+ * reads return 0xe9 (Bochs/QEMU detection).
+ * System control: port 0x80 (POST code, ignored), 0x92 (A20 always on; bit 0
+ * resets), 0x64 (keyboard controller status; command 0xfe resets),
+ * 0x604 and 0xb004 (ACPI PM1a control, QEMU and Bochs: SLP_EN with type 0
+ * powers off). Reset and power-off stop the VM with status 0. */
+VMM_MUST_CHECK int debugexit_create(struct vm *vm, uint16_t port);
+VMM_MUST_CHECK int debugcon_create(struct vm *vm, uint16_t port, struct chardev *chr);
+VMM_MUST_CHECK int sysctl_create(struct vm *vm);
+
+/* ---- the PC board ---- */
+struct board_config {
+	const char *serial;    /* chardev spec for COM1: "stdio", "file:PATH", "none" */
+	const char *debugcon;  /* chardev spec for port 0xe9, or NULL for none */
+};
+
+struct board_pc {
+	struct vm *vm;
+	struct pic *pic;
+	struct pit *pit;
+	struct rtc *rtc;
+	struct uart *com1;
+	struct fwcfg *fwcfg;
+	struct chardev *console;   /* COM1's back end */
+	struct chardev *debugcon;
+};
+
+/* Create the PC devices in a fixed order and wire interrupts: the PIC becomes
+ * vm's interrupt controller; IRQ0 PIT, IRQ4 COM1, IRQ8 RTC. Polls the
+ * console's input on the VM main loop. NULL + logged on failure. */
+struct board_pc *board_pc_create(struct vm *vm, const struct board_config *cfg);
+void board_pc_destroy(struct board_pc *b);
+
+#endif

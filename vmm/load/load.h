@@ -1,0 +1,106 @@
+/* load.h: kernel image loaders (Multiboot v1, ELF64, Linux bzImage, flat
+ * binaries). A loader validates the image, copies it into guest memory,
+ * builds what the boot protocol promises (Multiboot info, zero page, e820,
+ * identity page tables, a GDT) and returns the BSP's entry state. Every bad
+ * image gets one error naming the file and what is wrong. The entry states
+ * are documented in docs/boot.md.
+ *
+ * Example:
+ *     struct load_params p = { .kernel = "k.elf", .cmdline = "quick" };
+ *     struct load_result res;
+ *     if (load_kernel(&vm->mem, &p, &res)) return VM_EXIT_USAGE;
+ *     vm_engine_init(vm, engine, &res.entry);
+ */
+#ifndef VMM_LOAD_LOAD_H
+#define VMM_LOAD_LOAD_H
+
+#include "vmm/core/mem.h"
+#include "vmm/core/x86.h"
+
+enum load_format {
+	LOAD_AUTO = 0,   /* detect: bzImage, Multiboot header, ELF64, else error */
+	LOAD_MULTIBOOT,  /* Multiboot v1: ELF32 or a.out kludge */
+	LOAD_ELF64,      /* ELF64 executable (e.g. vmlinux), 64-bit boot protocol */
+	LOAD_BZIMAGE,    /* Linux boot protocol 2.10+, 64-bit entry */
+	LOAD_FLAT,       /* raw bytes at flat_addr */
+};
+
+/* Fixed low-memory layout used by the loaders (docs/boot.md). */
+#define LOAD_GDT_ADDR 0x500ull
+#define LOAD_STACK_TOP 0x7000ull     /* ELF64/bzImage entry RSP (grows down) */
+#define LOAD_ZERO_PAGE 0x7000ull     /* Linux boot_params */
+#define LOAD_MBI_ADDR 0x9000ull      /* Multiboot info area, up to LOAD_MBI_END */
+#define LOAD_MBI_END 0x20000ull
+#define LOAD_PML4_ADDR 0x9000ull     /* identity page tables for 64-bit entry */
+#define LOAD_PDPT_ADDR 0xa000ull
+#define LOAD_PD_ADDR 0xb000ull       /* 4 pages: 4 GiB in 2 MiB pages */
+#define LOAD_CMDLINE_ADDR 0x20000ull /* Linux command line */
+#define LOAD_CMDLINE_MAX 0x10000ull
+#define LOAD_KERNEL_MIN 0x100000ull  /* protected-mode images load at or above */
+
+/* GDT selectors the loaders install (compatible with QEMU's Multiboot ROM and
+ * the Linux boot protocol's __BOOT_CS/__BOOT_DS). */
+#define LOAD_SEL_CODE 0x10
+#define LOAD_SEL_DATA 0x18
+
+struct load_params {
+	const char *kernel;         /* path */
+	const char *initrd;         /* Linux: initrd path; Multiboot: modules,
+				     * "path args,path args" as QEMU's -initrd */
+	const char *cmdline;        /* may be NULL */
+	enum load_format format;
+	gpa_t flat_addr;            /* LOAD_FLAT: where the bytes go */
+	gpa_t flat_entry;           /* LOAD_FLAT: entry (0: flat_addr) */
+	unsigned flat_bits;         /* LOAD_FLAT: 16 (real mode) or 32 (protected) */
+};
+
+/* What a probe learns about an image without loading it. */
+#define GUEST_MAX_CODE 16
+struct guest_info {
+	enum load_format format;
+	unsigned bits;              /* 16, 32 or 64: the width of the entry code */
+	const char *entry_mode;     /* "real", "prot32", "long" */
+	gpa_t entry;
+	struct {
+		gpa_t gpa;          /* physical load address */
+		uint64_t file_off;  /* where the bytes are in the image */
+		uint64_t size;      /* bytes present in the file */
+		unsigned bits;      /* code width of this segment (32 for a
+				     * Multiboot image even if it later enters
+				     * long mode; the probe scans for that) */
+	} code[GUEST_MAX_CODE];     /* executable segments */
+	unsigned nr_code;
+	uint64_t image_size;
+	uint64_t image_hash;        /* FNV-1a 64 of the whole image file */
+	char name[64];              /* basename of the image, for reports */
+};
+
+struct load_result {
+	struct x86_state entry;     /* the BSP's state at the first instruction */
+	struct guest_info info;
+	gpa_t kernel_addr;          /* lowest loaded address */
+	uint64_t kernel_size;       /* bytes from kernel_addr to the loaded end */
+	gpa_t cmdline_addr;         /* 0 if none */
+	uint32_t cmdline_size;      /* including the NUL */
+	gpa_t initrd_addr;          /* 0 if none */
+	uint64_t initrd_size;
+};
+
+/* Load (p->kernel) into (mem) and fill (res). 0, or -errno after one error
+ * line naming the file and the field or value at fault. */
+VMM_MUST_CHECK int load_kernel(const struct guest_mem *mem, const struct load_params *p,
+			       struct load_result *res);
+
+/* Inspect an image in memory (name used in messages) without loading it.
+ * 0 or -errno (logged). */
+VMM_MUST_CHECK int load_probe_image(const char *name, const uint8_t *img, uint64_t len,
+				    const struct load_params *p, struct guest_info *info);
+/* Read (p->kernel) and probe it. 0 or -errno (logged). */
+VMM_MUST_CHECK int load_probe(const struct load_params *p, struct guest_info *info);
+
+/* Parse a format name ("auto", "multiboot", "elf64", "bzimage", "flat").
+ * 0 or -EINVAL. */
+VMM_MUST_CHECK int load_format_parse(const char *s, enum load_format *out);
+const char *load_format_name(enum load_format f);
+
+#endif
