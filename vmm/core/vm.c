@@ -34,6 +34,7 @@ struct vm *vm_create(const struct vm_config *cfg)
 	}
 	vm->wake_fd = -1;
 	vm->nr_vcpus = cfg->nr_vcpus;
+	vm->now_ns = vmm_now_ns;
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	io_space_init(&vm->pio, "pio", 0x10000);
 	io_space_init(&vm->mmio, "mmio", 0);
@@ -226,7 +227,7 @@ static void main_loop(struct vm *vm)
 		uint64_t d = timer_next_deadline(&vm->timers);
 		struct timespec ts, *tsp = NULL;
 		if (d != UINT64_MAX) {
-			uint64_t now = vmm_now_ns(), left = d > now ? d - now : 0;
+			uint64_t now = vm->now_ns(), left = d > now ? d - now : 0;
 			ts.tv_sec = (time_t)(left / 1000000000ull);
 			ts.tv_nsec = (long)(left % 1000000000ull);
 			tsp = &ts;
@@ -243,7 +244,7 @@ static void main_loop(struct vm *vm)
 					sig, strsignal(sig));
 			break;
 		}
-		timer_run_due(&vm->timers, vmm_now_ns());
+		timer_run_due(&vm->timers, vm->now_ns());
 		for (unsigned i = 0; r > 0 && i < n; i++) {
 			if (!pfd[i].revents)
 				continue;

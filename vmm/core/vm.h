@@ -124,6 +124,9 @@ struct vm {
 	char stop_msg[512];
 	pthread_mutex_t stop_lock;
 
+	/* The clock devices and timers use: vmm_now_ns() unless a test fakes it. */
+	uint64_t (*now_ns)(void);
+
 	uint64_t start_ns;          /* vm_run() start */
 	uint64_t first_output_ns;   /* first byte of guest console output, atomic */
 };
