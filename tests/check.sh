@@ -1,10 +1,11 @@
 #!/bin/sh
 # check.sh BUILD_DIR GUEST_DIR: the whole test suite (what `make check` runs).
 # Runs every unit test binary (cmocka, TAP output), then the guest tests
-# (tests/guest/run.sh), and ends with one line:
+# under every engine (tests/guest/run.sh) and under QEMU (tests/guest/qemu.sh),
+# and ends with one line:
 #   check: N passed, N failed, N skipped
-# Exit status 0 only if nothing failed. Set CHECK_ONLY=unit or =guest to run
-# one part.
+# Exit status 0 only if nothing failed. Set CHECK_ONLY=unit, guest or qemu to
+# run one part.
 B=${1:?usage: check.sh BUILD_DIR GUEST_DIR}
 GB=${2:?usage: check.sh BUILD_DIR GUEST_DIR}
 here=$(dirname "$0")
@@ -34,6 +35,9 @@ if [ -z "${CHECK_ONLY:-}" ] || [ "${CHECK_ONLY:-}" = unit ]; then
 fi
 if [ -z "${CHECK_ONLY:-}" ] || [ "${CHECK_ONLY:-}" = guest ]; then
 	sh "$here/guest/run.sh" "$B" "$GB" | tee -a "$tally"
+fi
+if [ -f "$here/guest/qemu.sh" ] && { [ -z "${CHECK_ONLY:-}" ] || [ "${CHECK_ONLY:-}" = qemu ]; }; then
+	sh "$here/guest/qemu.sh" "$B" "$GB" | tee -a "$tally"
 fi
 
 pass=$(grep -c '^ok ' "$tally" | tr -d ' ')

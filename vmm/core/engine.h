@@ -11,7 +11,7 @@
 struct vm;
 struct vcpu;
 struct host_caps;   /* vmm/select/select.h */
-struct guest_info;  /* vmm/load/load.h */
+struct sel_guest;   /* vmm/select/select.h: the probed guest and its needs */
 
 enum vcpu_exit_reason {
 	VCPU_EXIT_NONE,
@@ -35,7 +35,7 @@ struct engine_ops {
 	int (*probe)(const struct host_caps *caps, char *why, size_t why_len);
 	/* Optional: can it run this guest on this host? 0, or -errno with (why).
 	 * Called after the image is loaded, before vm_create. */
-	int (*check_guest)(const struct host_caps *caps, const struct guest_info *g,
+	int (*check_guest)(const struct host_caps *caps, const struct sel_guest *g,
 			   char *why, size_t why_len);
 	int (*vm_create)(struct vm *vm);
 	void (*vm_destroy)(struct vm *vm);

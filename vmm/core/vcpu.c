@@ -163,11 +163,16 @@ static void *vcpu_thread(void *arg)
 	return NULL;
 }
 
-int vcpus_start(struct vm *vm)
+void vcpu_kick_signal_install(void)
 {
 	struct sigaction sa = { .sa_handler = kick_handler };
 	sigemptyset(&sa.sa_mask);
 	sigaction(vcpu_kick_signal(), &sa, NULL); /* no SA_RESTART: interrupt ioctls */
+}
+
+int vcpus_start(struct vm *vm)
+{
+	vcpu_kick_signal_install();
 
 	/* vCPU threads leave SIGINT/SIGTERM/SIGHUP to the main thread. */
 	sigset_t block, old;

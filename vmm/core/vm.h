@@ -196,6 +196,9 @@ int vcpu_intr_ack(struct vcpu *v);
 /* The signal used to interrupt a vCPU thread blocked in the engine (e.g. in
  * KVM_RUN); its handler does nothing. */
 int vcpu_kick_signal(void);
+/* Install the (no-op) handler for the kick signal; idempotent. vm_run()
+ * does it; code that runs a vCPU on its own thread (probes) calls it. */
+void vcpu_kick_signal_install(void);
 /* Send the kick signal to (v)'s thread if it runs. */
 void vcpu_signal(struct vcpu *v);
 

@@ -86,4 +86,9 @@ VMM_MUST_CHECK int vmm_parse_size(const char *s, uint64_t *out);
 /* Parse an unsigned integer in C syntax (0x.., decimal). 0 or -EINVAL. */
 VMM_MUST_CHECK int vmm_parse_u64(const char *s, uint64_t *out);
 
+/* FNV-1a 64 over (len) bytes, continuing from (h) (start: VMM_FNV_INIT).
+ * For fingerprints and image keys, not for security. */
+#define VMM_FNV_INIT 0xcbf29ce484222325ull
+uint64_t vmm_fnv1a(uint64_t h, const void *data, size_t len);
+
 #endif

@@ -1,0 +1,34 @@
+#!/bin/sh
+# install-deps.sh: install the Debian 12 packages Triplex needs to build and
+# test. Idempotent: installs only what is missing, runs `apt-get update` at
+# most once, and names what it installs. Needs root (uses sudo if present).
+set -eu
+
+# build: compiler, pkg-config, the libraries configure requires or uses
+BUILD="gcc g++ make pkg-config gcc-multilib libcapstone-dev libcpuid-dev libjansson-dev
+libsdl2-dev libbenchmark-dev"
+# tests: cmocka (unit tests), Unicorn (differential tests), QEMU (reference
+# runs of the guest suite), coreutils' timeout
+TEST="libcmocka-dev libunicorn-dev qemu-system-x86 coreutils"
+
+missing=""
+for p in $BUILD $TEST; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+if [ -z "$missing" ]; then
+	echo "install-deps: all packages present"
+	exit 0
+fi
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null 2>&1 || { echo "install-deps: need root to install:$missing" >&2; exit 1; }
+	SUDO=sudo
+fi
+echo "install-deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing
+echo "install-deps: done"

@@ -1,0 +1,85 @@
+#!/bin/sh
+# run.sh BUILD_DIR GUEST_DIR: runs every guest of tests/guest/*.list under
+# every engine this triplex binary has, and compares the exit status and the
+# COM1 output (normalized: `bench NAME ...` -> `bench NAME`, `info ...`
+# dropped) with tests/guest/expected/IMAGE.out. Prints one line per run:
+#   ok ENGINE: IMAGE | not ok ENGINE: IMAGE (why) | ok ENGINE: IMAGE # SKIP why
+# An engine the host cannot run, or a guest the engine refuses on this host
+# (triplex exit status 8), is a skip with the engine's reason, never a pass.
+# Environment: ENGINES="hw bt" to choose, GUEST_TIMEOUT (s, default 60),
+# GUEST_FILTER=REGEX to run only matching images.
+B=${1:?usage: run.sh BUILD_DIR GUEST_DIR}
+GB=${2:?usage: run.sh BUILD_DIR GUEST_DIR}
+here=$(cd "$(dirname "$0")" && pwd)
+triplex=$B/triplex
+timeout_s=${GUEST_TIMEOUT:-60}
+work=$(mktemp -d "${TMPDIR:-/tmp}/triplex-guest.XXXXXX") || exit 1
+trap 'rm -rf "$work"' EXIT
+
+normalize() {
+	sed -e 's/\r$//' -e 's/^\(bench [^ ]*\) .*/\1/' -e '/^info /d' "$1"
+}
+
+if [ ! -x "$triplex" ]; then
+	echo "not ok guests: $triplex not built"
+	exit 0
+fi
+"$triplex" probe >"$work/probe" 2>&1
+all_engines=$(sed -n 's/^  \([a-z][a-z]\)   *\(available\|unavailable\).*/\1/p' "$work/probe")
+engines=${ENGINES:-$all_engines}
+
+for engine in $engines; do
+	status_line=$(grep "^  $engine " "$work/probe")
+	unavailable=""
+	case "$status_line" in
+	*unavailable:*) unavailable=$(printf '%s' "$status_line" | sed 's/.*unavailable: //') ;;
+	"") unavailable="this build has no $engine engine" ;;
+	esac
+	for list in "$here"/*.list; do
+		grep -v '^[[:space:]]*#' "$list" | grep -v '^[[:space:]]*$' |
+		while read -r image status extra; do
+			name="$engine: $image"
+			if [ -n "${GUEST_FILTER:-}" ] && ! printf '%s' "$image" | grep -Eq "$GUEST_FILTER"; then
+				continue
+			fi
+			if [ -n "$unavailable" ]; then
+				echo "ok $name # SKIP $engine: $unavailable"
+				continue
+			fi
+			expect="$here/expected/$image.out"
+			if [ ! -f "$GB/$image" ]; then
+				echo "not ok $name (image $GB/$image not built)"
+				continue
+			fi
+			if [ ! -f "$expect" ]; then
+				echo "not ok $name (no expected output $expect)"
+				continue
+			fi
+			out="$work/out" err="$work/err"
+			# shellcheck disable=SC2086
+			timeout -k 5 "$timeout_s" "$triplex" run --kernel "$GB/$image" --mode "$engine" \
+				--serial "file:$out" --append quick $extra </dev/null >/dev/null 2>"$err"
+			rc=$?
+			if [ $rc -eq 8 ]; then
+				echo "ok $name # SKIP $(grep -m1 'cannot run' "$err" | sed 's/^triplex: //')"
+				continue
+			fi
+			if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+				echo "not ok $name (timed out after ${timeout_s}s)"
+				sed 's/^/  | /' "$err" | tail -5
+				continue
+			fi
+			normalize "$out" >"$work/got"
+			if [ "$rc" != "$status" ]; then
+				echo "not ok $name (exit status $rc, expected $status)"
+				sed 's/^/  | /' "$err" | tail -15
+				diff -u "$expect" "$work/got" | sed 's/^/  | /' | head -20
+			elif ! diff -u "$expect" "$work/got" >"$work/diff"; then
+				echo "not ok $name (output differs)"
+				sed 's/^/  | /' "$work/diff" | head -30
+			else
+				echo "ok $name"
+			fi
+		done
+	done
+done

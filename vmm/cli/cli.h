@@ -1,0 +1,43 @@
+/* cli.h: the triplex command line: configuration (JSON file plus flags) and
+ * the subcommands run and probe. Only this module and main() exit(). */
+#ifndef VMM_CLI_CLI_H
+#define VMM_CLI_CLI_H
+
+#include "vmm/load/load.h"
+#include "vmm/core/vmm.h"
+
+/* Exit status when the requested engine cannot run here (host or guest). */
+#define CLI_EXIT_UNAVAILABLE 8
+
+struct run_config {
+	const char *config_path;   /* NULL: flags only */
+	struct load_params load;
+	uint64_t mem_size;
+	unsigned smp;
+	const char *mode;          /* "auto", "bt", "hw", "pv" */
+	const char *serial;        /* chardev spec */
+	const char *debugcon;      /* chardev spec or NULL */
+	bool stats;
+	bool explain;
+	/* storage for strings built from the config file (paths made absolute) */
+	char *owned[8];
+	unsigned nr_owned;
+};
+
+/* Defaults, then the JSON file (if any), then the flags. On any error prints
+ * one line naming the file/flag and the field/value and exits 2.
+ * (argv) holds the arguments after the subcommand. */
+void cli_config_parse(struct run_config *rc, int argc, char **argv, bool for_run);
+void cli_config_free(struct run_config *rc);
+
+/* The directory of the running executable ("" if unknown). */
+const char *cli_exe_dir(void);
+/* Find a file shipped with Triplex (a guest image): $TRIPLEX_GUESTS, then
+ * <exe>/../guests, then <exe>/../share/triplex/guests. Returns a malloc'd
+ * path or NULL. */
+char *cli_find_guest(const char *name);
+
+int cli_run(int argc, char **argv);
+int cli_probe(int argc, char **argv);
+
+#endif

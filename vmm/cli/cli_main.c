@@ -1,0 +1,60 @@
+/* cli_main.c: `triplex` entry point: subcommand dispatch and help. */
+#include <stdio.h>
+#include <string.h>
+
+#include "vmm/cli/cli.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: triplex run [CONFIG.json] [options]   boot a guest (no arguments: the demo guest)\n"
+		"       triplex probe [--json] [--guest KERNEL] [--refresh]\n"
+		"                                            what this host can run, and why\n"
+		"       triplex --version | --help\n"
+		"\n"
+		"run options (override the config file; docs/config.md is the reference):\n"
+		"  --kernel FILE          guest kernel (Multiboot, ELF64, bzImage, or flat)\n"
+		"  --initrd FILE          Linux initrd; Multiboot modules as 'file args,file args'\n"
+		"  --append STRING        kernel command line\n"
+		"  --format FMT           auto|multiboot|elf64|bzimage|flat (default auto)\n"
+		"  --load-addr ADDR       flat images: load address\n"
+		"  --entry ADDR           flat images: entry point (default: load address)\n"
+		"  --entry-bits 16|32     flat images: real or protected mode entry (default 32)\n"
+		"  --mem SIZE             guest RAM, e.g. 128M, 1G (default 128M)\n"
+		"  --smp N                vCPUs (default 1)\n"
+		"  --mode MODE            auto|bt|hw|pv (default auto)\n"
+		"  --serial SPEC          COM1 back end: stdio|file:PATH|none (default stdio)\n"
+		"  --debugcon SPEC        port 0xe9 back end: stdio|file:PATH|none (default none)\n"
+		"  --stats                print the engine's counters when the guest stops\n"
+		"  --log MODULES          debug output for modules (comma-separated; 'all')\n"
+		"  -q, --quiet            only errors on stderr\n"
+		"\n"
+		"exit status: the guest's isa-debug-exit status ((v << 1) | 1); 0 when the guest\n"
+		"powers off or resets; 2 bad usage, config or image; 4 the guest stopped\n"
+		"abnormally (triple fault, halted for good); 6 host failure; 8 the requested\n"
+		"mode cannot run here.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "run"))
+		return cli_run(argc - 2, argv + 2);
+	if (!strcmp(cmd, "probe"))
+		return cli_probe(argc - 2, argv + 2);
+	if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+		printf("triplex %s (%s)\n", TRIPLEX_VERSION, TRIPLEX_GITREV);
+		return 0;
+	}
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "triplex: unknown command '%s'\n", cmd);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,151 @@
+/* cli_probe.c: `triplex probe`: the host (CPU, KVM), each engine's
+ * availability with its reason, the hw compatibility probe, and with
+ * --guest what the guest needs and which engines can run it. */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmm/cli/cli.h"
+#include "vmm/core/engine.h"
+#include "vmm/select/select.h"
+#ifdef HAVE_KVM
+#include "vmm/hw/hw_internal.h"
+#endif
+
+struct probe_opts {
+	bool json, refresh;
+	const char *guest;
+};
+
+static void parse(int argc, char **argv, struct probe_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			o->json = true;
+		else if (!strcmp(argv[i], "--refresh") || !strcmp(argv[i], "--calibrate"))
+			o->refresh = true;
+		else if (!strcmp(argv[i], "--guest") && i + 1 < argc)
+			o->guest = argv[++i];
+		else if (!strncmp(argv[i], "--guest=", 8))
+			o->guest = argv[i] + 8;
+		else if (!strcmp(argv[i], "--log") && i + 1 < argc) {
+			if (vmm_log_parse(argv[++i]))
+				exit(2);
+		} else {
+			fprintf(stderr, "triplex: probe: unknown argument '%s' (try triplex --help)\n",
+				argv[i]);
+			exit(2);
+		}
+	}
+}
+
+#ifdef HAVE_KVM
+static json_t *compat_json(const struct hw_compat *c)
+{
+	json_t *t = json_object();
+	for (unsigned i = 0; i < HW_COMPAT_NR; i++)
+		json_object_set_new(t, hw_compat_names[i],
+				    json_pack("{s:b, s:s?}", "ok", c->ok[i], "detail",
+					      c->ok[i] ? NULL : c->detail[i]));
+	return json_pack("{s:b, s:f, s:o}", "cached", c->cached, "probe_ms", c->ms, "tests", t);
+}
+
+static void compat_print(const struct hw_compat *c)
+{
+	printf("hw compatibility probe (%s):\n",
+	       c->cached ? "cached for this host" : "just run");
+	for (unsigned i = 0; i < HW_COMPAT_NR; i++)
+		printf("  %-20s %s%s%s\n", hw_compat_names[i], c->ok[i] ? "ok" : "FAIL",
+		       c->ok[i] ? "" : ": ", c->ok[i] ? "" : c->detail[i]);
+	if (!c->cached)
+		printf("  (took %.1f ms)\n", c->ms);
+}
+#endif
+
+static json_t *guest_json(const struct sel_guest *g)
+{
+	json_t *needs = json_array();
+	for (unsigned b = 0; b < GUEST_NEEDS_NR; b++)
+		if (g->needs & (1u << b))
+			json_array_append_new(needs, json_pack("{s:s, s:s}", "need",
+							       sel_need_name(1u << b), "evidence",
+							       g->evidence[b]));
+	char hash[17];
+	snprintf(hash, sizeof(hash), "%016llx", (unsigned long long)g->info.image_hash);
+	return json_pack("{s:s, s:s, s:i, s:s, s:I, s:s, s:o}", "name", g->info.name, "format",
+			 load_format_name(g->info.format), "bits", (int)g->info.bits, "entry_mode",
+			 g->info.entry_mode, "entry", (json_int_t)g->info.entry, "hash", hash,
+			 "needs", needs);
+}
+
+int cli_probe(int argc, char **argv)
+{
+	struct probe_opts o;
+	parse(argc, argv, &o);
+	struct host_caps caps;
+	sel_host_probe(&caps);
+	struct sel_guest g;
+	if (o.guest) {
+		struct load_params p = { .kernel = o.guest };
+		if (sel_guest_probe(&p, &g))
+			return 2;
+	}
+	json_t *root = json_object(), *engines = json_array();
+	json_object_set_new(root, "host", sel_host_json(&caps));
+	if (!o.json)
+		sel_host_print(stdout, &caps);
+#ifdef HAVE_KVM
+	struct hw_compat compat;
+	if (caps.kvm == HOST_KVM_OK && hw_compat_get(&caps, &compat, o.refresh) == 0) {
+		json_object_set_new(root, "hw_compat", compat_json(&compat));
+		if (!o.json)
+			compat_print(&compat);
+	}
+#endif
+	const struct engine_ops *const *list;
+	unsigned n = engine_list(&list);
+	if (!o.json)
+		printf("engines:\n");
+	for (unsigned i = 0; i < n; i++) {
+		char why[512] = "";
+		int r = list[i]->probe(&caps, why, sizeof(why));
+		json_t *e = json_pack("{s:s, s:s, s:b, s:s?}", "name", list[i]->name, "description",
+				      list[i]->desc, "available", r == 0, "why", r ? why : NULL);
+		if (!o.json)
+			printf("  %-4s %s%s%s\n", list[i]->name, r ? "unavailable: " : "available",
+			       r ? why : "", r ? "" : "");
+		if (!r && o.guest) {
+			char gwhy[512] = "";
+			int gr = list[i]->check_guest ? list[i]->check_guest(&caps, &g, gwhy, sizeof(gwhy)) : 0;
+			json_object_set_new(e, "runs_guest", json_boolean(gr == 0));
+			if (gr)
+				json_object_set_new(e, "guest_why", json_string(gwhy));
+			if (!o.json)
+				printf("       this guest: %s%s\n", gr ? "refused: " : "can run", gr ? gwhy : "");
+		}
+		json_array_append_new(engines, e);
+	}
+	json_object_set_new(root, "engines", engines);
+	if (o.guest) {
+		json_object_set_new(root, "guest", guest_json(&g));
+		if (!o.json) {
+			printf("guest: %s: %s, %u-bit entry (%s) at %#llx\n", g.info.name,
+			       load_format_name(g.info.format), g.info.bits, g.info.entry_mode,
+			       (unsigned long long)g.info.entry);
+			for (unsigned b = 0; b < GUEST_NEEDS_NR; b++)
+				if (g.needs & (1u << b))
+					printf("  needs %s (%s)\n", sel_need_name(1u << b), g.evidence[b]);
+		}
+	}
+	if (o.json) {
+		char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		if (s)
+			printf("%s\n", s);
+		free(s);
+	}
+	json_decref(root);
+	return 0;
+}

@@ -1,0 +1,293 @@
+/* hw_compat.c: the hw engine's compatibility probe. KVMs differ: VT-x/AMD-V
+ * run everything, a software KVM such as PVM emulates ring 0 and lacks some
+ * modes. Rather than assume, run tiny guests (hw_compat_guests.S) once per
+ * host, cache the results under $XDG_CACHE_HOME/triplex/, and refuse a guest
+ * whose needs (found by the guest probe) include a feature that failed. */
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vmm/hw/hw_internal.h"
+#include "vmm/select/select.h"
+
+#define HW_PROBE_BASE 0x1000
+#define HW_PROBE_PORT 0x99
+#define HW_PROBE_TIMEOUT_NS (3 * 1000000000ull)
+#define HW_COMPAT_CACHE_VERSION 1
+
+extern const uint8_t hw_probe_blob[], hw_probe_blob_end[];
+
+const char *const hw_compat_names[HW_COMPAT_NR] = {
+	[HW_COMPAT_REAL] = "real-mode",
+	[HW_COMPAT_PROT32] = "protected-mode-32",
+	[HW_COMPAT_USER_INT32] = "user-int-32",
+	[HW_COMPAT_PAGING32] = "paging-32",
+	[HW_COMPAT_PAE32] = "pae-32",
+	[HW_COMPAT_LONG_SWITCH] = "long-mode-switch",
+	[HW_COMPAT_USER_INT64] = "user-int-64",
+	[HW_COMPAT_SYSCALL64] = "syscall-64",
+};
+
+struct probe_ctx {
+	struct vm *vm;
+	uint32_t result;
+	bool got;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool finished;
+};
+
+static int probe_port(void *dev, uint64_t off, void *data, unsigned size, bool is_write)
+{
+	struct probe_ctx *c = dev;
+	if (!is_write) {
+		memset(data, 0xff, size);
+		return 0;
+	}
+	uint32_t v = 0;
+	memcpy(&v, data, VMM_MIN(size, 4u));
+	if (!c->got) {
+		c->result = v;
+		c->got = true;
+		vm_request_stop(c->vm, VM_STOP_QUIT, 0, NULL);
+	}
+	return 0;
+}
+
+static void *watchdog(void *arg)
+{
+	struct probe_ctx *c = arg;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += HW_PROBE_TIMEOUT_NS / 1000000000ull;
+	pthread_mutex_lock(&c->lock);
+	int r = 0;
+	while (!c->finished && r != ETIMEDOUT)
+		r = pthread_cond_timedwait(&c->cond, &c->lock, &ts);
+	pthread_mutex_unlock(&c->lock);
+	if (!c->finished)
+		vm_request_stop(c->vm, VM_STOP_QUIT, 0, NULL);
+	return NULL;
+}
+
+static void entry_state(enum hw_compat_test t, struct x86_state *s)
+{
+	uint32_t entry;
+	memcpy(&entry, hw_probe_blob + 4 * t, 4);
+	x86_state_reset(s);
+	s->rip = entry;
+	if (t == HW_COMPAT_REAL) {
+		for (unsigned i = 0; i < X86_NR_SREGS; i++)
+			x86_seg_real(&s->seg[i], 0, i == X86_CS);
+		return;
+	}
+	s->cr0 = X86_CR0_PE | X86_CR0_ET;
+	for (unsigned i = 0; i < X86_NR_SREGS; i++)
+		x86_seg_flat(&s->seg[i], i == X86_CS ? 0x08 : 0x18, i == X86_CS, false);
+	s->gpr[X86_RSP] = 0x80000;
+}
+
+static void describe(uint32_t v, bool got, const struct vcpu_exit *ex, char *d, size_t len)
+{
+	if (!got && ex->reason == VCPU_EXIT_SHUTDOWN)
+		snprintf(d, len, "triple fault");
+	else if (!got && ex->reason == VCPU_EXIT_ERROR)
+		snprintf(d, len, "%s", ex->msg);
+	else if (!got)
+		snprintf(d, len, "no result within %llu s", HW_PROBE_TIMEOUT_NS / 1000000000ull);
+	else if ((v & 0xff00) == 0xe000)
+		snprintf(d, len, "guest took %s (vector %u)",
+			 x86_vector_name(v & 0xff) ? x86_vector_name(v & 0xff) : "an exception",
+			 v & 0xff);
+	else if ((v & 0xfff0) == 0x6000)
+		snprintf(d, len, "handler entered at CPL %u instead of 0", v & 3);
+	else
+		snprintf(d, len, "unexpected result %#x", v);
+}
+
+int hw_compat_run(enum hw_compat_test t, bool *ok, char *detail, size_t len)
+{
+	struct vm_config cfg = { .mem_size = MEM_MIN_SIZE, .nr_vcpus = 1 };
+	struct probe_ctx c = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+	*ok = false;
+	c.vm = vm_create(&cfg);
+	if (!c.vm)
+		return -ENOMEM;
+	struct x86_state s;
+	entry_state(t, &s);
+	int r = io_register(&c.vm->pio, HW_PROBE_PORT, 4, "hw-probe", probe_port, &c);
+	if (!r)
+		r = mem_write(&c.vm->mem, HW_PROBE_BASE, hw_probe_blob,
+			      (uint64_t)(hw_probe_blob_end - hw_probe_blob));
+	if (!r)
+		r = vm_engine_init(c.vm, &hw_engine_ops, &s);
+	if (r) {
+		vm_destroy(c.vm);
+		return r;
+	}
+	struct vcpu *v = c.vm->vcpu[0];
+	vcpu_kick_signal_install();
+	v->thread = pthread_self();
+	__atomic_store_n(&v->thread_started, true, __ATOMIC_RELEASE);
+	pthread_t wd;
+	bool have_wd = pthread_create(&wd, NULL, watchdog, &c) == 0;
+	struct vcpu_exit ex = { 0 };
+	while (!vm_stopping(c.vm)) {
+		memset(&ex, 0, sizeof(ex));
+		if (hw_vcpu_run(v, &ex) < 0 || ex.reason == VCPU_EXIT_HLT ||
+		    ex.reason == VCPU_EXIT_SHUTDOWN || ex.reason == VCPU_EXIT_ERROR)
+			break;
+	}
+	pthread_mutex_lock(&c.lock);
+	c.finished = true;
+	pthread_cond_signal(&c.cond);
+	pthread_mutex_unlock(&c.lock);
+	if (have_wd)
+		pthread_join(wd, NULL);
+	__atomic_store_n(&v->thread_started, false, __ATOMIC_RELEASE);
+	/* 0x600d: done; 0x6000: the int 0x80 or syscall handler ran at CPL 0 */
+	*ok = c.got && (c.result == 0x600d || c.result == 0x6000);
+	if (!*ok)
+		describe(c.result, c.got, &ex, detail, len);
+	else
+		detail[0] = 0;
+	vm_destroy(c.vm);
+	return 0;
+}
+
+/* ---- the per-host cache ---- */
+
+static int cache_path(const struct host_caps *caps, char *buf, size_t len, bool mkdirs)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	char dir[512];
+	if (xdg && *xdg)
+		snprintf(dir, sizeof(dir), "%s/triplex", xdg);
+	else if (home && *home)
+		snprintf(dir, sizeof(dir), "%s/.cache/triplex", home);
+	else
+		return -ENOENT;
+	if (mkdirs) {
+		char parent[512];
+		snprintf(parent, sizeof(parent), "%.*s", (int)(strrchr(dir, '/') - dir), dir);
+		(void)mkdir(parent, 0755); /* may exist */
+		(void)mkdir(dir, 0755);
+	}
+	snprintf(buf, len, "%s/hw-compat-%s.json", dir, caps->fingerprint);
+	return 0;
+}
+
+static bool cache_load(const struct host_caps *caps, struct hw_compat *out)
+{
+	char path[600];
+	if (cache_path(caps, path, sizeof(path), false))
+		return false;
+	json_error_t err;
+	json_t *j = json_load_file(path, 0, &err);
+	if (!j)
+		return false;
+	bool good = json_integer_value(json_object_get(j, "version")) == HW_COMPAT_CACHE_VERSION;
+	json_t *tests = json_object_get(j, "tests");
+	for (unsigned i = 0; good && i < HW_COMPAT_NR; i++) {
+		json_t *t = json_object_get(tests, hw_compat_names[i]);
+		if (!json_is_object(t)) {
+			good = false;
+			break;
+		}
+		out->ok[i] = json_is_true(json_object_get(t, "ok"));
+		const char *d = json_string_value(json_object_get(t, "detail"));
+		snprintf(out->detail[i], sizeof(out->detail[i]), "%s", d ? d : "");
+	}
+	json_decref(j);
+	if (good)
+		vmm_debug(hw, "compatibility probe: cached in %s", path);
+	return good;
+}
+
+static void cache_store(const struct host_caps *caps, const struct hw_compat *c)
+{
+	char path[600], tmp[620];
+	if (cache_path(caps, path, sizeof(path), true))
+		return;
+	json_t *tests = json_object();
+	for (unsigned i = 0; i < HW_COMPAT_NR; i++)
+		json_object_set_new(tests, hw_compat_names[i],
+				    json_pack("{s:b, s:s}", "ok", c->ok[i], "detail", c->detail[i]));
+	json_t *j = json_pack("{s:i, s:s, s:s, s:f, s:o}", "version", HW_COMPAT_CACHE_VERSION,
+			      "fingerprint", caps->fingerprint, "kvm_module", caps->kvm_module,
+			      "probe_ms", c->ms, "tests", tests);
+	snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
+	if (json_dump_file(j, tmp, JSON_INDENT(2)) == 0 && rename(tmp, path) == 0)
+		vmm_debug(hw, "compatibility probe: saved to %s", path);
+	else
+		(void)unlink(tmp); /* a read-only cache just means probing again */
+	json_decref(j);
+}
+
+int hw_compat_get(const struct host_caps *caps, struct hw_compat *out, bool refresh)
+{
+	memset(out, 0, sizeof(*out));
+	if (caps->kvm != HOST_KVM_OK)
+		return -ENODEV;
+	if (!refresh && cache_load(caps, out)) {
+		out->done = out->cached = true;
+		return 0;
+	}
+	uint64_t t0 = vmm_now_ns();
+	for (unsigned i = 0; i < HW_COMPAT_NR; i++) {
+		int r = hw_compat_run(i, &out->ok[i], out->detail[i], sizeof(out->detail[i]));
+		if (r)
+			return r;
+		vmm_debug(hw, "compat %s: %s %s", hw_compat_names[i], out->ok[i] ? "ok" : "FAIL",
+			  out->detail[i]);
+	}
+	out->ms = (double)(vmm_now_ns() - t0) / 1e6;
+	out->done = true;
+	cache_store(caps, out);
+	return 0;
+}
+
+/* Which probe a guest need depends on. */
+static const struct { enum guest_need need; enum hw_compat_test test[2]; } need_tests[] = {
+	{ GUEST_NEEDS_REAL, { HW_COMPAT_REAL, HW_COMPAT_REAL } },
+	{ GUEST_NEEDS_PROT32, { HW_COMPAT_PROT32, HW_COMPAT_PROT32 } },
+	{ GUEST_NEEDS_PAGING32, { HW_COMPAT_PAGING32, HW_COMPAT_PAE32 } },
+	{ GUEST_NEEDS_LONG_SWITCH, { HW_COMPAT_LONG_SWITCH, HW_COMPAT_LONG_SWITCH } },
+	{ GUEST_NEEDS_USER_INT32, { HW_COMPAT_USER_INT32, HW_COMPAT_USER_INT32 } },
+	{ GUEST_NEEDS_USER_INT64, { HW_COMPAT_USER_INT64, HW_COMPAT_USER_INT64 } },
+	{ GUEST_NEEDS_SYSCALL64, { HW_COMPAT_SYSCALL64, HW_COMPAT_SYSCALL64 } },
+};
+
+int hw_check_guest(const struct host_caps *caps, const struct sel_guest *g, char *why,
+		   size_t len)
+{
+	struct hw_compat c;
+	int r = hw_compat_get(caps, &c, false);
+	if (r) {
+		snprintf(why, len, "the KVM compatibility probe could not run (%s)", strerror(-r));
+		return r;
+	}
+	for (unsigned i = 0; i < VMM_ARRAY_SIZE(need_tests); i++) {
+		if (!(g->needs & need_tests[i].need))
+			continue;
+		for (unsigned k = 0; k < 2; k++) {
+			enum hw_compat_test t = need_tests[i].test[k];
+			if (c.ok[t])
+				continue;
+			unsigned bit = (unsigned)__builtin_ctz(need_tests[i].need);
+			snprintf(why, len,
+				 "guest needs %s (%s), which this host's KVM%s%s%s cannot run: "
+				 "compatibility probe '%s': %s",
+				 sel_need_name(need_tests[i].need), g->evidence[bit],
+				 caps->kvm_module[0] ? " (" : "", caps->kvm_module,
+				 caps->kvm_module[0] ? ")" : "", hw_compat_names[t], c.detail[t]);
+			return -ENOTSUP;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,347 @@
+/* hw_compat_guests.S: the hw compatibility probe's guest, assembled into the
+ * triplex binary as data. One flat image loaded at HW_PROBE_BASE (0x1000)
+ * with one entry point per test (the table at its start). Every test ends by
+ * writing a 32-bit result to port 0x99: 0x600d = passed; 0x600X = an
+ * interrupt handler ran at CPL X; 0xE0VV = exception vector VV was taken.
+ * Fixed scratch memory (the probe VM has 2 MiB): TSS32 0x12000, TSS64
+ * 0x13000, IDT 0x14000, page tables 0x20000-0x26fff, user stack 0x70000,
+ * kernel stack 0x80000. */
+
+#define BASE 0x1000
+#define A(x) ((x) - hw_probe_blob + BASE)
+#define RESULT_PORT 0x99
+#define TSS32 0x12000
+#define TSS64 0x13000
+#define IDT 0x14000
+#define KSTACK 0x80000
+#define USTACK 0x70000
+
+	.section .rodata
+	.globl hw_probe_blob
+	.globl hw_probe_blob_end
+	.balign 4096
+hw_probe_blob:
+	/* entry table: one 32-bit address per enum hw_compat_test */
+	.long A(real_entry)
+	.long A(prot32_entry)
+	.long A(user_int32_entry)
+	.long A(paging32_entry)
+	.long A(pae32_entry)
+	.long A(long_switch_entry)
+	.long A(user_int64_entry)
+	.long A(syscall64_entry)
+
+	.balign 8
+gdt:
+	.quad 0
+	.quad 0x00cf9a000000ffff	/* 0x08 kernel code 32 */
+	.quad 0x00af9a000000ffff	/* 0x10 kernel code 64 */
+	.quad 0x00cf92000000ffff	/* 0x18 kernel data */
+	.quad 0x00cffa000000ffff	/* 0x20 user code 32 (DPL 3) */
+	.quad 0x00cff2000000ffff	/* 0x28 user data (DPL 3) */
+	.quad 0x00affa000000ffff	/* 0x30 user code 64 (DPL 3) */
+	.quad 0x0000890120000067	/* 0x38 TSS32 at 0x12000, available */
+	.quad 0x0000890130000067	/* 0x40 TSS64 at 0x13000, available (low) */
+	.quad 0				/* 0x48 TSS64 (high) */
+gdt_end:
+gdtr:
+	.word gdt_end - gdt - 1
+	.long A(gdt)
+
+/* ---------------- real mode ---------------- */
+	.code16
+real_entry:
+	mov $0x600d, %eax
+	out %eax, $RESULT_PORT
+	cli
+1:	hlt
+	jmp 1b
+
+/* ---------------- 32-bit protected mode ---------------- */
+	.code32
+/* Load our GDT and segments, an IDT whose vectors 0-31 report themselves,
+ * and a stack; returns to the caller (called with a valid flat stack). */
+setup32:
+	lgdt A(gdtr)
+	ljmp $0x08, $A(1f)
+1:	mov $0x18, %ax
+	mov %ax, %ds
+	mov %ax, %es
+	mov %ax, %ss
+	mov %ax, %fs
+	mov %ax, %gs
+	/* 32-bit interrupt gates, DPL 0, for the 32 exception stubs */
+	mov $IDT, %edi
+	mov $A(stubs32), %esi
+	xor %ecx, %ecx
+2:	mov %esi, %eax
+	mov %ax, (%edi)
+	movw $0x08, 2(%edi)
+	movw $0x8e00, 4(%edi)
+	shr $16, %eax
+	mov %ax, 6(%edi)
+	add $8, %edi
+	add $8, %esi
+	inc %ecx
+	cmp $32, %ecx
+	jb 2b
+	/* int 0x80: a DPL 3 gate */
+	mov $A(int80_32), %eax
+	mov $(IDT + 0x80 * 8), %edi
+	mov %ax, (%edi)
+	movw $0x08, 2(%edi)
+	movw $0xee00, 4(%edi)
+	shr $16, %eax
+	mov %ax, 6(%edi)
+	lidt A(idtr32)
+	ret
+
+idtr32:
+	.word 256 * 8 - 1
+	.long IDT
+
+	.balign 8
+stubs32:
+	.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+	.balign 8
+	push $\v
+	jmp fault32
+	.endr
+fault32:
+	pop %eax
+	or $0xe000, %eax
+	out %eax, $RESULT_PORT
+1:	hlt
+	jmp 1b
+
+int80_32:
+	mov %cs, %eax
+	and $3, %eax
+	or $0x6000, %eax
+	out %eax, $RESULT_PORT
+1:	hlt
+	jmp 1b
+
+done32:
+	mov $0x600d, %eax
+	out %eax, $RESULT_PORT
+1:	hlt
+	jmp 1b
+
+prot32_entry:
+	mov $KSTACK, %esp
+	call setup32
+	/* a little arithmetic: sum 1..100 must be 5050 */
+	xor %eax, %eax
+	mov $100, %ecx
+1:	add %ecx, %eax
+	loop 1b
+	cmp $5050, %eax
+	jne 2f
+	jmp done32
+2:	mov $0xbad0, %eax
+	out %eax, $RESULT_PORT
+	hlt
+
+user_int32_entry:
+	mov $KSTACK, %esp
+	call setup32
+	movl $KSTACK, (TSS32 + 4)	/* esp0 */
+	movl $0x18, (TSS32 + 8)		/* ss0 */
+	mov $0x38, %ax
+	ltr %ax
+	push $(0x28 | 3)		/* ss */
+	push $USTACK			/* esp */
+	push $0x2			/* eflags */
+	push $(0x20 | 3)		/* cs */
+	push $A(user32)
+	iret
+user32:
+	int $0x80
+1:	jmp 1b
+
+/* 32-bit two-level paging, identity-mapping the first 4 MiB with 4 KiB pages. */
+paging32_entry:
+	mov $KSTACK, %esp
+	call setup32
+	mov $0x21000, %edi		/* page table */
+	mov $0x7, %eax
+	mov $1024, %ecx
+1:	mov %eax, (%edi)
+	add $0x1000, %eax
+	add $4, %edi
+	loop 1b
+	movl $(0x21000 | 7), (0x20000)	/* PDE 0 */
+	mov $0x20000, %eax
+	mov %eax, %cr3
+	mov %cr0, %eax
+	or $0x80000000, %eax
+	mov %eax, %cr0
+	jmp done32
+
+/* 32-bit PAE paging: PDPT -> PD with two 2 MiB pages. */
+pae32_entry:
+	mov $KSTACK, %esp
+	call setup32
+	movl $(0x23000 | 1), (0x22000)	/* PDPTE 0: P only (bits 1-2 reserved) */
+	movl $0x83, (0x23000)
+	movl $0x200083, (0x23008)
+	mov %cr4, %eax
+	or $0x20, %eax			/* PAE */
+	mov %eax, %cr4
+	mov $0x22000, %eax
+	mov %eax, %cr3
+	mov %cr0, %eax
+	or $0x80000000, %eax
+	mov %eax, %cr0
+	jmp done32
+
+/* Enter long mode the way a Multiboot kernel does; returns in 64-bit mode
+ * with a 64-bit IDT (via jmp to the address in %esi... we use a flag). */
+long_switch:
+	movl $(0x25000 | 7), (0x24000)	/* PML4E 0 */
+	movl $(0x26000 | 7), (0x25000)	/* PDPTE 0 */
+	movl $0x87, (0x26000)		/* PDE 0: 2 MiB, user */
+	movl $0x200087, (0x26008)
+	mov %cr4, %eax
+	or $0x20, %eax
+	mov %eax, %cr4
+	mov $0x24000, %eax
+	mov %eax, %cr3
+	mov $0xc0000080, %ecx
+	rdmsr
+	or $0x101, %eax			/* LME | SCE */
+	wrmsr
+	mov %cr0, %eax
+	or $0x80000000, %eax
+	mov %eax, %cr0
+	ljmp $0x10, $A(long64)
+
+	.code64
+long64:
+	mov $0x18, %ax
+	mov %ax, %ds
+	mov %ax, %ss
+	mov $KSTACK, %rsp
+	/* 64-bit interrupt gates for the 32 stubs and int 0x80 (DPL 3) */
+	mov $IDT, %rdi
+	mov $A(stubs64), %rsi
+	xor %ecx, %ecx
+1:	mov %rsi, %rax
+	mov %ax, (%rdi)
+	movw $0x10, 2(%rdi)
+	movw $0x8e00, 4(%rdi)
+	shr $16, %rax
+	mov %eax, 6(%rdi)
+	movl $0, 12(%rdi)
+	add $16, %rdi
+	add $8, %rsi
+	inc %ecx
+	cmp $32, %ecx
+	jb 1b
+	mov $A(int80_64), %rax
+	mov $(IDT + 0x80 * 16), %rdi
+	mov %ax, (%rdi)
+	movw $0x10, 2(%rdi)
+	movw $0xee00, 4(%rdi)
+	shr $16, %rax
+	mov %eax, 6(%rdi)
+	movl $0, 12(%rdi)
+	lidt A(idtr64)
+	movq $KSTACK, (TSS64 + 4)	/* rsp0 */
+	mov $0x40, %ax
+	ltr %ax
+	jmp *(A(long_next))
+
+idtr64:
+	.word 256 * 16 - 1
+	.quad IDT
+long_next:
+	.quad 0
+
+	.balign 8
+stubs64:
+	.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+	.balign 8
+	push $\v
+	jmp fault64
+	.endr
+fault64:
+	pop %rax
+	or $0xe000, %eax
+	out %eax, $RESULT_PORT
+1:	hlt
+	jmp 1b
+
+int80_64:
+syscall_handler:
+	mov %cs, %eax
+	and $3, %eax
+	or $0x6000, %eax
+	out %eax, $RESULT_PORT
+1:	hlt
+	jmp 1b
+
+done64:
+	mov $0x600d, %eax
+	out %eax, $RESULT_PORT
+1:	hlt
+	jmp 1b
+
+to_user64:
+	push $(0x28 | 3)		/* ss */
+	push $USTACK			/* rsp */
+	push $0x2			/* rflags */
+	push $(0x30 | 3)		/* cs */
+	push %rbx			/* rip */
+	iretq
+
+user_int64:
+	int $0x80
+1:	jmp 1b
+
+user_syscall64:
+	syscall
+1:	jmp 1b
+
+after_long_user_int:
+	mov $A(user_int64), %ebx
+	jmp to_user64
+
+after_long_syscall:
+	/* STAR: syscall CS 0x10 / SS 0x18; sysret base 0x20 */
+	mov $0xc0000081, %ecx
+	xor %eax, %eax
+	mov $0x00200010, %edx
+	wrmsr
+	mov $0xc0000082, %ecx		/* LSTAR */
+	mov $A(syscall_handler), %eax
+	xor %edx, %edx
+	wrmsr
+	mov $0xc0000084, %ecx		/* SFMASK: clear IF, TF */
+	mov $0x300, %eax
+	wrmsr
+	mov $A(user_syscall64), %ebx
+	jmp to_user64
+
+	.code32
+long_switch_entry:
+	mov $KSTACK, %esp
+	call setup32
+	movl $A(done64), A(long_next)
+	jmp long_switch
+
+user_int64_entry:
+	mov $KSTACK, %esp
+	call setup32
+	movl $A(after_long_user_int), A(long_next)
+	jmp long_switch
+
+syscall64_entry:
+	mov $KSTACK, %esp
+	call setup32
+	movl $A(after_long_syscall), A(long_next)
+	jmp long_switch
+
+hw_probe_blob_end:
+	.section .note.GNU-stack, "", @progbits

@@ -1,0 +1,205 @@
+/* sel_guest.c: the guest probe: format and entry mode from the loader's
+ * probe, and the CPU features the code may use, found by a Capstone linear
+ * sweep of every executable segment. The hw engine refuses guests whose
+ * needs its compatibility probe found missing; the policy uses the rest.
+ *
+ * The sweep is conservative by design: any MOV to CR0 in 32-bit code of an
+ * image that never enters long mode counts as "enables 32-bit paging". An
+ * image enters long mode if it both writes an MSR and carries a 64-bit code
+ * segment descriptor (L=1) in its bytes; its 32-bit code is then the switch
+ * to long mode and its 64-bit code is scanned again in 64-bit mode. */
+#include <capstone/capstone.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmm/select/select.h"
+
+static const char *const need_names[GUEST_NEEDS_NR] = {
+	"real mode", "32-bit protected mode", "32-bit paging", "a switch to long mode",
+	"64-bit mode", "software interrupts in 32-bit code", "software interrupts in 64-bit code",
+	"syscall/sysret",
+};
+
+const char *sel_need_name(enum guest_need n)
+{
+	unsigned bit = n ? (unsigned)__builtin_ctz(n) : 0;
+	return bit < GUEST_NEEDS_NR ? need_names[bit] : "?";
+}
+
+struct sweep {
+	bool cr0_write, msr_write, soft_int, syscall;
+	char cr0_ev[80], int_ev[80], sys_ev[80];
+};
+
+static void note(char *ev, size_t len, const cs_insn *in)
+{
+	if (!ev[0])
+		snprintf(ev, len, "%s %s at %#llx", in->mnemonic, in->op_str,
+			 (unsigned long long)in->address);
+}
+
+/* Decode [buf, buf+len) loaded at (gpa) in (bits)-bit mode; undecodable bytes
+ * are skipped one at a time. */
+static int sweep_code(const uint8_t *buf, uint64_t len, uint64_t gpa, unsigned bits,
+		      struct sweep *s)
+{
+	csh h;
+	cs_mode mode = bits == 64 ? CS_MODE_64 : bits == 16 ? CS_MODE_16 : CS_MODE_32;
+	if (cs_open(CS_ARCH_X86, mode, &h) != CS_ERR_OK) {
+		vmm_err("sel: capstone cs_open failed");
+		return -EIO;
+	}
+	cs_insn *in = cs_malloc(h);
+	const uint8_t *code = buf;
+	size_t left = len;
+	uint64_t addr = gpa;
+	while (left) {
+		if (!cs_disasm_iter(h, &code, &left, &addr, in)) {
+			code++;
+			left--;
+			addr++;
+			continue;
+		}
+		switch (in->id) {
+		case X86_INS_MOV:
+			if (!strncmp(in->op_str, "cr0,", 4)) {
+				s->cr0_write = true;
+				note(s->cr0_ev, sizeof(s->cr0_ev), in);
+			}
+			break;
+		case X86_INS_WRMSR:
+			s->msr_write = true;
+			break;
+		case X86_INS_INT:
+			s->soft_int = true;
+			note(s->int_ev, sizeof(s->int_ev), in);
+			break;
+		case X86_INS_SYSCALL:
+		case X86_INS_SYSRET:
+			s->syscall = true;
+			note(s->sys_ev, sizeof(s->sys_ev), in);
+			break;
+		default:
+			break;
+		}
+	}
+	cs_free(in, 1);
+	cs_close(&h);
+	return 0;
+}
+
+/* A present 64-bit code segment descriptor (S=1, code, L=1, D=0). */
+static bool has_long_descriptor(const uint8_t *img, uint64_t len)
+{
+	for (uint64_t off = 0; off + 8 <= len; off += 8) {
+		uint64_t d;
+		memcpy(&d, img + off, 8);
+		if (((d >> 43) & 3) == 3 && (d >> 47 & 1) && (d >> 53 & 1) && !(d >> 54 & 1) &&
+		    (d & 0xffff) && !(d >> 56))
+			return true;
+	}
+	return false;
+}
+
+static void need(struct sel_guest *g, enum guest_need n, const char *ev)
+{
+	g->needs |= n;
+	unsigned bit = (unsigned)__builtin_ctz(n);
+	if (!g->evidence[bit][0])
+		snprintf(g->evidence[bit], sizeof(g->evidence[bit]), "%s", ev);
+}
+
+int sel_guest_scan(const uint8_t *img, uint64_t len, struct sel_guest *g)
+{
+	const struct guest_info *info = &g->info;
+	struct sweep s32 = { 0 }, s64 = { 0 };
+	g->needs = 0;
+	memset(g->evidence, 0, sizeof(g->evidence));
+	bool long_mode = info->bits == 64;
+	for (unsigned i = 0; i < info->nr_code; i++) {
+		uint64_t off = info->code[i].file_off, size = info->code[i].size;
+		if (off > len || size > len - off)
+			continue; /* the loader's probe already rejected such images */
+		int r = sweep_code(img + off, size, info->code[i].gpa, info->code[i].bits,
+				   info->code[i].bits == 64 ? &s64 : &s32);
+		if (r)
+			return r;
+	}
+	bool switches = info->bits != 64 && s32.msr_write && has_long_descriptor(img, len);
+	if (switches) {
+		for (unsigned i = 0; i < info->nr_code; i++) {
+			uint64_t off = info->code[i].file_off, size = info->code[i].size;
+			if (info->code[i].bits == 32 && off <= len && size <= len - off) {
+				int r = sweep_code(img + off, size, info->code[i].gpa, 64, &s64);
+				if (r)
+					return r;
+			}
+		}
+	}
+	if (info->bits == 16)
+		need(g, GUEST_NEEDS_REAL, "16-bit entry");
+	if (info->bits == 16 || info->bits == 32)
+		need(g, GUEST_NEEDS_PROT32, info->bits == 16 ? "may switch to protected mode"
+							     : "32-bit entry");
+	if (switches) {
+		need(g, GUEST_NEEDS_LONG_SWITCH, "writes an MSR and has a 64-bit code descriptor");
+		need(g, GUEST_NEEDS_LONG, "64-bit code descriptor");
+	} else if (long_mode) {
+		need(g, GUEST_NEEDS_LONG, "64-bit entry");
+	} else {
+		if (s32.cr0_write)
+			need(g, GUEST_NEEDS_PAGING32, s32.cr0_ev);
+		if (s32.soft_int)
+			need(g, GUEST_NEEDS_USER_INT32, s32.int_ev);
+	}
+	if (switches || long_mode) {
+		if (s64.soft_int)
+			need(g, GUEST_NEEDS_USER_INT64, s64.int_ev);
+		if (s64.syscall)
+			need(g, GUEST_NEEDS_SYSCALL64, s64.sys_ev);
+	}
+	return 0;
+}
+
+int sel_guest_probe(const struct load_params *p, struct sel_guest *g)
+{
+	memset(g, 0, sizeof(*g));
+	FILE *f = fopen(p->kernel, "rb");
+	if (!f) {
+		vmm_err("%s: cannot open: %s", p->kernel, strerror(errno));
+		return -errno;
+	}
+	uint8_t *img = NULL;
+	size_t len = 0, cap = 0;
+	for (;;) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 1 << 20;
+			uint8_t *n = realloc(img, cap);
+			if (!n) {
+				free(img);
+				fclose(f);
+				vmm_err("%s: out of memory reading the image", p->kernel);
+				return -ENOMEM;
+			}
+			img = n;
+		}
+		size_t got = fread(img + len, 1, cap - len, f);
+		len += got;
+		if (got == 0)
+			break;
+	}
+	bool err = ferror(f);
+	fclose(f);
+	if (err) {
+		free(img);
+		vmm_err("%s: read error", p->kernel);
+		return -EIO;
+	}
+	int r = load_probe_image(p->kernel, img, len, p, &g->info);
+	if (!r)
+		r = sel_guest_scan(img, len, g);
+	free(img);
+	return r;
+}
