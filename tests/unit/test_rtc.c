@@ -185,6 +185,16 @@ static void test_rtc_flags_are_set_even_with_interrupts_disabled(void **state)
 	assert_int_equal(test_irq_raises[8], 0);
 }
 
+static void test_rtc_writing_status_a_keeps_flags_already_due(void **state)
+{
+	(void)cmos_read(F.vm, 0x0c);
+	test_clock_advance(1000000000ull);
+	cmos_write(F.vm, 0x0a, 0x20);
+	assert_int_equal(cmos_read(F.vm, 0x0c), 0x50);
+	test_clock_advance(1000000000ull);
+	assert_int_equal(cmos_read(F.vm, 0x0c), 0x10); /* no rate: no PF */
+}
+
 static void test_rtc_periodic_interrupt_follows_the_rate_in_status_a(void **state)
 {
 	assert_int_equal(timer_next_deadline(&F.vm->timers), UINT64_MAX);
@@ -308,6 +318,7 @@ int main(void)
 		T(test_rtc_uip_is_set_just_before_each_second),
 		T(test_rtc_status_c_read_clears_flags_and_lowers_irq),
 		T(test_rtc_flags_are_set_even_with_interrupts_disabled),
+		T(test_rtc_writing_status_a_keeps_flags_already_due),
 		T(test_rtc_periodic_interrupt_follows_the_rate_in_status_a),
 		T(test_rtc_periodic_ticks_missed_by_a_late_loop_coalesce),
 		T(test_rtc_alarm_fires_when_time_matches),

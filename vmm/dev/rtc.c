@@ -278,9 +278,10 @@ static bool rtc_is_time_reg(unsigned idx)
 static void rtc_write(struct rtc *r, unsigned idx, uint8_t v, uint64_t now)
 {
 	switch (idx) {
-	case RTC_A: /* UIP is read-only */
+	case RTC_A: /* UIP is read-only; a new rate starts counting afresh */
+		rtc_catch_up(r, now);
 		r->cmos[RTC_A] = v & 0x7f;
-		rtc_resync(r, now);
+		r->last_tick = rtc_tick_index(r, rtc_guest_ns(r, now));
 		break;
 	case RTC_B:
 		rtc_write_b(r, v, now);
