@@ -279,3 +279,39 @@ void util_expect_error_at(int r, const char *a, const char *b, const char *file,
 		    "and %u lines:\n%s", file, line, a ? a : "", b ? b : "", r, lines, log);
 	_fail(file, line);
 }
+
+int util_fx_setup(void **state)
+{
+	struct util_fx *f = calloc(1, sizeof(*f));
+	if (!f || mem_init(&f->m, UTIL_FX_RAM)) {
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+int util_fx_teardown(void **state)
+{
+	struct util_fx *f = *state;
+	if (f->path)
+		util_temp_remove(f->path);
+	mem_fini(&f->m);
+	free(f);
+	return 0;
+}
+
+int util_fx_load(struct util_fx *f, struct util_img *img, const char *cmdline)
+{
+	f->path = util_temp_img(img);
+	f->p.kernel = f->path;
+	f->p.cmdline = cmdline;
+	return load_kernel(&f->m, &f->p, &f->res);
+}
+
+uint8_t *util_fx_gpa(struct util_fx *f, gpa_t a, uint64_t len)
+{
+	uint8_t *p = mem_gpa_to_hva(&f->m, a, len);
+	assert_non_null(p);
+	return p;
+}

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmm/load/load.h"
+
 /* A growable byte buffer; every image builder returns one (free(data)). */
 struct util_img {
 	uint8_t *data;
@@ -88,5 +90,30 @@ const char *util_log_end(unsigned *lines);
  * NULL). Prints the log on failure, or always with UTIL_SHOW_LOG set. */
 #define util_expect_error(r, a, b) util_expect_error_at((r), (a), (b), __FILE__, __LINE__)
 void util_expect_error_at(int r, const char *a, const char *b, const char *file, int line);
+
+/* A loader test's state: 64 MiB of guest RAM (UTIL_FX_RAM), the params and
+ * the result, and the temporary image file. Use util_fx_setup/teardown as
+ * cmocka setup/teardown; *state is a struct util_fx. */
+#define UTIL_FX_RAM (64 * MiB)
+struct util_fx {
+	struct guest_mem m;
+	struct load_params p;
+	struct load_result res;
+	char *path;
+};
+int util_fx_setup(void **state);
+int util_fx_teardown(void **state);
+/* Write (img) to f->path (freeing img) and load it with (cmdline). */
+int util_fx_load(struct util_fx *f, struct util_img *img, const char *cmdline);
+/* Load (img) expecting one error line that names the file and (what). */
+#define util_fx_refused(fx, img, what)                                         \
+	do {                                                                   \
+		struct util_fx *f_ = (fx);                                     \
+		util_log_begin();                                              \
+		int r_ = util_fx_load(f_, (img), NULL);                        \
+		util_expect_error(r_, f_->path, (what));                       \
+	} while (0)
+/* The host address of guest range [a, a+len); fails the test if unbacked. */
+uint8_t *util_fx_gpa(struct util_fx *f, gpa_t a, uint64_t len);
 
 #endif

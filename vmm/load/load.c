@@ -149,6 +149,10 @@ static bool is_bzimage(const uint8_t *img, uint64_t len)
 static int parse_auto(const struct load_image *im, struct load_plan *plan)
 {
 	int64_t bad_off;
+	if (!im->len) {
+		vmm_err("%s: file is empty", im->name);
+		return -ENOEXEC;
+	}
 	if (is_bzimage(im->img, im->len))
 		return load_linux_parse(im, plan);
 	if (load_mb_find(im->img, im->len, &bad_off) >= 0)

@@ -199,7 +199,7 @@ int load_elf64_parse(const struct load_image *im, struct load_plan *plan)
 	for (unsigned i = 0; i < plan->nr_seg; i++) {
 		const struct load_seg *s = &plan->seg[i];
 		if (s->gpa + s->memsz > 4 * GiB) {
-			vmm_err("%s: %s [%#llx-%#llx) is above 4 GiB, beyond the identity map "
+			vmm_err("%s: %s [%#llx-%#llx) reaches above 4 GiB, beyond the identity map "
 				"of the 64-bit entry", im->name, s->what, (unsigned long long)s->gpa,
 				(unsigned long long)(s->gpa + s->memsz));
 			return -ENOEXEC;

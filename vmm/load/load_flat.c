@@ -29,10 +29,15 @@ int load_flat_parse(const struct load_image *im, struct load_plan *plan)
 			bits == 32 ? "4 GiB" : "the address space");
 		return -EINVAL;
 	}
-	if (entry < addr || entry >= end || (bits == 16 && entry >= REAL_MODE_LIMIT)) {
-		vmm_err("%s: flat image entry %#llx is outside the image [%#llx-%#llx)%s", im->name,
+	if (entry < addr || entry >= end) {
+		vmm_err("%s: flat image entry %#llx is outside the image [%#llx-%#llx)", im->name,
 			(unsigned long long)entry, (unsigned long long)addr,
-			(unsigned long long)end, bits == 16 ? " or above 1 MiB (real mode)" : "");
+			(unsigned long long)end);
+		return -EINVAL;
+	}
+	if (bits == 16 && entry >= REAL_MODE_LIMIT) {
+		vmm_err("%s: flat image real-mode entry %#llx is above 1 MiB, beyond CS:IP",
+			im->name, (unsigned long long)entry);
 		return -EINVAL;
 	}
 	plan->format = LOAD_FLAT;

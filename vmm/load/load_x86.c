@@ -118,7 +118,8 @@ static int check_cmdline(const struct load_image *im, const struct load_plan *pl
 	if (lb->cmdline_len > max) {
 		vmm_err("%s: command line is %llu bytes; %s takes at most %llu", im->name,
 			(unsigned long long)lb->cmdline_len,
-			max == plan->linux.cmdline_max ? "the kernel (cmdline_size)" : "the loader",
+			plan->linux.cmdline_max < LOAD_CMDLINE_MAX - 1 ? "the kernel (cmdline_size)"
+								       : "the loader",
 			(unsigned long long)max);
 		return -E2BIG;
 	}
