@@ -118,6 +118,9 @@ static void test_probe_hashes_image_with_fnv1a(void **state)
 	assert_string_equal(info.name, "a.bin");
 	assert_int_equal(load_probe_image("b", (const uint8_t *)"foobar", 6, &p, &info), 0);
 	assert_int_equal(info.image_hash, 0x85944171f73967e8ull); /* FNV-1a 64 of "foobar" */
+	util_log_begin(); /* no params: auto-detection */
+	int r = load_probe_image("c", (const uint8_t *)"foobar", 6, NULL, &info);
+	util_expect_error(r, "c: not a Multiboot", NULL);
 }
 
 static void test_format_names_round_trip(void **state)

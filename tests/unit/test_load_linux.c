@@ -190,6 +190,13 @@ static void test_bzimage_refuses_truncated_header(void **state)
 	util_fx_refused(*state, &img, "setup header truncated");
 }
 
+static void test_bzimage_refuses_short_setup_header(void **state)
+{
+	struct util_img img = bz();
+	img.data[0x201] = 0x20; /* header would end at 0x222 */
+	util_fx_refused(*state, &img, "byte 0x201 = 0x20");
+}
+
 static void test_bzimage_refuses_setup_past_end_of_file(void **state)
 {
 	struct util_img img = bz();
@@ -276,6 +283,7 @@ int main(void)
 		T(test_bzimage_refuses_missing_64bit_entry),
 		T(test_bzimage_refuses_zimage),
 		T(test_bzimage_refuses_truncated_header),
+		T(test_bzimage_refuses_short_setup_header),
 		T(test_bzimage_refuses_setup_past_end_of_file),
 		T(test_bzimage_refuses_bad_kernel_alignment),
 		T(test_bzimage_refuses_overflowing_pref_address),

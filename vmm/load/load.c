@@ -297,7 +297,8 @@ static void fill_info(const struct load_image *im, const struct load_plan *plan,
 int load_probe_image(const char *name, const uint8_t *img, uint64_t len,
 		     const struct load_params *p, struct guest_info *info)
 {
-	struct load_image im = { .name = name, .img = img, .len = len, .p = p };
+	static const struct load_params auto_params = { .format = LOAD_AUTO };
+	struct load_image im = { .name = name, .img = img, .len = len, .p = p ? p : &auto_params };
 	struct load_plan plan;
 	int r = parse(&im, &plan);
 	if (!r)

@@ -40,6 +40,11 @@ static int check_header(const struct load_image *im)
 			LX_INIT_SIZE + 4);
 		return -ENOEXEC;
 	}
+	if (LX_JUMP + 2 + b[LX_JUMP + 1] < LX_INIT_SIZE + 4) {
+		vmm_err("%s: bzImage setup header length (byte 0x201 = %#x) ends before the 2.10 "
+			"fields at %#x", im->name, b[LX_JUMP + 1], LX_INIT_SIZE + 4);
+		return -ENOEXEC;
+	}
 	if (!(b[LX_LOADFLAGS] & LX_LOADED_HIGH)) {
 		vmm_err("%s: bzImage loadflags %#x: LOADED_HIGH (bit 0) clear; zImage kernels "
 			"are not supported", im->name, b[LX_LOADFLAGS]);
