@@ -285,7 +285,7 @@ static void test_elf64_refuses_segment_over_loader_areas(void **state)
 	struct util_img img = vmlinux();
 	util_img_put64(&img, PH0 + 24, 0x8000);
 	util_img_put64(&img, 24, 0x8000);
-	util_fx_refused(*state, &img, "[0x8000-0xb000) is below 0x100000");
+	util_fx_refused(*state, &img, "[0x8000-0xb000) is below 0x30000");
 }
 
 static void test_elf64_refuses_image_without_pt_load(void **state)

@@ -183,12 +183,12 @@ static void test_flat_refuses_image_that_does_not_fit(void **state)
 	util_fx_refused(f, &img, "flat image [0x3ffe000-0x4001000) does not fit in guest RAM");
 }
 
-static void test_flat32_refuses_load_below_1m(void **state)
+static void test_flat32_refuses_load_over_loader_areas(void **state)
 {
 	struct util_fx *f = *state;
 	struct util_img img = bytes(0x100);
 	flat(f, 0x500, 0, 32);
-	util_fx_refused(f, &img, "[0x500-0x600) is below 0x100000");
+	util_fx_refused(f, &img, "[0x500-0x600) is below 0x20000");
 }
 
 static void test_flat_refuses_bad_bits(void **state)
@@ -246,7 +246,7 @@ int main(void)
 		T(test_load_refuses_missing_file),
 		T(test_load_refuses_directory),
 		T(test_flat_refuses_image_that_does_not_fit),
-		T(test_flat32_refuses_load_below_1m),
+		T(test_flat32_refuses_load_over_loader_areas),
 		T(test_flat_refuses_bad_bits),
 		T(test_flat_refuses_entry_outside_image),
 		T(test_flat16_refuses_entry_above_1m),

@@ -299,10 +299,29 @@ static void test_mb_refuses_kernel_larger_than_ram(void **state)
 	util_fx_refused(*state, &img, "does not fit in guest RAM");
 }
 
-static void test_mb_refuses_load_below_1m(void **state)
+static void test_mb_refuses_load_over_loader_areas(void **state)
 {
 	struct util_img img = util_mb_elf(0x8000, 0x1000, 0);
-	util_fx_refused(*state, &img, "[0x8000-0x9000) is below 0x100000");
+	util_fx_refused(*state, &img, "[0x8000-0x9000) is below 0x20000");
+}
+
+/* ld -Ttext=0x100000 puts the ELF headers in a PT_LOAD at 0xff000: QEMU
+ * boots such kernels, so the loader must too. */
+static void test_mb_accepts_segment_below_1m_above_loader_areas(void **state)
+{
+	struct util_fx *f = *state;
+	struct util_seg segs[] = {
+		{ .paddr = 0xff000, .filesz = 0x74, .memsz = 0x74, .flags = 4, .fill = 0x7f },
+		{ .paddr = 0x100000, .filesz = 0x100, .memsz = 0x100, .flags = 5, .fill = 0x90 },
+	};
+	struct util_img img = util_elf32(segs, 2, 0x100000);
+	util_mb_header(&img, 0x100, 0x3, NULL);
+	assert_int_equal(util_fx_load(f, &img, NULL), 0);
+	assert_int_equal(util_fx_gpa(f, 0xff000, 1)[0], 0x7f);
+	assert_int_equal(f->res.kernel_addr, 0xff000);
+	assert_int_equal(f->res.kernel_size, 0x1100);
+	assert_int_equal(f->res.info.nr_code, 1);
+	assert_int_equal(f->res.info.code[0].gpa, 0x100000);
 }
 
 static void test_mb_refuses_truncated_program_headers(void **state)
@@ -421,7 +440,8 @@ int main(void)
 		T(test_mb_refuses_filesz_above_memsz),
 		T(test_mb_refuses_segment_beyond_4g),
 		T(test_mb_refuses_kernel_larger_than_ram),
-		T(test_mb_refuses_load_below_1m),
+		T(test_mb_refuses_load_over_loader_areas),
+		T(test_mb_accepts_segment_below_1m_above_loader_areas),
 		T(test_mb_refuses_truncated_program_headers),
 		T(test_mb_refuses_entry_outside_segments),
 		T(test_mb_refuses_plain_elf32_without_header),

@@ -233,7 +233,7 @@ static int plan_check(const struct load_image *im, const struct guest_mem *m,
 		unsigned long long a = s->gpa, e = s->gpa + s->memsz;
 		if (s->gpa < plan->min_addr) {
 			vmm_err("%s: %s [%#llx-%#llx) is below %#llx, where the loader keeps "
-				"its data and the PC's legacy areas (docs/boot.md)",
+				"its boot data (docs/boot.md)",
 				im->name, s->what, a, e, (unsigned long long)plan->min_addr);
 			return -EINVAL;
 		}

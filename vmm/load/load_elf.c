@@ -194,7 +194,7 @@ int load_elf64_parse(const struct load_image *im, struct load_plan *plan)
 		return r;
 	plan->format = LOAD_ELF64;
 	plan->bits = 64;
-	plan->min_addr = LOAD_KERNEL_MIN;
+	plan->min_addr = LOAD_64BIT_FLOOR;
 	/* The entry page tables map the first 4 GiB only. */
 	for (unsigned i = 0; i < plan->nr_seg; i++) {
 		const struct load_seg *s = &plan->seg[i];

@@ -43,9 +43,8 @@ int load_flat_parse(const struct load_image *im, struct load_plan *plan)
 	plan->format = LOAD_FLAT;
 	plan->bits = bits;
 	plan->entry = entry;
-	/* load.h: protected-mode images load at or above 1 MiB; real-mode
-	 * images may go anywhere (the loader writes nothing else for them). */
-	plan->min_addr = bits == 32 ? LOAD_KERNEL_MIN : 0;
+	/* Real-mode images may go anywhere: the loader writes nothing else. */
+	plan->min_addr = bits == 32 ? LOAD_32BIT_FLOOR : 0;
 	return load_plan_add(im, plan, addr, 0, im->len, im->len, bits, "flat image");
 }
 

@@ -33,6 +33,14 @@ struct load_image {
 
 #define LOAD_MAX_SEGS 32
 
+/* The lowest load address per entry kind: below it are the loader's boot
+ * data (docs/boot.md). 32-bit entries use the GDT, the stack under
+ * LOAD_STACK_TOP and the Multiboot info up to LOAD_MBI_END; the 64-bit
+ * entry adds the zero page, page tables and the command line. bzImage
+ * loads at LOAD_KERNEL_MIN or above by protocol. */
+#define LOAD_32BIT_FLOOR LOAD_MBI_END
+#define LOAD_64BIT_FLOOR (LOAD_CMDLINE_ADDR + LOAD_CMDLINE_MAX)
+
 /* One piece of the image: copy (filesz) bytes from file offset (off) to
  * (gpa) and zero the rest up to (memsz). */
 struct load_seg {
@@ -56,7 +64,8 @@ struct load_plan {
 	enum load_format format;
 	unsigned bits;          /* width of the entry code: 16, 32, 64 */
 	gpa_t entry;
-	gpa_t min_addr;         /* nothing may load below this */
+	gpa_t min_addr;         /* nothing may load below this (the loader's
+				 * boot data, LOAD_32BIT_FLOOR etc.) */
 	struct load_seg seg[LOAD_MAX_SEGS];
 	unsigned nr_seg;
 	uint32_t mb_flags;      /* Multiboot header flags */

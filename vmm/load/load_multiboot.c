@@ -150,7 +150,7 @@ int load_mb_parse(const struct load_image *im, struct load_plan *plan)
 	}
 	plan->format = LOAD_MULTIBOOT;
 	plan->bits = 32;
-	plan->min_addr = LOAD_KERNEL_MIN;
+	plan->min_addr = LOAD_32BIT_FLOOR;
 	plan->mb_flags = flags;
 	if (flags & MB_AOUT_KLUDGE)
 		return parse_aout(im, (uint64_t)off, plan);
