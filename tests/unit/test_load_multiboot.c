@@ -155,6 +155,25 @@ static void test_mb_modules_load_page_aligned_after_kernel_with_strings(void **s
 	util_temp_remove(m2);
 }
 
+static void test_mb_modules_skip_the_legacy_area_below_1m(void **state)
+{
+	struct util_fx *f = *state;
+	uint8_t data[0x3000];
+	memset(data, 0x22, sizeof(data));
+	char *m1 = util_temp_write(data, 0x800);
+	char *m2 = util_temp_write(data, sizeof(data));
+	char list[1024];
+	snprintf(list, sizeof(list), "%s,%s", m1, m2);
+	f->p.initrd = list;
+	struct util_img img = util_mb_elf(0x90000, 0xe000, 0x3);
+	assert_int_equal(util_fx_load(f, &img, NULL), 0);
+	const uint8_t *mods = util_fx_gpa(f, util_get32(util_fx_gpa(f, LOAD_MBI_ADDR + 24, 4)), 32);
+	assert_int_equal(util_get32(mods), 0x9e000);      /* fits below 0x9fc00 */
+	assert_int_equal(util_get32(mods + 16), 0x100000); /* would cross it */
+	util_temp_remove(m1);
+	util_temp_remove(m2);
+}
+
 static void test_mb_aout_kludge_loads_from_header_offset_and_zeroes_bss(void **state)
 {
 	struct util_fx *f = *state;
@@ -425,6 +444,7 @@ int main(void)
 		T(test_mb_info_has_memory_mmap_cmdline_and_loader_name),
 		T(test_mb_without_cmdline_passes_the_kernel_path),
 		T(test_mb_modules_load_page_aligned_after_kernel_with_strings),
+		T(test_mb_modules_skip_the_legacy_area_below_1m),
 		T(test_mb_aout_kludge_loads_from_header_offset_and_zeroes_bss),
 		T(test_mb_aout_load_end_zero_loads_whole_file),
 		T(test_mb_elf_virtual_entry_is_translated_to_physical),

@@ -220,7 +220,8 @@ static int split_modules(const char *list, struct mb_boot *b)
 }
 
 /* Open every module and place it page-aligned after the kernel (and the
- * previous module), as MB 3.3 lets us and flags bit 0 may demand. */
+ * previous module), as MB 3.3 lets us and flags bit 0 may demand; never in
+ * the reserved 640 KiB-1 MiB area. */
 static int place_modules(const struct guest_mem *m, const struct load_plan *plan,
 			 struct mb_boot *b)
 {
@@ -236,6 +237,8 @@ static int place_modules(const struct guest_mem *m, const struct load_plan *plan
 		if (r)
 			return r;
 		mod->open = true;
+		if (cur < 1 * MiB && cur + mod->f.len > MEM_EBDA_BASE)
+			cur = 1 * MiB; /* keep clear of the EBDA, VGA and BIOS areas */
 		if (!load_ram_ok(m, cur, VMM_MAX(mod->f.len, 1))) {
 			vmm_err("%s: module of %llu bytes at %#llx does not fit in guest RAM (low "
 				"RAM ends at %#llx)", mod->path, (unsigned long long)mod->f.len,
