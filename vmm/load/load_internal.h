@@ -122,8 +122,7 @@ gpa_t load_plan_end(const struct load_plan *plan);
 VMM_MUST_CHECK int load_plan_copy(const struct load_image *im, const struct guest_mem *m,
 				  const struct load_plan *plan, struct load_result *res);
 
-/* Detection and parsers: 0 or -errno after one error line. */
-enum load_format load_detect(const struct load_image *im, int64_t *mb_off);
+/* Parsers: 0 or -errno after one error line. */
 /* Offset of a valid Multiboot header in the first 8 KiB, or -1; sets
  * (*bad_off) to a header whose checksum is wrong (or -1). */
 int64_t load_mb_find(const uint8_t *img, uint64_t len, int64_t *bad_off);
