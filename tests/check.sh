@@ -41,6 +41,9 @@ if [ -z "${CHECK_ONLY:-}" ] || [ "${CHECK_ONLY:-}" = unit ]; then
 		rm -f "$tally.u"
 	done
 fi
+if [ -z "${CHECK_ONLY:-}" ] || [ "${CHECK_ONLY:-}" = cli ]; then
+	sh "$here/cli/run.sh" "$B" "$GB" | tee -a "$tally"
+fi
 if [ -z "${CHECK_ONLY:-}" ] || [ "${CHECK_ONLY:-}" = guest ]; then
 	sh "$here/guest/run.sh" "$B" "$GB" | tee -a "$tally"
 fi

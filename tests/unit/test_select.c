@@ -49,6 +49,15 @@ static void test_scan_int80_in_32bit_guest_needs_user_int(void **state)
 	assert_non_null(strstr(g.evidence[__builtin_ctz(GUEST_NEEDS_USER_INT32)], "0x80"));
 }
 
+static void test_scan_iret_in_32bit_guest_needs_interrupt_return(void **state)
+{
+	static const uint8_t code[] = { 0xfa, 0xcf }; /* cli; iret */
+	struct sel_guest g;
+	guest_of(&g, code, sizeof(code), 32);
+	assert_true(g.needs & GUEST_NEEDS_IRET32);
+	assert_non_null(strstr(g.evidence[__builtin_ctz(GUEST_NEEDS_IRET32)], "iret"));
+}
+
 static void test_scan_int3_alone_is_not_a_software_interrupt_need(void **state)
 {
 	static const uint8_t code[] = { 0xcc, 0xf4 };
@@ -106,6 +115,7 @@ int main(void)
 		cmocka_unit_test(test_scan_flat32_code_needs_only_protected_mode),
 		cmocka_unit_test(test_scan_mov_to_cr0_in_32bit_guest_needs_paging),
 		cmocka_unit_test(test_scan_int80_in_32bit_guest_needs_user_int),
+		cmocka_unit_test(test_scan_iret_in_32bit_guest_needs_interrupt_return),
 		cmocka_unit_test(test_scan_int3_alone_is_not_a_software_interrupt_need),
 		cmocka_unit_test(test_scan_long_mode_switch_is_not_32bit_paging),
 		cmocka_unit_test(test_scan_real_mode_entry_needs_real_mode),

@@ -54,7 +54,6 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	fprintf(stderr, "triplex: unknown command '%s'\n", cmd);
-	usage(stderr);
+	fprintf(stderr, "triplex: unknown command '%s' (commands: run, probe; see triplex --help)\n", cmd);
 	return 2;
 }

@@ -121,7 +121,7 @@ struct vm {
 	/* stop state: the first request wins */
 	int stop_reason;            /* enum vm_stop_reason, atomic */
 	int stop_status;
-	char stop_msg[512];
+	char stop_msg[4096];
 	pthread_mutex_t stop_lock;
 
 	/* The clock devices and timers use: vmm_now_ns() unless a test fakes it. */

@@ -18,13 +18,14 @@
 #define HW_PROBE_BASE 0x1000
 #define HW_PROBE_PORT 0x99
 #define HW_PROBE_TIMEOUT_NS (3 * 1000000000ull)
-#define HW_COMPAT_CACHE_VERSION 1
+#define HW_COMPAT_CACHE_VERSION 2
 
 extern const uint8_t hw_probe_blob[], hw_probe_blob_end[];
 
 const char *const hw_compat_names[HW_COMPAT_NR] = {
 	[HW_COMPAT_REAL] = "real-mode",
 	[HW_COMPAT_PROT32] = "protected-mode-32",
+	[HW_COMPAT_IRET32] = "interrupts-32",
 	[HW_COMPAT_USER_INT32] = "user-int-32",
 	[HW_COMPAT_PAGING32] = "paging-32",
 	[HW_COMPAT_PAE32] = "pae-32",
@@ -256,6 +257,7 @@ int hw_compat_get(const struct host_caps *caps, struct hw_compat *out, bool refr
 static const struct { enum guest_need need; enum hw_compat_test test[2]; } need_tests[] = {
 	{ GUEST_NEEDS_REAL, { HW_COMPAT_REAL, HW_COMPAT_REAL } },
 	{ GUEST_NEEDS_PROT32, { HW_COMPAT_PROT32, HW_COMPAT_PROT32 } },
+	{ GUEST_NEEDS_IRET32, { HW_COMPAT_IRET32, HW_COMPAT_IRET32 } },
 	{ GUEST_NEEDS_PAGING32, { HW_COMPAT_PAGING32, HW_COMPAT_PAE32 } },
 	{ GUEST_NEEDS_LONG_SWITCH, { HW_COMPAT_LONG_SWITCH, HW_COMPAT_LONG_SWITCH } },
 	{ GUEST_NEEDS_USER_INT32, { HW_COMPAT_USER_INT32, HW_COMPAT_USER_INT32 } },

@@ -24,6 +24,7 @@ hw_probe_blob:
 	/* entry table: one 32-bit address per enum hw_compat_test */
 	.long A(real_entry)
 	.long A(prot32_entry)
+	.long A(iret32_entry)
 	.long A(user_int32_entry)
 	.long A(paging32_entry)
 	.long A(pae32_entry)
@@ -142,6 +143,22 @@ prot32_entry:
 2:	mov $0xbad0, %eax
 	out %eax, $RESULT_PORT
 	hlt
+
+/* An interrupt handled at CPL 0 and returned from with iret. */
+iret32_entry:
+	mov $KSTACK, %esp
+	call setup32
+	mov $A(iret_handler), %eax
+	mov $(IDT + 0x81 * 8), %edi
+	mov %ax, (%edi)
+	movw $0x08, 2(%edi)
+	movw $0x8e00, 4(%edi)
+	shr $16, %eax
+	mov %ax, 6(%edi)
+	int $0x81
+	jmp done32
+iret_handler:
+	iret
 
 user_int32_entry:
 	mov $KSTACK, %esp

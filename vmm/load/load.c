@@ -106,17 +106,6 @@ void load_file_close(struct load_file *f)
 	memset(f, 0, sizeof(*f));
 }
 
-/* FNV-1a, 64-bit (http://www.isthe.com/chongo/tech/comp/fnv/). */
-static uint64_t fnv1a64(const uint8_t *p, uint64_t len)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (uint64_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ull;
-	}
-	return h;
-}
-
 static const char *const format_names[] = {
 	[LOAD_AUTO] = "auto",       [LOAD_MULTIBOOT] = "multiboot", [LOAD_ELF64] = "elf64",
 	[LOAD_BZIMAGE] = "bzimage", [LOAD_FLAT] = "flat",
@@ -289,7 +278,7 @@ static void fill_info(const struct load_image *im, const struct load_plan *plan,
 		info->nr_code++;
 	}
 	info->image_size = im->len;
-	info->image_hash = fnv1a64(im->img, im->len);
+	info->image_hash = vmm_fnv1a(VMM_FNV_INIT, im->img, (size_t)im->len);
 	const char *base = strrchr(im->name, '/');
 	snprintf(info->name, sizeof(info->name), "%s", base ? base + 1 : im->name);
 }

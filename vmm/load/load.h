@@ -36,7 +36,8 @@ enum load_format {
 #define LOAD_PD_ADDR 0xb000ull       /* 4 pages: 4 GiB in 2 MiB pages */
 #define LOAD_CMDLINE_ADDR 0x20000ull /* Linux command line */
 #define LOAD_CMDLINE_MAX 0x10000ull
-#define LOAD_KERNEL_MIN 0x100000ull  /* protected-mode images load at or above */
+#define LOAD_KERNEL_MIN 0x100000ull  /* bzImage loads here; other formats may load
+                                      * lower, but never over the loader's own data */
 
 /* GDT selectors the loaders install (compatible with QEMU's Multiboot ROM and
  * the Linux boot protocol's __BOOT_CS/__BOOT_DS). */

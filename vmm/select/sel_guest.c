@@ -19,7 +19,7 @@
 static const char *const need_names[GUEST_NEEDS_NR] = {
 	"real mode", "32-bit protected mode", "32-bit paging", "a switch to long mode",
 	"64-bit mode", "software interrupts in 32-bit code", "software interrupts in 64-bit code",
-	"syscall/sysret",
+	"syscall/sysret", "interrupt and exception handling in 32-bit code",
 };
 
 const char *sel_need_name(enum guest_need n)
@@ -29,15 +29,15 @@ const char *sel_need_name(enum guest_need n)
 }
 
 struct sweep {
-	bool cr0_write, msr_write, soft_int, syscall;
-	char cr0_ev[80], int_ev[80], sys_ev[80];
+	bool cr0_write, msr_write, soft_int, syscall, iret;
+	char cr0_ev[80], int_ev[80], sys_ev[80], iret_ev[80];
 };
 
 static void note(char *ev, size_t len, const cs_insn *in)
 {
 	if (!ev[0])
-		snprintf(ev, len, "%s %s at %#llx", in->mnemonic, in->op_str,
-			 (unsigned long long)in->address);
+		snprintf(ev, len, "%s%s%s at %#llx", in->mnemonic, in->op_str[0] ? " " : "",
+			 in->op_str, (unsigned long long)in->address);
 }
 
 /* Decode [buf, buf+len) loaded at (gpa) in (bits)-bit mode; undecodable bytes
@@ -68,6 +68,11 @@ static int sweep_code(const uint8_t *buf, uint64_t len, uint64_t gpa, unsigned b
 				s->cr0_write = true;
 				note(s->cr0_ev, sizeof(s->cr0_ev), in);
 			}
+			break;
+		case X86_INS_IRET:
+		case X86_INS_IRETD:
+			s->iret = true;
+			note(s->iret_ev, sizeof(s->iret_ev), in);
 			break;
 		case X86_INS_WRMSR:
 			s->msr_write = true;
@@ -153,6 +158,8 @@ int sel_guest_scan(const uint8_t *img, uint64_t len, struct sel_guest *g)
 			need(g, GUEST_NEEDS_PAGING32, s32.cr0_ev);
 		if (s32.soft_int)
 			need(g, GUEST_NEEDS_USER_INT32, s32.int_ev);
+		if (s32.iret)
+			need(g, GUEST_NEEDS_IRET32, s32.iret_ev);
 	}
 	if (switches || long_mode) {
 		if (s64.soft_int)

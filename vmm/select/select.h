@@ -72,7 +72,8 @@ enum guest_need {
 	GUEST_NEEDS_USER_INT32 = 1u << 5,  /* software interrupts, 32-bit code */
 	GUEST_NEEDS_USER_INT64 = 1u << 6,  /* software interrupts, 64-bit code */
 	GUEST_NEEDS_SYSCALL64 = 1u << 7,   /* syscall/sysret */
-	GUEST_NEEDS_NR = 8
+	GUEST_NEEDS_IRET32 = 1u << 8,      /* handles interrupts (iret) in 32-bit code */
+	GUEST_NEEDS_NR = 9
 };
 
 struct sel_guest {
