@@ -18,7 +18,7 @@
 #define HW_PROBE_BASE 0x1000
 #define HW_PROBE_PORT 0x99
 #define HW_PROBE_TIMEOUT_NS (3 * 1000000000ull)
-#define HW_COMPAT_CACHE_VERSION 2
+#define HW_COMPAT_CACHE_VERSION 3
 
 extern const uint8_t hw_probe_blob[], hw_probe_blob_end[];
 
@@ -32,6 +32,7 @@ const char *const hw_compat_names[HW_COMPAT_NR] = {
 	[HW_COMPAT_LONG_SWITCH] = "long-mode-switch",
 	[HW_COMPAT_USER_INT64] = "user-int-64",
 	[HW_COMPAT_SYSCALL64] = "syscall-64",
+	[HW_COMPAT_USER_EXC64] = "user-exception-64",
 };
 
 struct probe_ctx {

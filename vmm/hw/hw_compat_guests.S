@@ -31,6 +31,7 @@ hw_probe_blob:
 	.long A(long_switch_entry)
 	.long A(user_int64_entry)
 	.long A(syscall64_entry)
+	.long A(user_exc64_entry)
 
 	.balign 8
 gdt:
@@ -321,6 +322,20 @@ user_syscall64:
 	syscall
 1:	jmp 1b
 
+user_ud64:
+	ud2
+1:	jmp 1b
+
+after_long_user_exc:
+	/* #UD from ring 3 must reach a CPL-0 handler: point vector 6 at it */
+	mov $A(int80_64), %rax
+	mov $(IDT + 6 * 16), %rdi
+	mov %ax, (%rdi)
+	shr $16, %rax
+	mov %eax, 6(%rdi)
+	mov $A(user_ud64), %ebx
+	jmp to_user64
+
 after_long_user_int:
 	mov $A(user_int64), %ebx
 	jmp to_user64
@@ -358,6 +373,12 @@ syscall64_entry:
 	mov $KSTACK, %esp
 	call setup32
 	movl $A(after_long_syscall), A(long_next)
+	jmp long_switch
+
+user_exc64_entry:
+	mov $KSTACK, %esp
+	call setup32
+	movl $A(after_long_user_exc), A(long_next)
 	jmp long_switch
 
 hw_probe_blob_end:

@@ -64,6 +64,7 @@ enum hw_compat_test {
 	HW_COMPAT_LONG_SWITCH, /* 32-bit code enables long mode itself */
 	HW_COMPAT_USER_INT64,  /* 64-bit ring 3 -> int 0x80 reaches CPL 0 */
 	HW_COMPAT_SYSCALL64,   /* 64-bit ring 3 -> syscall reaches CPL 0 */
+	HW_COMPAT_USER_EXC64,  /* 64-bit ring 3 -> an exception (#UD) reaches CPL 0 */
 	HW_COMPAT_NR
 };
 

@@ -247,3 +247,93 @@ int load_elf64_load(const struct load_image *im, const struct guest_mem *m,
 	free(zp);
 	return r;
 }
+
+/* ---- symbol table: data objects inside code, for the guest probe ---- */
+
+#define ELF_SHT_SYMTAB 2
+#define ELF_SHF_EXECINSTR 4
+#define ELF_STT_OBJECT 1
+
+struct elf_shdr {
+	uint32_t type;
+	uint64_t flags, addr, off, size, entsize;
+	uint32_t link;
+};
+
+static bool shdr_read(const uint8_t *img, uint64_t len, unsigned cls, unsigned i,
+		      struct elf_shdr *sh)
+{
+	uint64_t shoff = cls == 64 ? load_le64(img + 40) : load_le32(img + 32);
+	unsigned shentsize = load_le16(img + (cls == 64 ? 58 : 46));
+	if (shentsize != (cls == 64 ? 64u : 40u) || !load_in_file(shoff + (uint64_t)i * shentsize,
+								shentsize, len))
+		return false;
+	const uint8_t *p = img + shoff + (uint64_t)i * shentsize;
+	sh->type = load_le32(p + 4);
+	if (cls == 64) {
+		sh->flags = load_le64(p + 8);
+		sh->addr = load_le64(p + 16);
+		sh->off = load_le64(p + 24);
+		sh->size = load_le64(p + 32);
+		sh->link = load_le32(p + 40);
+		sh->entsize = load_le64(p + 56);
+	} else {
+		sh->flags = load_le32(p + 8);
+		sh->addr = load_le32(p + 12);
+		sh->off = load_le32(p + 16);
+		sh->size = load_le32(p + 20);
+		sh->link = load_le32(p + 24);
+		sh->entsize = load_le32(p + 36);
+	}
+	return true;
+}
+
+/* Record symbol (value, size) if it lies in executable section (shndx). */
+static void add_object(const uint8_t *img, uint64_t len, unsigned cls, unsigned shnum,
+		       unsigned shndx, uint64_t value, uint64_t size, struct load_range *out,
+		       unsigned max, unsigned *n)
+{
+	struct elf_shdr sec;
+	if (!size || shndx == 0 || shndx >= shnum || !shdr_read(img, len, cls, shndx, &sec) ||
+	    !(sec.flags & ELF_SHF_EXECINSTR) || value < sec.addr || value - sec.addr > sec.size ||
+	    size > sec.size - (value - sec.addr))
+		return;
+	if (*n < max)
+		out[*n] = (struct load_range){ sec.off + (value - sec.addr), size };
+	(*n)++;
+}
+
+static int range_cmp(const void *a, const void *b)
+{
+	const struct load_range *x = a, *y = b;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+unsigned load_elf_data_ranges(const uint8_t *img, uint64_t len, struct load_range *out,
+			      unsigned max)
+{
+	if (len < 64 || memcmp(img, "\177ELF", 4) || (img[4] != 1 && img[4] != 2) || img[5] != 1)
+		return 0;
+	unsigned cls = img[4] == 2 ? 64 : 32;
+	unsigned shnum = load_le16(img + (cls == 64 ? 60 : 48));
+	unsigned n = 0;
+	for (unsigned i = 1; i < shnum; i++) {
+		struct elf_shdr st;
+		unsigned esz = cls == 64 ? 24 : 16;
+		if (!shdr_read(img, len, cls, i, &st) || st.type != ELF_SHT_SYMTAB ||
+		    st.entsize != esz || !load_in_file(st.off, st.size, len))
+			continue;
+		for (uint64_t off = st.off; off + esz <= st.off + st.size; off += esz) {
+			const uint8_t *s = img + off;
+			unsigned info = cls == 64 ? s[4] : s[12];
+			unsigned shndx = load_le16(s + (cls == 64 ? 6 : 14));
+			uint64_t value = cls == 64 ? load_le64(s + 8) : load_le32(s + 4);
+			uint64_t size = cls == 64 ? load_le64(s + 16) : load_le32(s + 8);
+			if ((info & 0xf) == ELF_STT_OBJECT)
+				add_object(img, len, cls, shnum, shndx, value, size, out, max, &n);
+		}
+	}
+	unsigned stored = VMM_MIN(n, max);
+	qsort(out, stored, sizeof(*out), range_cmp);
+	return stored;
+}
