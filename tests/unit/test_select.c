@@ -94,6 +94,62 @@ static void test_scan_real_mode_entry_needs_real_mode(void **state)
 	assert_true(g.needs & GUEST_NEEDS_REAL);
 }
 
+/* An ELF32 image: .text at file offset 0x100 (address 0x100000) holding
+ * `hlt; nop; nop; nop` then a 4-byte STT_OBJECT "table" whose bytes read as `int 0x2f`. */
+static size_t elf_with_data_in_text(uint8_t *img, size_t cap, bool with_symbol)
+{
+	memset(img, 0, cap);
+	uint8_t *eh = img;
+	memcpy(eh, "\177ELF\1\1\1", 7);
+	*(uint16_t *)(eh + 16) = 2;		/* ET_EXEC */
+	*(uint16_t *)(eh + 18) = 3;		/* EM_386 */
+	*(uint32_t *)(eh + 32) = 0x200;		/* e_shoff */
+	*(uint16_t *)(eh + 46) = 40;		/* e_shentsize */
+	*(uint16_t *)(eh + 48) = 3;		/* e_shnum: null, .text, .symtab */
+	static const uint8_t text[] = { 0xf4, 0x90, 0x90, 0x90, 0xcd, 0x2f, 0x10, 0x00 };
+	memcpy(img + 0x100, text, sizeof(text));
+	uint8_t *sh = img + 0x200 + 40;		/* [1] .text */
+	*(uint32_t *)(sh + 4) = 1;		/* SHT_PROGBITS */
+	*(uint32_t *)(sh + 8) = 6;		/* SHF_ALLOC | SHF_EXECINSTR */
+	*(uint32_t *)(sh + 12) = 0x100000;	/* sh_addr */
+	*(uint32_t *)(sh + 16) = 0x100;		/* sh_offset */
+	*(uint32_t *)(sh + 20) = sizeof(text);
+	sh += 40;				/* [2] .symtab */
+	*(uint32_t *)(sh + 4) = 2;		/* SHT_SYMTAB */
+	*(uint32_t *)(sh + 16) = 0x300;
+	*(uint32_t *)(sh + 20) = 32;		/* two 16-byte symbols */
+	*(uint32_t *)(sh + 36) = 16;		/* sh_entsize */
+	uint8_t *sym = img + 0x310;		/* symbol 1 (0 is the null symbol) */
+	*(uint32_t *)(sym + 4) = 0x100004;	/* st_value */
+	*(uint32_t *)(sym + 8) = 4;		/* st_size */
+	sym[12] = with_symbol ? 1 : 2;		/* STT_OBJECT, or STT_FUNC */
+	*(uint16_t *)(sym + 14) = 1;		/* st_shndx: .text */
+	return 0x400;
+}
+
+static void test_scan_skips_data_objects_named_by_the_symbol_table(void **state)
+{
+	uint8_t img[0x400];
+	for (int with = 0; with <= 1; with++) {
+		size_t len = elf_with_data_in_text(img, sizeof(img), with);
+		struct load_range r[4];
+		assert_int_equal(load_elf_data_ranges(img, len, r, 4), with ? 1 : 0);
+		if (with) {
+			assert_int_equal(r[0].off, 0x104);
+			assert_int_equal(r[0].size, 4);
+		}
+		struct sel_guest g;
+		memset(&g, 0, sizeof(g));
+		g.info.bits = 32;
+		g.info.nr_code = 1;
+		g.info.code[0] = (__typeof__(g.info.code[0])){ .gpa = 0x100000, .file_off = 0x100,
+							       .size = 8, .bits = 32 };
+		assert_int_equal(sel_guest_scan(img, len, &g), 0);
+		/* without the symbol the sweep cannot know the bytes are data */
+		assert_int_equal(!!(g.needs & GUEST_NEEDS_USER_INT32), !with);
+	}
+}
+
 static void test_host_probe_fills_a_stable_fingerprint(void **state)
 {
 	struct host_caps a, b;
@@ -119,6 +175,7 @@ int main(void)
 		cmocka_unit_test(test_scan_int3_alone_is_not_a_software_interrupt_need),
 		cmocka_unit_test(test_scan_long_mode_switch_is_not_32bit_paging),
 		cmocka_unit_test(test_scan_real_mode_entry_needs_real_mode),
+		cmocka_unit_test(test_scan_skips_data_objects_named_by_the_symbol_table),
 		cmocka_unit_test(test_host_probe_fills_a_stable_fingerprint),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
