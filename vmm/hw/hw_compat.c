@@ -5,7 +5,6 @@
  * whose needs (found by the guest probe) include a feature that failed. */
 #include <errno.h>
 #include <jansson.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,9 +38,6 @@ struct probe_ctx {
 	struct vm *vm;
 	uint32_t result;
 	bool got;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool finished;
 };
 
 static int probe_port(void *dev, uint64_t off, void *data, unsigned size, bool is_write)
@@ -59,22 +55,6 @@ static int probe_port(void *dev, uint64_t off, void *data, unsigned size, bool i
 		vm_request_stop(c->vm, VM_STOP_QUIT, 0, NULL);
 	}
 	return 0;
-}
-
-static void *watchdog(void *arg)
-{
-	struct probe_ctx *c = arg;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += HW_PROBE_TIMEOUT_NS / 1000000000ull;
-	pthread_mutex_lock(&c->lock);
-	int r = 0;
-	while (!c->finished && r != ETIMEDOUT)
-		r = pthread_cond_timedwait(&c->cond, &c->lock, &ts);
-	pthread_mutex_unlock(&c->lock);
-	if (!c->finished)
-		vm_request_stop(c->vm, VM_STOP_QUIT, 0, NULL);
-	return NULL;
 }
 
 static void entry_state(enum hw_compat_test t, struct x86_state *s)
@@ -115,7 +95,7 @@ static void describe(uint32_t v, bool got, const struct vcpu_exit *ex, char *d, 
 int hw_compat_run(enum hw_compat_test t, bool *ok, char *detail, size_t len)
 {
 	struct vm_config cfg = { .mem_size = MEM_MIN_SIZE, .nr_vcpus = 1 };
-	struct probe_ctx c = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+	struct probe_ctx c = { 0 };
 	*ok = false;
 	c.vm = vm_create(&cfg);
 	if (!c.vm)
@@ -132,26 +112,13 @@ int hw_compat_run(enum hw_compat_test t, bool *ok, char *detail, size_t len)
 		vm_destroy(c.vm);
 		return r;
 	}
-	struct vcpu *v = c.vm->vcpu[0];
-	vcpu_kick_signal_install();
-	v->thread = pthread_self();
-	__atomic_store_n(&v->thread_started, true, __ATOMIC_RELEASE);
-	pthread_t wd;
-	bool have_wd = pthread_create(&wd, NULL, watchdog, &c) == 0;
-	struct vcpu_exit ex = { 0 };
-	while (!vm_stopping(c.vm)) {
-		memset(&ex, 0, sizeof(ex));
-		if (hw_vcpu_run(v, &ex) < 0 || ex.reason == VCPU_EXIT_HLT ||
-		    ex.reason == VCPU_EXIT_SHUTDOWN || ex.reason == VCPU_EXIT_ERROR)
-			break;
+	struct vcpu_exit ex;
+	bool timed_out;
+	r = vm_run_here(c.vm, HW_PROBE_TIMEOUT_NS, &ex, &timed_out);
+	if (r) {
+		vm_destroy(c.vm);
+		return r;
 	}
-	pthread_mutex_lock(&c.lock);
-	c.finished = true;
-	pthread_cond_signal(&c.cond);
-	pthread_mutex_unlock(&c.lock);
-	if (have_wd)
-		pthread_join(wd, NULL);
-	__atomic_store_n(&v->thread_started, false, __ATOMIC_RELEASE);
 	/* 0x600d: done; 0x6000: the int 0x80 or syscall handler ran at CPL 0 */
 	*ok = c.got && (c.result == 0x600d || c.result == 0x6000);
 	if (!*ok)
