@@ -126,7 +126,10 @@ pd:	.skip 4096
 	movw $0x08, 2(%rdi)
 	movw $0x8e00, 4(%rdi)
 	shr $16, %rax
-	mov %eax, 6(%rdi)
+	mov %ax, 6(%rdi)
+	shr $16, %rax
+	mov %eax, 8(%rdi)
+	movl $0, 12(%rdi)
 	.endm
 
 	/* puts64 / puthex64: the 64-bit versions. 64-bit code here is assembled

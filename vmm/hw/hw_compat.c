@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vmm/hw/hw_internal.h"
@@ -131,30 +130,10 @@ int hw_compat_run(enum hw_compat_test t, bool *ok, char *detail, size_t len)
 
 /* ---- the per-host cache ---- */
 
-static int cache_path(const struct host_caps *caps, char *buf, size_t len, bool mkdirs)
-{
-	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	char dir[512];
-	if (xdg && *xdg)
-		snprintf(dir, sizeof(dir), "%s/triplex", xdg);
-	else if (home && *home)
-		snprintf(dir, sizeof(dir), "%s/.cache/triplex", home);
-	else
-		return -ENOENT;
-	if (mkdirs) {
-		char parent[512];
-		snprintf(parent, sizeof(parent), "%.*s", (int)(strrchr(dir, '/') - dir), dir);
-		(void)mkdir(parent, 0755); /* may exist */
-		(void)mkdir(dir, 0755);
-	}
-	snprintf(buf, len, "%s/hw-compat-%s.json", dir, caps->fingerprint);
-	return 0;
-}
-
 static bool cache_load(const struct host_caps *caps, struct hw_compat *out)
 {
 	char path[600];
-	if (cache_path(caps, path, sizeof(path), false))
+	if (sel_cache_path("hw-compat", caps->fingerprint, path, sizeof(path), false))
 		return false;
 	json_error_t err;
 	json_t *j = json_load_file(path, 0, &err);
@@ -180,8 +159,8 @@ static bool cache_load(const struct host_caps *caps, struct hw_compat *out)
 
 static void cache_store(const struct host_caps *caps, const struct hw_compat *c)
 {
-	char path[600], tmp[620];
-	if (cache_path(caps, path, sizeof(path), true))
+	char path[600];
+	if (sel_cache_path("hw-compat", caps->fingerprint, path, sizeof(path), true))
 		return;
 	json_t *tests = json_object();
 	for (unsigned i = 0; i < HW_COMPAT_NR; i++)
@@ -190,12 +169,7 @@ static void cache_store(const struct host_caps *caps, const struct hw_compat *c)
 	json_t *j = json_pack("{s:i, s:s, s:s, s:f, s:o}", "version", HW_COMPAT_CACHE_VERSION,
 			      "fingerprint", caps->fingerprint, "kvm_module", caps->kvm_module,
 			      "probe_ms", c->ms, "tests", tests);
-	snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
-	if (json_dump_file(j, tmp, JSON_INDENT(2)) == 0 && rename(tmp, path) == 0)
-		vmm_debug(hw, "compatibility probe: saved to %s", path);
-	else
-		(void)unlink(tmp); /* a read-only cache just means probing again */
-	json_decref(j);
+	sel_cache_store(path, j);
 }
 
 int hw_compat_get(const struct host_caps *caps, struct hw_compat *out, bool refresh)

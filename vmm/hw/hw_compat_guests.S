@@ -250,7 +250,9 @@ long64:
 	movw $0x10, 2(%rdi)
 	movw $0x8e00, 4(%rdi)
 	shr $16, %rax
-	mov %eax, 6(%rdi)
+	mov %ax, 6(%rdi)
+	shr $16, %rax
+	mov %eax, 8(%rdi)
 	movl $0, 12(%rdi)
 	add $16, %rdi
 	add $8, %rsi
@@ -263,7 +265,9 @@ long64:
 	movw $0x10, 2(%rdi)
 	movw $0xee00, 4(%rdi)
 	shr $16, %rax
-	mov %eax, 6(%rdi)
+	mov %ax, 6(%rdi)
+	shr $16, %rax
+	mov %eax, 8(%rdi)
 	movl $0, 12(%rdi)
 	lidt A(idtr64)
 	movq $KSTACK, (TSS64 + 4)	/* rsp0 */
@@ -332,7 +336,10 @@ after_long_user_exc:
 	mov $(IDT + 6 * 16), %rdi
 	mov %ax, (%rdi)
 	shr $16, %rax
-	mov %eax, 6(%rdi)
+	mov %ax, 6(%rdi)
+	shr $16, %rax
+	mov %eax, 8(%rdi)
+	movl $0, 12(%rdi)
 	mov $A(user_ud64), %ebx
 	jmp to_user64
 

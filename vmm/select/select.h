@@ -90,6 +90,51 @@ VMM_MUST_CHECK int sel_guest_scan(const uint8_t *img, uint64_t len, struct sel_g
 /* A short name for one need bit ("32-bit paging"). */
 const char *sel_need_name(enum guest_need n);
 
+/* ---- per-host cache files ($XDG_CACHE_HOME/triplex/KIND-FINGERPRINT.json) ---- */
+/* The cache file for (kind) on the host (fingerprint); creates the directory
+ * when (mkdirs). 0, or -ENOENT when neither XDG_CACHE_HOME nor HOME is set. */
+int sel_cache_path(const char *kind, const char *fingerprint, char *buf, size_t len,
+		   bool mkdirs);
+/* Write (j) to (path) atomically (a temporary file, then rename); steals (j).
+ * A cache that cannot be written only costs a re-probe: debug-logged. */
+void sel_cache_store(const char *path, json_t *j);
+
+/* ---- calibration (sel_calib.c) ----
+ * Short guests run on every available engine measure what the cost model
+ * needs, per engine and code width: ns per ring-0 and ring-3 instruction,
+ * per exit (port I/O from ring 0), per guest page fault, per PTE update
+ * (write, invlpg, touch) and per system call round trip. A test the engine
+ * cannot run on this host is recorded as unsupported with the reason. */
+enum sel_cost {
+	SEL_COST_RING0, SEL_COST_RING3, SEL_COST_EXIT, SEL_COST_PF, SEL_COST_PTE,
+	SEL_COST_SYSCALL, SEL_COST_NR
+};
+
+#define SEL_MAX_ENGINES 4
+
+struct sel_calib_engine {
+	char name[8];
+	double ns[2][SEL_COST_NR];      /* [0] 32-bit, [1] 64-bit; < 0: unsupported */
+	char why[2][SEL_COST_NR][96];   /* for unsupported costs */
+};
+
+struct sel_calib {
+	struct sel_calib_engine e[SEL_MAX_ENGINES];
+	unsigned n;
+	double ms;                      /* how long calibrating took */
+	bool cached;
+};
+
+extern const char *const sel_cost_names[SEL_COST_NR];
+
+/* Calibrate every engine that is available on (caps), or load the cached
+ * result for this host. 0 or -errno. */
+int sel_calibrate(const struct host_caps *caps, struct sel_calib *out, bool refresh);
+/* The entry for engine (name), or NULL. */
+const struct sel_calib_engine *sel_calib_find(const struct sel_calib *c, const char *name);
+json_t *sel_calib_json(const struct sel_calib *c);
+void sel_calib_print(FILE *f, const struct sel_calib *c);
+
 /* A short name for a KVM state ("ok", "missing", ...). */
 const char *sel_kvm_state_name(enum host_kvm_state s);
 
