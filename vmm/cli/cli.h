@@ -3,6 +3,8 @@
 #ifndef VMM_CLI_CLI_H
 #define VMM_CLI_CLI_H
 
+#include <jansson.h>
+
 #include "vmm/load/load.h"
 #include "vmm/core/vmm.h"
 
@@ -19,6 +21,9 @@ struct run_config {
 	const char *debugcon;      /* chardev spec or NULL */
 	bool stats;
 	bool explain;
+	const char *stats_json;    /* write the run's counters as JSON here */
+	json_t *workload;          /* the config's "workload" (validated), or NULL */
+	const char *workload_class; /* --workload CLASS */
 	/* storage for strings built from the config file (paths made absolute) */
 	char *owned[8];
 	unsigned nr_owned;

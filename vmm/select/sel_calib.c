@@ -195,6 +195,15 @@ int sel_calibrate(const struct host_caps *caps, struct sel_calib *out, bool refr
 		json_t *j = json_load_file(path, 0, &err);
 		bool ok = j && calib_from_json(j, out);
 		json_decref(j);
+		/* a cache from before an engine became available is stale */
+		const struct engine_ops *const *list;
+		unsigned n = engine_list(&list);
+		for (unsigned i = 0; ok && i < n; i++) {
+			char why[256];
+			if (list[i]->probe(caps, why, sizeof(why)) == 0 &&
+			    !sel_calib_find(out, list[i]->name))
+				ok = false;
+		}
 		if (ok) {
 			out->cached = true;
 			return 0;
