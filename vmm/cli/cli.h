@@ -42,7 +42,16 @@ const char *cli_exe_dir(void);
  * path or NULL. */
 char *cli_find_guest(const char *name);
 
+/* The workload profile for the policy: --workload, else the config's
+ * "workload", else an assumption; plus measured times of this image here. */
+struct host_caps;
+struct sel_guest;
+struct sel_profile;
+void cli_build_profile(const struct run_config *rc, const struct host_caps *caps,
+		       const struct sel_guest *g, struct sel_profile *prof);
+
 int cli_run(int argc, char **argv);
+int cli_perf(int argc, char **argv);
 int cli_probe(int argc, char **argv);
 
 #endif

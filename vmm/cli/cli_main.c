@@ -8,6 +8,9 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: triplex run [CONFIG.json] [options]   boot a guest (no arguments: the demo guest)\n"
+		"       triplex perf [CONFIG.json] [run options] [--modes auto,bt,hw,pv] [--runs N]\n"
+		"                    [--out DIR] [--timeout S]\n"
+		"                                            run the guest under every engine, report\n"
 		"       triplex probe [--json] [--guest KERNEL] [--refresh]\n"
 		"                                            what this host can run, and why\n"
 		"       triplex --version | --help\n"
@@ -48,6 +51,8 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "run"))
 		return cli_run(argc - 2, argv + 2);
+	if (!strcmp(cmd, "perf"))
+		return cli_perf(argc - 2, argv + 2);
 	if (!strcmp(cmd, "probe"))
 		return cli_probe(argc - 2, argv + 2);
 	if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
@@ -58,6 +63,6 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	fprintf(stderr, "triplex: unknown command '%s' (commands: run, probe; see triplex --help)\n", cmd);
+	fprintf(stderr, "triplex: unknown command '%s' (commands: run, perf, probe; see triplex --help)\n", cmd);
 	return 2;
 }

@@ -18,7 +18,7 @@
 /* The workload profile for the policy: --workload, else the config's
  * "workload", else an assumption (said so); plus what a profiled run of this
  * image measured on this host, if there was one. */
-static void build_profile(const struct run_config *rc, const struct host_caps *caps,
+void cli_build_profile(const struct run_config *rc, const struct host_caps *caps,
 			  const struct sel_guest *g, struct sel_profile *prof)
 {
 	char err[256];
@@ -42,7 +42,7 @@ static const struct engine_ops *choose_engine(const struct run_config *rc,
 	struct sel_avail avail[SEL_MAX_ENGINES];
 	struct sel_calib calib;
 	struct sel_profile prof;
-	build_profile(rc, caps, g, &prof);
+	cli_build_profile(rc, caps, g, &prof);
 	/* a named mode needs no prediction; calibrating costs the first run */
 	bool need_calib = !strcmp(rc->mode, "auto") || rc->explain;
 	bool calibrated = need_calib && sel_calibrate(caps, &calib, false) == 0;
