@@ -61,13 +61,6 @@ void trap_set_handler(unsigned vec, trap_fn fn)
 		handlers[vec] = fn;
 }
 
-void catch_arm(uint32_t vec_mask)
-{
-	rt_catch.vector = -1;
-	rt_catch.err = rt_catch.ip = rt_catch.cr2 = rt_catch.cs = 0;
-	rt_catch.mask = vec_mask;
-}
-
 static bool catch_take(struct trap_frame *f)
 {
 	if (f->vector >= 32 || !(rt_catch.mask & (1u << f->vector)))

@@ -1,0 +1,2 @@
+#include "rt.h"
+int guest_main(void) { return 0; }
