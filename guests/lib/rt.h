@@ -187,6 +187,9 @@ void syscall_dispatch(struct trap_frame *f);
  * that uses SWAPGS to find its stack. A no-op in the 32-bit build. */
 void syscall_insn_init(void);
 
+/* 64-bit: the KERNEL_GS_BASE value the SYSCALL entry relies on. */
+ulong syscall_percpu_base(void);
+
 /* ---- physical memory (rt_pmem.c) ---- */
 
 /* A zeroed 4 KiB page from the kernel pool [end of image, 4 MiB), identity

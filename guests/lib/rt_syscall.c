@@ -50,9 +50,19 @@ void syscall_insn_init(void)
 	wrmsr(X86_MSR_EFER, rdmsr(X86_MSR_EFER) | X86_EFER_SCE);
 	trap_set_handler(VEC_SYSCALL, syscall_dispatch);
 }
+
+ulong syscall_percpu_base(void)
+{
+	return (ulong)&rt_percpu;
+}
 #else
 void syscall_insn_init(void)
 {
 	trap_set_handler(VEC_SYSCALL, syscall_dispatch);
+}
+
+ulong syscall_percpu_base(void)
+{
+	return 0;
 }
 #endif

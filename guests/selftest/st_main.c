@@ -32,14 +32,14 @@ void st_end(void)
 		kprintf("ok %s\n", st_name);
 }
 
-void st_check_fault(int vector, ulong err, ulong ip, ulong cr2)
+void st_check_fault(const struct st_fault *f, int vector, ulong err, ulong ip, ulong cr2)
 {
-	st_eq("vector", (uint64_t)(long)vector, (uint64_t)(long)rt_catch.vector);
-	st_eq("err", err, rt_catch.err);
+	st_eq("vector", (uint64_t)(long)vector, (uint64_t)f->vector);
+	st_eq("err", err, f->err);
 	if (ip)
-		st_eq("ip", ip, rt_catch.ip);
+		st_eq("ip", ip, f->ip);
 	if (cr2)
-		st_eq("cr2", cr2, rt_catch.cr2);
+		st_eq("cr2", cr2, f->cr2);
 }
 
 int guest_main(void)
