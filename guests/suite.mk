@@ -12,7 +12,7 @@ GUEST_BINS += $(GS_IMAGES)
 
 GS_CFLAGS := $(GUEST_CFLAGS) -std=gnu11 -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
 	-Wno-unused-parameter -mgeneral-regs-only -fno-tree-loop-distribute-patterns \
-	-fno-common -fno-pie -Iguests/lib -MMD -MP
+	-fno-common -fno-pie -Iguests/lib -Iguests/work -MMD -MP
 GS_ASFLAGS := -Iguests/arch -MMD -MP
 GS_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=4096 \
 	-Wl,-z,noexecstack -Wl,-T,guests/arch/guest.ld -Wl,--orphan-handling=error

@@ -20,7 +20,11 @@ struct work {
 extern const struct work work_compute, work_callret, work_syscall, work_io, work_pgfault,
 	work_ptemod, work_divzero, work_timer, work_ctxsw, work_mixed;
 
-/* Run (w) with rt_iters(full, quick); the guest_main of a workload image. */
+/* Run (w) for (iters) and print "ok NAME" when its checks passed; returns
+ * what w->run returned. */
+int work_run(const struct work *w, uint64_t iters);
+
+/* work_run with rt_iters(full, quick): the guest_main of a workload image. */
 int work_main(const struct work *w);
 
 /* Print "FAIL NAME expected 0x... got 0x..." and return RT_EXIT_FAIL. */

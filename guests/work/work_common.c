@@ -2,9 +2,18 @@
  * workload with the right iteration count, and the FAIL line format. */
 #include "work.h"
 
+int work_run(const struct work *w, uint64_t iters)
+{
+	int rc = w->run(iters);
+
+	if (rc == 0)
+		kprintf("ok %s\n", w->name);
+	return rc;
+}
+
 int work_main(const struct work *w)
 {
-	return w->run(rt_iters(w->full_iters, w->quick_iters));
+	return work_run(w, rt_iters(w->full_iters, w->quick_iters));
 }
 
 int work_fail(const char *name, uint64_t expected, uint64_t got)
