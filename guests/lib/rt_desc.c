@@ -61,6 +61,9 @@ _Static_assert(sizeof(struct tss) == 104, "TSS layout");
 
 static struct tss rt_tss;
 
+/* EFLAGS of new ring-3 code (bit 1 is always 1); pic_init() adds IF. */
+ulong rt_user_flags = 0x2;
+
 #ifdef __x86_64__
 struct rt_percpu rt_percpu;
 #endif

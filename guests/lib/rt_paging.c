@@ -14,9 +14,6 @@ static const struct pg_geom geoms[] = {
 };
 
 const struct pg_geom *pg_geom;
-enum pg_mode pg_mode;
-bool pg_nx;
-struct aspace pg_kernel;
 
 /* Permissions of the 4 KiB page at (va) in [0, 4 MiB). */
 static uint64_t low_page_flags(ulong va)

@@ -30,8 +30,6 @@ struct task {
 static struct task tasks[MAX_TASKS] = { [0] = { .state = T_RUNNABLE, .name = "main" } };
 static struct task *current = &tasks[0];
 
-ulong rt_user_flags = 0x2; /* EFLAGS bit 1 is always 1 */
-
 static long sys_exit(struct trap_frame *f, ulong code, ulong unused)
 {
 	task_exit((long)code);
