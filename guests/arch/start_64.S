@@ -1,8 +1,9 @@
 /* guests/arch/start_64.S: Multiboot v1 header and entry of the 64-bit build.
  * The loader enters _start in 32-bit protected mode (the image is an ELF32
- * container, see docs/guests.md). We zero .bss, identity-map the first GiB
- * with 2 MiB pages, enable long mode (SDM 3A 10.8.5: CR4.PAE, CR3, EFER.LME,
- * then CR0.PG) and far-jump to 64-bit code, which calls rt_main(mbi). */
+ * container, see docs/guests.md). We zero .bss, load the static identity
+ * map of the first GiB (2 MiB pages, below), enable long mode (SDM 3A
+ * 10.8.5: CR4.PAE, CR3, EFER.LME, then CR0.PG) and far-jump to 64-bit
+ * code, which calls rt_main(mbi). */
 #include "multiboot.h"
 
 	.section .multiboot, "a"
@@ -36,17 +37,6 @@ _start:
 	shr $2, %ecx
 	rep stosl
 	mov $boot_stack_top, %esp
-	/* PML4[0] -> PDPT[0] -> PD of 512 2 MiB pages (SDM 3A 4.5): present,
-	 * writable, ring-0 only. */
-	movl $boot_pdpt + 3, boot_pml4
-	movl $boot_pd + 3, boot_pdpt
-	mov $boot_pd, %edi
-	mov $0x83, %eax
-	mov $512, %ecx
-2:	mov %eax, (%edi)
-	add $0x200000, %eax
-	add $8, %edi
-	loop 2b
 	mov %cr4, %eax
 	or $0x20, %eax			/* CR4.PAE */
 	mov %eax, %cr4
@@ -71,15 +61,27 @@ _start:
 4:	hlt
 	jmp 4b
 
-	.section .bss.stack, "aw", @nobits
+/* PML4[0] -> PDPT[0] -> PD of 512 2 MiB pages (SDM 3A 4.5): present,
+ * writable, ring-0 only. Static data, so the stub runs no loop to build
+ * it (every instruction of this 32-bit stub is emulated on some hosts). */
+	.data
 	.p2align 12
 	.globl boot_pml4, boot_pdpt, boot_pd
 boot_pml4:
-	.space 4096
+	.quad boot_pdpt + 3
+	.fill 511, 8, 0
 boot_pdpt:
-	.space 4096
+	.quad boot_pd + 3
+	.fill 511, 8, 0
 boot_pd:
-	.space 4096
+	.set pa, 0
+	.rept 512
+	.quad pa + 0x83
+	.set pa, pa + 0x200000
+	.endr
+
+	.section .bss.stack, "aw", @nobits
+	.p2align 12
 	.globl boot_stack
 boot_stack:
 	.space 16384

@@ -15,38 +15,48 @@ static const struct pg_geom geoms[] = {
 
 const struct pg_geom *pg_geom;
 
-/* Permissions of the 4 KiB page at (va) in [0, 4 MiB). */
-static uint64_t low_page_flags(ulong va)
+/* The permissions of [0, 4 MiB), as ranges that end at the given
+ * address; filled in by map_low() because they depend on pg_nx. */
+struct low_range {
+	ulong end;
+	uint64_t flags;
+};
+
+static void low_ranges(struct low_range r[7])
 {
 	uint64_t nx = pg_nx ? PG_NX : 0;
 
-	if (va == 0)
-		return 0; /* catch null pointers */
-	if (va < (ulong)__image_start)
-		return PG_P | PG_RW | nx;
-	if (va < (ulong)__utext_start)
-		return PG_P; /* kernel text: read-only (CR0.WP=1) */
-	if (va < (ulong)__utext_end)
-		return PG_P | PG_US;
-	if (va < (ulong)__udata_start)
-		return PG_P | PG_RW | nx;
-	if (va < (ulong)__udata_end)
-		return PG_P | PG_RW | PG_US | nx;
-	return PG_P | PG_RW | nx;
+	r[0] = (struct low_range){ 4096, 0 }; /* page 0 absent: null pointers fault */
+	r[1] = (struct low_range){ (ulong)__image_start, PG_P | PG_RW | nx };
+	r[2] = (struct low_range){ (ulong)__utext_start, PG_P }; /* kernel text, read-only (CR0.WP) */
+	r[3] = (struct low_range){ (ulong)__utext_end, PG_P | PG_US };
+	r[4] = (struct low_range){ (ulong)__udata_start, PG_P | PG_RW | nx };
+	r[5] = (struct low_range){ (ulong)__udata_end, PG_P | PG_RW | PG_US | nx };
+	r[6] = (struct low_range){ PMEM_POOL_END, PG_P | PG_RW | nx };
 }
 
+/* One tight loop per page table: a few instructions per PTE, because
+ * some engines emulate every ring-0 instruction. */
 static void map_low(void)
 {
 	unsigned leaf = pg_geom->levels - 1u;
-	ulong span = 1ul << pg_geom->shift[leaf - 1]; /* one page table's reach */
+	unsigned per_table = 1u << pg_geom->bits[leaf];
+	struct low_range r[7];
+	unsigned k = 0;
 
-	for (ulong base = 0; base < PMEM_POOL_END; base += span) {
-		void *pte = pg_walk(&pg_kernel, base, leaf, true);
-		unsigned n = 1u << pg_geom->bits[leaf];
+	low_ranges(r);
+	for (ulong va = 0; va < PMEM_POOL_END; va += (ulong)per_table << 12) {
+		char *pt = pg_walk(&pg_kernel, va, leaf, true);
 
-		for (unsigned i = 0; i < n; i++) {
-			ulong va = base + ((ulong)i << 12);
-			pg_ent_set(pte, i, va | low_page_flags(va));
+		for (unsigned i = 0; i < per_table; i++) {
+			ulong page = va + ((ulong)i << 12);
+
+			while (page >= r[k].end)
+				k++;
+			if (pg_geom->wide)
+				((uint64_t *)pt)[i] = page | r[k].flags;
+			else
+				((uint32_t *)pt)[i] = (uint32_t)(page | r[k].flags);
 		}
 	}
 }

@@ -4,19 +4,34 @@
  * rep-string forms are the ones real kernels use (SDM 2B REP/MOVS/STOS). */
 #include "rt.h"
 
+/* Whole words first (an emulator that steps "rep stos" pays per
+ * iteration, whatever the size), then the tail bytes. */
 void *memset(void *d, int c, size_t n)
 {
+	ulong v = (uint8_t)c * (~0ul / 0xff);
+	size_t words = n / sizeof(ulong), tail = n % sizeof(ulong);
 	void *p = d;
 
-	__asm__ volatile("rep stosb" : "+D"(p), "+c"(n) : "a"(c) : "memory");
+#ifdef __x86_64__
+	__asm__ volatile("rep stosq" : "+D"(p), "+c"(words) : "a"(v) : "memory");
+#else
+	__asm__ volatile("rep stosl" : "+D"(p), "+c"(words) : "a"(v) : "memory");
+#endif
+	__asm__ volatile("rep stosb" : "+D"(p), "+c"(tail) : "a"(v) : "memory");
 	return d;
 }
 
 void *memcpy(void *d, const void *s, size_t n)
 {
+	size_t words = n / sizeof(ulong), tail = n % sizeof(ulong);
 	void *p = d;
 
-	__asm__ volatile("rep movsb" : "+D"(p), "+S"(s), "+c"(n) : : "memory");
+#ifdef __x86_64__
+	__asm__ volatile("rep movsq" : "+D"(p), "+S"(s), "+c"(words) : : "memory");
+#else
+	__asm__ volatile("rep movsl" : "+D"(p), "+S"(s), "+c"(words) : : "memory");
+#endif
+	__asm__ volatile("rep movsb" : "+D"(p), "+S"(s), "+c"(tail) : : "memory");
 	return d;
 }
 
