@@ -9,8 +9,6 @@ void st_sse_asm(void);
 void st_sse(void)
 {
 #ifdef __x86_64__
-	const uint32_t *d = (const uint32_t *)st_out;
-
 	write_cr0((read_cr0() & ~(ulong)X86_CR0_EM) | X86_CR0_MP);
 	write_cr4(read_cr4() | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT);
 	memset(st_out, 0, sizeof(st_out));
@@ -23,7 +21,6 @@ void st_sse(void)
 	st_eq("pshufd", 0x0000000400000005ull, st_out[4]);
 	st_eq("pxor_pand", (~2u & 1u) | ((uint64_t)(~3u & 2u) << 32), st_out[6]);
 	st_eq("psllq", 0x0000000300000002ull << 4, st_out[13]);
-	(void)d;
 	st_end();
 	st_begin("sse2.double");
 	st_eq("mulsd_addsd", 0x4012000000000000ull, st_out[8]);  /* 4.5 */

@@ -4,7 +4,7 @@
 
 int work_run(const struct work *w, uint64_t iters)
 {
-	int rc = w->run(iters);
+	int rc = w->run(iters ? iters : 1);
 
 	if (rc == 0)
 		kprintf("ok %s\n", w->name);
