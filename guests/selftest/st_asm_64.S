@@ -193,10 +193,10 @@ back64:
 
 far_target:
 	mov %cs, %eax
-	lret
+	lretl			/* 32-bit operand: pops EIP and CS, 4 bytes each */
 far_target_ret16:
 	mov %cs, %eax
-	lret $16
+	lretl $16
 near_fn:
 	mov $0x77, %eax
 	ret
