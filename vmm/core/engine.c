@@ -6,11 +6,13 @@
 #ifdef HAVE_KVM
 #include "vmm/hw/hw.h"
 #endif
+#include "vmm/pv/pv.h"
 
 static const struct engine_ops *const engines[] = {
 #ifdef HAVE_KVM
 	&hw_engine_ops,
 #endif
+	&pv_engine_ops,
 	NULL, /* keeps the array non-empty in builds without any optional engine */
 };
 

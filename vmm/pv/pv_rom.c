@@ -41,7 +41,7 @@ int pv_rom_build(uint8_t *rom, uint64_t addr, unsigned bits, unsigned flavour)
 {
 	const struct pv_blob *b = blob_for(bits, flavour);
 	size_t size = b ? (size_t)(b->end - b->start) : 0;
-	if (!b || size > PV_ROM_SIZE - PV_ROM_CODE_OFF || addr % PV_WINDOW_SIZE)
+	if (!b || size > PV_ROM_NOTE_OFF - PV_ROM_CODE_OFF || addr % PV_WINDOW_SIZE)
 		return -EINVAL;
 	memset(rom, 0, PV_ROM_SIZE);
 	uint8_t *code = rom + PV_ROM_CODE_OFF;
@@ -107,5 +107,7 @@ int pv_rom_install(struct vm *vm, const struct pv_guest_note *note)
 	if (r)
 		vmm_err("pv: cannot build the %u-bit VMI ROM at %#llx", n->bits,
 			(unsigned long long)gpa);
+	else /* for the pv engine, which sees the VM, not the image */
+		memcpy(rom->hva + PV_ROM_NOTE_OFF, n, sizeof(*n));
 	return r;
 }

@@ -5,6 +5,7 @@
 #define VMM_PV_PV_ROM_DEFS_H
 
 #define PV_ROM_CODE_OFF 0x400 /* blobs start here in the ROM (after the header) */
+#define PV_ROM_NOTE_OFF 0x3f00 /* the guest's note as the VMM read it (pv reads it) */
 
 /* Hypercall kinds beyond the call numbers. */
 #define PV_HC_IRQ_WINDOW 64   /* vif just became 1 with an interrupt pending */
