@@ -20,6 +20,7 @@
 #include "vmm/pv/pv_internal.h"
 
 #define PV_WAIT_NS (200 * 1000 * 1000) /* poll the children at least this often */
+#define PV_STOP_NS (2000 * 1000 * 1000ull) /* a sandbox that ignores a stop this long is killed */
 
 static void wake_owner(struct pv_chan *ch, enum pv_owner to)
 {
@@ -196,7 +197,7 @@ int pv_vcpu_run(struct vcpu *v, struct vcpu_exit *ex)
 		if (r)
 			return r;
 	}
-	bool asked = false;
+	uint64_t asked = 0;
 	for (;;) {
 		uint32_t seq = __atomic_load_n(&ch->parent_seq, __ATOMIC_ACQUIRE);
 		if (!(seq & 1) && child_exiting(p, ex))
@@ -208,9 +209,17 @@ int pv_vcpu_run(struct vcpu *v, struct vcpu_exit *ex)
 		}
 		if (vcpu_has_requests(v) || vm_stopping(v->vm)) {
 			__atomic_store_n(&ch->want_exit, 1, __ATOMIC_RELEASE);
-			if (!asked)
+			if (!asked) {
 				signal_owner(p);
-			asked = true;
+				asked = vmm_now_ns();
+			} else if (vmm_now_ns() - asked > PV_STOP_NS) {
+				pv_reap(p); /* it does not answer: the VMM comes first */
+				ex->reason = VCPU_EXIT_ERROR;
+				snprintf(ex->msg, sizeof(ex->msg),
+					 "pv: the sandbox did not give the vCPU back within %llu ms; "
+					 "killed", PV_STOP_NS / 1000000);
+				break;
+			}
 		}
 		post_irq(v, p, true);
 		wait_seq(ch, seq);
