@@ -77,6 +77,12 @@ rt_pv_start64:
 	mov $boot_pml4, %edi
 	movabs $(PV_ROM_DEFAULT_ADDR + 48 + 8 * PV_CALL_WRITE_CR3), %rax
 	call *(%rax)
+	movabs $(PV_ROM_DEFAULT_ADDR + 48 + 8 * PV_CALL_READ_CR0), %rax
+	call *(%rax)
+	or $0x80010000, %eax		/* CR0.PG | CR0.WP, as the native path */
+	mov %rax, %rdi
+	movabs $(PV_ROM_DEFAULT_ADDR + 48 + 8 * PV_CALL_WRITE_CR0), %rax
+	call *(%rax)
 	mov %ebp, %edi
 	call rt_main
 #endif
