@@ -130,6 +130,8 @@ static void pv_vcpu_destroy(struct vcpu *v)
 		munmap(p->chan, sizeof(*p->chan));
 	if (p->stack_k)
 		munmap(p->stack_k, 2 * PV_STACK_SIZE);
+	if (p->mapped)
+		munmap(p->mapped, p->mapped_size);
 	free(p);
 	v->engine_priv = NULL;
 }
@@ -176,6 +178,17 @@ static int pv_vcpu_create(struct vcpu *v)
 		return -e;
 	}
 	p->stack_u = p->stack_k + PV_STACK_SIZE;
+	/* pv_mmu.c's record of mapped pages: private, so each sandbox gets its
+	 * own copy at the clone; too big for huge layouts (then: none). */
+	struct pv_vm *pvm = v->vm->engine_priv;
+	p->mapped_size = VMM_ALIGN_UP(pvm->va_top >> 12, 64) / 8;
+	p->mapped = NULL;
+	if (pvm->va_top <= 64 * GiB) {
+		p->mapped = mmap(NULL, p->mapped_size, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p->mapped == MAP_FAILED)
+			p->mapped = NULL;
+	}
 	x86_state_reset(&p->entry);
 	int r = add_counters(v, &p->chan->ctr);
 	if (r)

@@ -211,8 +211,7 @@ void pv_hcall(struct pv_child *c, int kind, ucontext_t *uc)
 		ret(&k, 0);
 		break;
 	case PV_CALL_INVLPG:
-		pv_mmu_flush_queue(c);
-		pv_mmu_update(c, arg(&k, 0));
+		pv_mmu_invlpg(c, arg(&k, 0));
 		ret(&k, 0);
 		break;
 	case PV_CALL_PTE_FLUSH:

@@ -164,6 +164,8 @@ struct pv_vcpu {
 	bool started;
 	struct x86_state entry;     /* from regs_set before the start */
 	uint8_t *stack_k, *stack_u; /* the children's signal stacks */
+	uint64_t *mapped;           /* pv_mmu.c's bitmap (each child its own copy) */
+	size_t mapped_size;
 	char stop_msg[256];
 };
 
@@ -189,6 +191,8 @@ struct pv_child {
 	uint64_t window;            /* the ROM window's guest address */
 	uint32_t mode_gen;          /* the mapping generation this process has */
 	bool entered;               /* guest code has started */
+	uint64_t *mapped;           /* a bit per page this process has mapped */
+	uint64_t mapped_pages;      /* pages the bitmap covers (from 0) */
 };
 extern struct pv_child pv_me;
 
@@ -260,6 +264,8 @@ uint32_t pv_gva_write(struct pv_child *c, uint64_t va, const void *src, size_t l
 uint32_t pv_fault(struct pv_child *c, uint64_t va, int acc);
 /* Invalidate and, if the guest allows, map again one page (a PTE update). */
 void pv_mmu_update(struct pv_child *c, uint64_t va);
+/* INVLPG (va): the queue, and (va) if it was not in it. */
+void pv_mmu_invlpg(struct pv_child *c, uint64_t va);
 /* The PTE queue of the shared page: apply it. */
 void pv_mmu_flush_queue(struct pv_child *c);
 /* CR3 written: drop what differs between the old and the new tables. */

@@ -180,6 +180,55 @@ static void holes(const struct pv_child *c, uint64_t *lo, uint64_t *hi, unsigned
 	*n = k;
 }
 
+/* Which pages this process has mapped (a bit per page below va_top, kept
+ * by pv_spawn.c's allocation; NULL: unknown), so invalidating what was
+ * never mapped costs no system call. */
+static void mark(struct pv_child *c, uint64_t lo, uint64_t hi, bool set)
+{
+	if (!c->mapped)
+		return;
+	for (uint64_t p = lo >> 12; p < hi >> 12 && p < c->mapped_pages; p++) {
+		if (set)
+			c->mapped[p / 64] |= 1ull << (p % 64);
+		else
+			c->mapped[p / 64] &= ~(1ull << (p % 64));
+	}
+}
+
+static void do_munmap(struct pv_child *c, uint64_t lo, uint64_t hi)
+{
+	long r = pv_sys(SYS_munmap, (long)lo, (long)(hi - lo), 0, 0, 0, 0);
+	if (r)
+		sys_fail(c, SYS_munmap, r);
+	c->chan->ctr.mmu[PV_MMU_UNMAPS].count++;
+}
+
+/* munmap the mapped runs of [lo, hi) (page aligned, no holes inside). */
+static void unmap_marked(struct pv_child *c, uint64_t lo, uint64_t hi)
+{
+	if (!c->mapped) {
+		do_munmap(c, lo, hi);
+		return;
+	}
+	uint64_t p = lo >> 12, end = VMM_MIN(hi >> 12, c->mapped_pages);
+	while (p < end) {
+		uint64_t w = c->mapped[p / 64] >> (p % 64);
+		if (!w) { /* the rest of this word is unmapped */
+			p = (p | 63) + 1;
+			continue;
+		}
+		p += (uint64_t)__builtin_ctzll(w);
+		if (p >= end)
+			break;
+		uint64_t q = p;
+		while (q < end && (c->mapped[q / 64] >> (q % 64) & 1))
+			q++;
+		do_munmap(c, p << 12, q << 12);
+		mark(c, p << 12, q << 12, false);
+		p = q;
+	}
+}
+
 /* munmap [lo, hi) except the holes. */
 static void host_unmap(struct pv_child *c, uint64_t lo, uint64_t hi)
 {
@@ -201,12 +250,8 @@ static void host_unmap(struct pv_child *c, uint64_t lo, uint64_t hi)
 				next = VMM_MIN(hhi[i], hi);
 			}
 		}
-		if (end > lo) {
-			long r = pv_sys(SYS_munmap, (long)lo, (long)(end - lo), 0, 0, 0, 0);
-			if (r)
-				sys_fail(c, SYS_munmap, r);
-			c->chan->ctr.mmu[PV_MMU_UNMAPS].count++;
-		}
+		if (end > lo)
+			unmap_marked(c, lo, end);
 		lo = next > lo ? next : hi;
 	}
 }
@@ -243,6 +288,7 @@ static void host_map(struct pv_child *c, uint64_t va, uint64_t gpa, uint64_t spa
 			(long)(r->fd_off + (gbase - r->gpa)));
 	if (m < 0 && m > -4096)
 		sys_fail(c, SYS_mmap, m);
+	mark(c, base, base + span, true);
 	c->chan->ctr.mmu[PV_MMU_MAPS].count++;
 }
 
@@ -318,6 +364,18 @@ void pv_mmu_flush_queue(struct pv_child *c)
 	m[PV_MMU_PTE_UPDATES].count += n;
 	m[PV_MMU_BATCHES].count++;
 	m[n == 1 ? PV_MMU_BATCH_1 : n <= 8 ? PV_MMU_BATCH_2_8 : PV_MMU_BATCH_9_64].count++;
+}
+
+void pv_mmu_invlpg(struct pv_child *c, uint64_t va)
+{
+	const struct pv_shared *sh = c->vm->shared;
+	uint32_t n = VMM_MIN(sh->queue_len, (uint32_t)PV_QUEUE_MAX);
+	bool queued = false;
+	for (uint32_t i = 0; i < n && !queued; i++)
+		queued = (sh->queue[i] ^ va) < 4096; /* the flush handles it */
+	pv_mmu_flush_queue(c);
+	if (!queued)
+		pv_mmu_update(c, va);
 }
 
 void pv_mmu_flush_all(struct pv_child *c)

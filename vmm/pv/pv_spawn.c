@@ -8,6 +8,8 @@
  * window, installs the seccomp filter and enters the guest. After the
  * clone a child runs no libc: another VMM thread may have held a lock. */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +82,7 @@ void pv_child_main(struct vcpu *v, bool user)
 	pv_me = (struct pv_child){
 		.chan = p->chan, .vm = pvm, .mem = &v->vm->mem, .memfd = v->vm->mem.fd,
 		.user = user, .bits = pvm->bits, .window = pvm->note.rom_addr,
+		.mapped = p->mapped, .mapped_pages = p->mapped ? pvm->va_top >> 12 : 0,
 	};
 	long r = child_setup(&pv_me, user ? p->stack_u : p->stack_k);
 	if (r)
@@ -110,12 +113,31 @@ static void boot_state(struct pv_vcpu *p, struct pv_vm *pvm)
 	sh->cr4 = cpu->cr4;
 }
 
+/* The vCPU thread and its sandboxes hand the vCPU to each other with futex
+ * wake-ups; across CPUs each costs an inter-processor interrupt, which is
+ * dear in a VM, on the same CPU it is a plain context switch. So all three
+ * share the CPU the vCPU thread is on (TRIPLEX_PV_PIN=0: no pinning). */
+static void pin(void)
+{
+	const char *e = getenv("TRIPLEX_PV_PIN");
+	int cpu = sched_getcpu();
+	if ((e && !strcmp(e, "0")) || cpu < 0)
+		return;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	int r = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	if (r)
+		vmm_debug(pv, "pinning the vCPU thread to CPU %d: %s", cpu, strerror(r));
+}
+
 int pv_spawn(struct vcpu *v)
 {
 	struct pv_vcpu *p = v->engine_priv;
 	struct pv_vm *pvm = v->vm->engine_priv;
 	struct pv_chan *ch = p->chan;
 	boot_state(p, pvm);
+	pin();
 	ch->irq_vector = -1;
 	ch->parent_seq = 1;
 	ch->owner = PV_OWN_K;
