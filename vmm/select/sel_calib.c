@@ -12,6 +12,7 @@
 
 #include "vmm/core/engine.h"
 #include "vmm/core/vm.h"
+#include "vmm/pv/pv.h"
 #include "vmm/select/sel_calib.h"
 #include "vmm/select/select.h"
 
@@ -122,6 +123,13 @@ static void calib_engine(const struct engine_ops *e, struct sel_calib_engine *ou
 	for (unsigned b = 0; b < 2; b++)
 		for (unsigned t = 0; t < SEL_COST_NR; t++) {
 			out->why[b][t][0] = 0;
+			if (e == &pv_engine_ops) {
+				/* pv runs only guests with a VMI note; these are native */
+				out->ns[b][t] = -1;
+				snprintf(out->why[b][t], sizeof(out->why[b][t]),
+					 "needs a PV guest (the calibration guests are native)");
+				continue;
+			}
 			out->ns[b][t] = calib_one(e, b ? 64 : 32, t, out->why[b][t],
 						  sizeof(out->why[b][t]));
 			vmm_debug(sel, "calibrate %s %u-bit %s: %.2f ns %s", e->name, b ? 64 : 32,
