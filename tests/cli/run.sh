@@ -85,6 +85,14 @@ else
 		echo "ok cli: $n # SKIP no engine can run guests on this host"
 	done
 fi
+"$T" probe --guest "$GB/tiny-exit.elf" >"$w/probe-guest.txt" 2>&1
+if grep -q "^guest: tiny-exit.elf: multiboot, 32-bit entry" "$w/probe-guest.txt" &&
+	grep -Eq "^mode: [a-z]+ \(auto|^mode auto: no engine" "$w/probe-guest.txt"; then
+	echo "ok cli: probe --guest shows the guest, its needs and the policy's choice"
+else
+	echo "not ok cli: probe --guest shows the guest, its needs and the policy's choice"
+	sed 's/^/  | /' "$w/probe-guest.txt" | tail -5
+fi
 "$T" probe --json >"$w/probe.json" 2>&1
 if grep -q '"engines"' "$w/probe.json" && grep -q '"fingerprint"' "$w/probe.json"; then
 	echo "ok cli: probe --json lists the host and the engines"
