@@ -1,0 +1,262 @@
+/* bt_run.c: the bt engine's ops and its run loop. Each turn of the loop
+ * honours core requests, delivers a pending external interrupt when the
+ * guest can take it (IF=1, no STI/MOV SS shadow), finds the block at CS:EIP
+ * and runs it, translated or interpreted. Exceptions raised anywhere below
+ * longjmp back here and are delivered through the guest IDT; a triple
+ * fault stops the vCPU with VCPU_EXIT_SHUTDOWN. HLT returns VCPU_EXIT_HLT
+ * and the core sleeps until an interrupt is pending. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmm/bt/bt_internal.h"
+#include "vmm/bt/bt_trans.h"
+#include "vmm/select/select.h"
+
+static const char *const ctr_labels[BT_CTR_NR] = {
+	[BT_CTR_BLOCKS] = "blocks decoded",
+	[BT_CTR_TRANSLATED] = "blocks translated",
+	[BT_CTR_TRANS_INSNS] = "insns translated",
+	[BT_CTR_CODE_BYTES] = "code-cache bytes",
+	[BT_CTR_CHAIN] = "chain links",
+	[BT_CTR_IND_LOOKUP] = "indirect lookups",
+	[BT_CTR_IND_MISS] = "indirect misses",
+	[BT_CTR_INTERP_INSNS] = "interpreted insns",
+	[BT_CTR_GUEST_PF] = "guest page faults",
+	[BT_CTR_EXCEPTIONS] = "exceptions delivered",
+	[BT_CTR_IRQS] = "interrupts delivered",
+	[BT_CTR_TLB_MISS] = "tlb misses (walks)",
+	[BT_CTR_TLB_FLUSH] = "tlb flushes",
+	[BT_CTR_WIN_FAULTS] = "window faults (maps)",
+	[BT_CTR_WIN_PROT] = "shadow/permission faults",
+	[BT_CTR_INVAL_PAGES] = "invalidated pages",
+	[BT_CTR_INVAL_BLOCKS] = "invalidated blocks",
+	[BT_CTR_CACHE_FLUSH] = "code-cache flushes",
+	[BT_CTR_RETRANSLATE] = "retranslations",
+};
+
+static const char *const helper_labels[BT_H_NR] = {
+	[BT_H_IO] = "port i/o",	      [BT_H_STRING] = "string",   [BT_H_CPUID] = "cpuid",
+	[BT_H_RDTSC] = "rdtsc",	      [BT_H_MSR] = "rdmsr/wrmsr", [BT_H_CR] = "mov cr",
+	[BT_H_DESC] = "descriptor",   [BT_H_SEG] = "segment load", [BT_H_FLAGS] = "flags",
+	[BT_H_INT] = "int",	      [BT_H_IRET] = "iret",	  [BT_H_FAR] = "far jmp/call/ret",
+	[BT_H_HLT] = "hlt",	      [BT_H_INVLPG] = "invlpg",	  [BT_H_INTERP] = "interpret insn",
+	[BT_H_MEM] = "memory",	      [BT_H_OTHER] = "other",
+};
+
+static const char *const excp_labels[32] = {
+	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "vec9", "#TS", "#NP",
+	"#SS", "#GP", "#PF", "vec15", "#MF", "#AC", "#MC", "#XM", "vec20", "vec21", "vec22",
+	"vec23", "vec24", "vec25", "vec26", "vec27", "vec28", "vec29", "vec30", "vec31",
+};
+
+static int bt_probe(const struct host_caps *caps, char *why, size_t len)
+{
+	(void)caps;
+#if defined(__x86_64__)
+	(void)why;
+	(void)len;
+	return 0;
+#else
+	snprintf(why, len, "bt needs an x86-64 host");
+	return -ENODEV;
+#endif
+}
+
+static int bt_check_guest(const struct host_caps *caps, const struct sel_guest *g, char *why,
+			  size_t len)
+{
+	(void)caps;
+	if (g->info.bits == 64 || (g->needs & (GUEST_NEEDS_LONG | GUEST_NEEDS_LONG_SWITCH))) {
+		snprintf(why, len, "bt runs 16- and 32-bit guests; this guest needs long mode%s%s",
+			 g->evidence[4][0] ? " (" : "", g->evidence[4][0] ? g->evidence[4] : "");
+		if (g->evidence[4][0])
+			strncat(why, ")", len - strlen(why) - 1);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+static int bt_vm_create(struct vm *vm)
+{
+	struct bt_vm *bvm = calloc(1, sizeof(*bvm));
+	if (!bvm)
+		return -ENOMEM;
+	const char *e = getenv("TRIPLEX_BT_INTERP");
+	bvm->interp_only = e && *e && strcmp(e, "0");
+	vm->engine_priv = bvm;
+	return 0;
+}
+
+static void bt_vm_destroy(struct vm *vm)
+{
+	free(vm->engine_priv);
+	vm->engine_priv = NULL;
+}
+
+static void bt_vcpu_destroy(struct vcpu *v)
+{
+	struct bt_cpu *c = v->engine_priv;
+	if (!c)
+		return;
+	bt_trans_fini(c);
+	if (c->tmp_block)
+		bt_block_free(c->tmp_block);
+	bt_bcache_destroy(c->bc);
+	bt_decoder_destroy(c->dec);
+	free(c->jc);
+	free(c);
+	v->engine_priv = NULL;
+}
+
+static int bt_vcpu_create(struct vcpu *v)
+{
+	struct bt_cpu *c = aligned_alloc(64, VMM_ALIGN_UP(sizeof(*c), 64));
+	if (!c)
+		return -ENOMEM;
+	memset(c, 0, sizeof(*c));
+	v->engine_priv = c;
+	c->vcpu = v;
+	c->vm = v->vm;
+	c->bvm = v->vm->engine_priv;
+	c->interp_only = c->bvm->interp_only;
+	c->dec = bt_decoder_create();
+	c->bc = bt_bcache_create();
+	c->jc = calloc(BT_JC_SIZE, sizeof(*c->jc));
+	if (!c->dec || !c->bc || !c->jc) {
+		vmm_err("bt: vcpu%u: out of memory", v->id);
+		bt_vcpu_destroy(v);
+		return -ENOMEM;
+	}
+	bt_cpu_init(c);
+	int r = 0;
+	if (!c->interp_only)
+		r = bt_trans_init(c);
+	if (!r)
+		r = perf_set_add(&v->stats, "bt.events", "events", ctr_labels, BT_CTR_NR, c->ctr,
+				 false);
+	if (!r)
+		r = perf_set_add(&v->stats, "bt.helpers", "calls", helper_labels, BT_H_NR,
+				 c->helper, false);
+	if (!r)
+		r = perf_set_add(&v->stats, "bt.exceptions", "exceptions", excp_labels, 32,
+				 c->excp, false);
+	if (r) {
+		bt_vcpu_destroy(v);
+		return r;
+	}
+	return 0;
+}
+
+static void bt_vcpu_kick(struct vcpu *v)
+{
+	struct bt_cpu *c = v->engine_priv;
+	if (!c)
+		return;
+	__atomic_store_n(&c->kick, 1, __ATOMIC_RELEASE);
+}
+
+/* Interpret up to (max) instructions of (b). */
+static void interp_block(struct bt_cpu *c, const struct bt_block *b, unsigned max)
+{
+	c->code_dirty = false;
+	unsigned n = VMM_MIN(b->ninsn, max);
+	for (unsigned i = 0; i < n; i++) {
+		const struct bt_insn *in = &b->insn[i];
+		bool shadow = c->int_shadow;
+		bool tf = c->eflags & X86_FLAGS_TF;
+		c->stop_block = false;
+		bt_interp_insn(c, in);
+		c->ctr[BT_CTR_INTERP_INSNS].count++;
+		if (shadow)
+			c->int_shadow = 0;
+		if (tf) {
+			/* single-step trap after the instruction (SDM 3A 17.3.1.4) */
+			c->dr[6] |= 1u << 14;
+			bt_raise(c, X86_EXC_DB, 0, false);
+		}
+		if (c->stop_block || c->code_dirty || c->halted_exit || c->shutdown)
+			break;
+	}
+}
+
+static bool want_exit(struct bt_cpu *c, struct vcpu_exit *ex)
+{
+	struct vcpu *v = c->vcpu;
+	if (c->shutdown) {
+		ex->reason = VCPU_EXIT_SHUTDOWN;
+		snprintf(ex->msg, sizeof(ex->msg), "%s",
+			 c->shutdown_msg[0] ? c->shutdown_msg : "triple fault");
+		c->shutdown = false;
+		c->shutdown_msg[0] = 0;
+		return true;
+	}
+	if (c->halted_exit) {
+		c->halted_exit = false;
+		ex->reason = VCPU_EXIT_HLT;
+		ex->hlt_if = c->eflags & X86_FLAGS_IF;
+		return true;
+	}
+	if (vcpu_has_requests(v) || vm_stopping(c->vm)) {
+		ex->reason = VCPU_EXIT_REQUEST;
+		return true;
+	}
+	if (VMM_UNLIKELY(c->budget) && !--c->budget) {
+		ex->reason = VCPU_EXIT_ERROR;
+		snprintf(ex->msg, sizeof(ex->msg), "bt: block budget exhausted at eip %#x", c->eip);
+		return true;
+	}
+	return false;
+}
+
+int bt_run_interp(struct bt_cpu *c, struct vcpu_exit *ex)
+{
+	struct vcpu *v = c->vcpu;
+	jmp_buf jb;
+	c->jmp = &jb;
+	if (setjmp(jb)) {
+		/* an exception at c->eip (fault) or after it (trap, INT n) */
+		bt_deliver_pending(c);
+		c->jmp = &jb;
+	}
+	if (c->inject_pending) {
+		c->inject_pending = false;
+		bt_deliver_pending(c);
+	}
+	for (;;) {
+		if (want_exit(c, ex))
+			break;
+		__atomic_store_n(&c->kick, 0, __ATOMIC_RELAXED);
+		if (!c->int_shadow && (c->eflags & X86_FLAGS_IF) && vcpu_intr_pending(v)) {
+			int vec = vcpu_intr_ack(v);
+			bt_deliver_irq(c, (unsigned)vec);
+			continue;
+		}
+		struct bt_block *b = bt_block_get(c);
+		interp_block(c, b, c->int_shadow ? 1 : BT_BLOCK_MAX_INSNS);
+	}
+	c->jmp = NULL;
+	return 0;
+}
+
+static int bt_vcpu_run(struct vcpu *v, struct vcpu_exit *ex)
+{
+	return bt_run_interp(bt_cpu_of(v), ex);
+}
+
+const struct engine_ops bt_engine_ops = {
+	.name = "bt",
+	.desc = "dynamic binary translation with a reference interpreter (no KVM needed)",
+	.probe = bt_probe,
+	.check_guest = bt_check_guest,
+	.vm_create = bt_vm_create,
+	.vm_destroy = bt_vm_destroy,
+	.vcpu_create = bt_vcpu_create,
+	.vcpu_destroy = bt_vcpu_destroy,
+	.vcpu_run = bt_vcpu_run,
+	.regs_get = bt_regs_get,
+	.regs_set = bt_regs_set,
+	.vcpu_kick = bt_vcpu_kick,
+	.single_step = NULL,
+};
