@@ -56,11 +56,12 @@ struct bth {
 	int vector;          /* BTH_EXC: the vector that reached its stub */
 	uint32_t err;        /* its error code (if the vector has one) */
 	uint32_t fault_eip;  /* EIP in the exception frame */
+	uint32_t fault_eflags;
 	char out[4096];      /* bytes written to port 0xe9 */
 	unsigned nout;
 };
 
-static int bth_e9(void *dev, uint64_t off, void *data, unsigned size, bool is_write)
+static inline int bth_e9(void *dev, uint64_t off, void *data, unsigned size, bool is_write)
 {
 	struct bth *h = dev;
 	(void)off;
@@ -71,7 +72,7 @@ static int bth_e9(void *dev, uint64_t off, void *data, unsigned size, bool is_wr
 	return 0;
 }
 
-static void bth_desc(struct bth *h, unsigned sel, uint32_t base, uint32_t limit, unsigned type,
+static inline void bth_desc(struct bth *h, unsigned sel, uint32_t base, uint32_t limit, unsigned type,
 		     unsigned s, unsigned dpl, unsigned db, unsigned g)
 {
 	struct x86_seg seg = { .base = base, .limit = limit, .type = (uint8_t)type,
@@ -81,7 +82,7 @@ static void bth_desc(struct bth *h, unsigned sel, uint32_t base, uint32_t limit,
 	assert_int_equal(mem_write(&h->vm->mem, BTH_GDT + (sel & ~7u), &d, 8), 0);
 }
 
-static void bth_gate(struct bth *h, unsigned vec, uint32_t off, unsigned sel, unsigned type,
+static inline void bth_gate(struct bth *h, unsigned vec, uint32_t off, unsigned sel, unsigned type,
 		     unsigned dpl)
 {
 	uint64_t g = (off & 0xffff) | ((uint64_t)sel << 16) | ((uint64_t)type << 40) |
@@ -143,30 +144,30 @@ static struct bth *bth_new(enum bth_mode mode)
 	return h;
 }
 
-static void bth_free(struct bth *h)
+static inline void bth_free(struct bth *h)
 {
 	vm_destroy(h->vm);
 	free(h);
 }
 
-static void bth_load(struct bth *h, uint32_t addr, const uint8_t *start, const uint8_t *end)
+static inline void bth_load(struct bth *h, uint32_t addr, const uint8_t *start, const uint8_t *end)
 {
 	assert_int_equal(mem_write(&h->vm->mem, addr, start, (uint64_t)(end - start)), 0);
 }
 
-static void bth_poke32(struct bth *h, uint32_t addr, uint32_t v)
+static inline void bth_poke32(struct bth *h, uint32_t addr, uint32_t v)
 {
 	assert_int_equal(mem_write(&h->vm->mem, addr, &v, 4), 0);
 }
 
-static uint32_t bth_peek32(struct bth *h, uint32_t addr)
+static inline uint32_t bth_peek32(struct bth *h, uint32_t addr)
 {
 	uint32_t v = 0;
 	assert_int_equal(mem_read(&h->vm->mem, addr, &v, 4), 0);
 	return v;
 }
 
-static bool bth_has_error(int vec)
+static inline bool bth_has_error(int vec)
 {
 	return vec == 8 || (vec >= 10 && vec <= 14) || vec == 17;
 }
@@ -174,7 +175,7 @@ static bool bth_has_error(int vec)
 /* Run until HLT, shutdown or error; a HLT in an IDT stub is BTH_EXC with
  * vector, error code and faulting EIP filled (the frame is popped, so the
  * registers are those at the exception). */
-static enum bth_result bth_run(struct bth *h)
+static inline enum bth_result bth_run(struct bth *h)
 {
 	if (!h->c->budget)
 		h->c->budget = 1000000;
@@ -200,6 +201,7 @@ static enum bth_result bth_run(struct bth *h)
 			sp += 4;
 		}
 		h->fault_eip = bth_peek32(h, sp);
+		h->fault_eflags = bth_peek32(h, sp + 8);
 		h->c->gpr[X86_RSP] = sp + 12;
 		return BTH_EXC;
 	}
