@@ -1,7 +1,7 @@
-/* test_bt_interp.c: the bt engine run entirely by its interpreter
- * (TRIPLEX_BT_INTERP=1): instructions, exceptions through the IDT, port
- * I/O, real mode, privilege changes. test_bt_paging.c covers paging; the
- * same cases run on the translator in test_bt_trans.c. */
+/* test_bt_interp.c: the bt engine on small guests, run entirely by its
+ * interpreter (TRIPLEX_BT_INTERP=1) and then with the translator:
+ * instructions, exceptions through the IDT, port I/O, real mode, privilege
+ * changes, interrupts. test_bt_paging.c covers paging. */
 #include "tests/unit/test_bt_harness.h"
 
 BTH_CODE(t_arith, "mov $2, %eax\n add $3, %eax\n mov $7, %ebx\n imul %eax, %ebx\n"
@@ -217,10 +217,17 @@ static void test_bt_interp_cpuid_identifies_triplex_bt(void **state)
 	bth_free(h);
 }
 
-static int setup(void **state)
+static int setup_interp(void **state)
 {
 	(void)state;
 	setenv("TRIPLEX_BT_INTERP", "1", 1);
+	return 0;
+}
+
+static int setup_trans(void **state)
+{
+	(void)state;
+	setenv("TRIPLEX_BT_INTERP", "0", 1);
 	return 0;
 }
 
@@ -239,5 +246,7 @@ int main(void)
 		cmocka_unit_test(test_bt_interp_delivers_external_interrupt),
 		cmocka_unit_test(test_bt_interp_cpuid_identifies_triplex_bt),
 	};
-	return cmocka_run_group_tests(tests, setup, NULL);
+	int r = cmocka_run_group_tests_name("bt interpreter", tests, setup_interp, NULL);
+	r |= cmocka_run_group_tests_name("bt translator", tests, setup_trans, NULL);
+	return r;
 }

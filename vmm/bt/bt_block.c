@@ -127,6 +127,8 @@ void bt_jc_flush(struct bt_cpu *c)
 void bt_block_flush_all(struct bt_cpu *c)
 {
 	bt_jc_flush(c);
+	if (c->tc)
+		bt_tcache_flush(c);
 	drop_all(c->bc);
 	c->code_dirty = true;
 }
@@ -204,8 +206,15 @@ uint32_t bt_mode_key(const struct bt_cpu *c)
 		k |= BT_KEY_PG;
 	if (c->eflags & X86_FLAGS_VM)
 		k |= BT_KEY_VM86;
-	if (bt_trans_flat(c))
+	if (c->tc && bt_trans_flat(c)) {
 		k |= BT_KEY_FLAT;
+		for (unsigned i = X86_FS; i <= X86_GS; i++) {
+			const struct x86_seg *s = &c->seg[i];
+			if (!s->unusable && s->present && s->limit == 0xffffffffu &&
+			    (s->type & 0xe) == 0x2)
+				k |= i == X86_FS ? BT_KEY_FS_OK : BT_KEY_GS_OK;
+		}
+	}
 	return k;
 }
 

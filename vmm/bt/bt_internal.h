@@ -141,16 +141,18 @@ struct bt_vm;
 struct bt_tcache;
 
 struct bt_cpu {
-	/* --- used by translated code at fixed offsets (bt_asm.S) --- */
-	uint32_t gpr[8];           /* EAX ECX EDX EBX ESP EBP ESI EDI */
-	uint32_t eip;
-	uint32_t eflags;           /* all of EFLAGS when not in translated code */
-	uint64_t host_rsp;         /* translated code: host stack at entry */
-	uint64_t exit_target;      /* translated code: guest EIP of an unchained exit */
-	uint64_t jc_base;          /* translated code: indirect-branch table */
-	uint64_t win_base;         /* translated code: memory window (GS base) */
-	uint32_t exit_reason;      /* translated code: why the block returned */
-	uint32_t pad0;
+	/* --- used by translated code at fixed offsets (BT_OFF_* in bt_trans.h,
+	 * bt_asm.S): keep in sync --- */
+	uint32_t gpr[8];           /* 0: EAX ECX EDX EBX ESP EBP ESI EDI */
+	uint32_t eip;              /* 32 */
+	uint32_t eflags;           /* 36: all of EFLAGS outside translated code */
+	uint64_t host_rsp;         /* 40: host stack in bt_enter */
+	uint64_t hflags;           /* 48: host RFLAGS image: guest arith flags */
+	uint64_t exit_slot;        /* 56: chainable exit: rel32 to patch; 1: indirect miss */
+	uint64_t ibtc;             /* 64: indirect branch table (struct bt_ibtc_entry *) */
+	uint64_t ibtc_tag;         /* 72: (generation, key) << 32 for the current mode */
+	uint64_t win_base;         /* 80: memory window (GS base) */
+	uint64_t ind_lookups;      /* 88: indirect lookups done by translated code */
 
 	/* --- architectural state --- */
 	struct x86_seg seg[X86_NR_SREGS];
@@ -222,6 +224,8 @@ struct bt_vm {
 #define BT_KEY_CPL_SHIFT 3      /* 2 bits */
 #define BT_KEY_FLAT (1u << 5)   /* CS, DS, ES, SS flat 4 GiB, base 0 */
 #define BT_KEY_VM86 (1u << 6)
+#define BT_KEY_FS_OK (1u << 7) /* FS: 4 GiB limit, usable (base added) */
+#define BT_KEY_GS_OK (1u << 8)
 
 static inline unsigned bt_code_bits(const struct bt_cpu *c)
 {
@@ -397,6 +401,7 @@ struct bt_block {
 	uint16_t ninsn;
 	bool uncached;             /* crosses a page: decoded for one use */
 	bool invalid;              /* removed from the cache, kept until unused */
+	bool no_trans;             /* the translator declined it */
 	struct bt_block *hnext;    /* hash chain */
 	struct bt_block *pnext;    /* blocks of the same page */
 	void *host;                /* translated code (executable view) or NULL */
@@ -424,7 +429,7 @@ void bt_block_free(struct bt_block *b);
 
 /* ---------------------------------------------------------------- run */
 
-int bt_run_interp(struct bt_cpu *c, struct vcpu_exit *ex);
+int bt_run_loop(struct bt_cpu *c, struct vcpu_exit *ex);
 static inline struct bt_cpu *bt_cpu_of(struct vcpu *v)
 {
 	return v->engine_priv;

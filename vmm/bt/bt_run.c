@@ -155,6 +155,8 @@ static void bt_vcpu_kick(struct vcpu *v)
 	if (!c)
 		return;
 	__atomic_store_n(&c->kick, 1, __ATOMIC_RELEASE);
+	/* translated code polls a page at every block entry: make it fault */
+	bt_poll_arm(c);
 }
 
 /* Interpret up to (max) instructions of (b). */
@@ -210,13 +212,38 @@ static bool want_exit(struct bt_cpu *c, struct vcpu_exit *ex)
 	return false;
 }
 
-int bt_run_interp(struct bt_cpu *c, struct vcpu_exit *ex)
+/* Run (b) translated if we can; false if it must be interpreted. */
+static bool run_translated(struct bt_cpu *c, struct bt_block *b)
+{
+	if (!c->tc || c->int_shadow || (c->eflags & X86_FLAGS_TF) || b->uncached)
+		return false;
+	if (!b->host && !b->no_trans) {
+		if (bt_translate(c, b) == -ENOSPC) {
+			bt_tcache_flush(c);
+			(void)bt_translate(c, b);
+		}
+	}
+	if (!b->host)
+		return false;
+	if (c->exit_slot > BT_EXIT_INDIRECT) {
+		bt_tcache_chain(c->tc, c->exit_slot, b->host);
+		c->ctr[BT_CTR_CHAIN].count++;
+	} else if (c->exit_slot == BT_EXIT_INDIRECT) {
+		bt_ibtc_insert(c, c->eip, b);
+		c->ctr[BT_CTR_IND_MISS].count++;
+	}
+	bt_run_translated(c, b);
+	return true;
+}
+
+int bt_run_loop(struct bt_cpu *c, struct vcpu_exit *ex)
 {
 	struct vcpu *v = c->vcpu;
 	jmp_buf jb;
 	c->jmp = &jb;
 	if (setjmp(jb)) {
 		/* an exception at c->eip (fault) or after it (trap, INT n) */
+		c->exit_slot = 0;
 		bt_deliver_pending(c);
 		c->jmp = &jb;
 	}
@@ -227,22 +254,30 @@ int bt_run_interp(struct bt_cpu *c, struct vcpu_exit *ex)
 	for (;;) {
 		if (want_exit(c, ex))
 			break;
-		__atomic_store_n(&c->kick, 0, __ATOMIC_RELAXED);
+		if (__atomic_load_n(&c->kick, __ATOMIC_ACQUIRE)) {
+			__atomic_store_n(&c->kick, 0, __ATOMIC_RELAXED);
+			bt_poll_disarm(c);
+		}
 		if (!c->int_shadow && (c->eflags & X86_FLAGS_IF) && vcpu_intr_pending(v)) {
 			int vec = vcpu_intr_ack(v);
+			c->exit_slot = 0;
 			bt_deliver_irq(c, (unsigned)vec);
 			continue;
 		}
 		struct bt_block *b = bt_block_get(c);
+		if (run_translated(c, b))
+			continue;
+		c->exit_slot = 0;
 		interp_block(c, b, c->int_shadow ? 1 : BT_BLOCK_MAX_INSNS);
 	}
+	c->ctr[BT_CTR_IND_LOOKUP].count = c->ind_lookups;
 	c->jmp = NULL;
 	return 0;
 }
 
 static int bt_vcpu_run(struct vcpu *v, struct vcpu_exit *ex)
 {
-	return bt_run_interp(bt_cpu_of(v), ex);
+	return bt_run_loop(bt_cpu_of(v), ex);
 }
 
 const struct engine_ops bt_engine_ops = {

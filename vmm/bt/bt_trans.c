@@ -1,42 +1,464 @@
-/* bt_trans.c: the translator (not built yet: every block is interpreted). */
-#include "vmm/bt/bt_trans.h"
+/* bt_trans.c: the block translator. For a decoded block (flat 32-bit
+ * protected mode) it computes flag liveness backwards, emits a kick poll
+ * at the entry, translates each instruction (bt_trans_insn.c for the
+ * innocuous ones and the stack; control flow here; everything else calls
+ * the interpreter as a helper), then the out-of-line parts: TLB-miss paths
+ * and exit stubs. Direct branches to the same guest page become chainable
+ * exits; other branches look the target up in the indirect-branch table
+ * inline (without touching the guest's flags) and leave to the dispatcher
+ * on a miss.
+ *
+ * Layout of a block:
+ *     entry:  mov r13d, [rip + poll]        ; faults when a kick is pending
+ *             <insn 0> <insn 1> ...          ; fall-through exit last
+ *     ool:    slow paths, exit stubs */
+#include <capstone/capstone.h>
+#include <errno.h>
+#include <stdlib.h>
 
-int bt_trans_init(struct bt_cpu *c)
-{
-	c->tc = NULL;
-	return 0;
-}
+#include "vmm/bt/bt_flags.h"
+#include "vmm/bt/bt_trans_int.h"
 
-void bt_trans_fini(struct bt_cpu *c)
-{
-	(void)c;
-}
+__thread struct bt_cpu *bt_cur_cpu;
+
+void bt_tcache_add_index(struct bt_tcache *tc, struct bt_block *b);
 
 bool bt_trans_flat(const struct bt_cpu *c)
 {
-	(void)c;
+	if (!bt_pe(c) || (c->eflags & X86_FLAGS_VM) || !c->seg[X86_CS].db)
+		return false;
+	static const unsigned segs[] = { X86_CS, X86_DS, X86_ES, X86_SS };
+	for (unsigned i = 0; i < 4; i++) {
+		const struct x86_seg *s = &c->seg[segs[i]];
+		if (s->base || s->limit != 0xffffffffu || s->unusable || !s->present)
+			return false;
+		if (i && ((s->type & 0xe) != 0x2)) /* data, expand-up, writable */
+			return false;
+	}
+	return true;
+}
+
+bool tr_flags_live(const struct tctx *t)
+{
+	return (t->fl_rd | (t->live_out & ~t->fl_wr)) != 0;
+}
+
+static struct pend *pend_new(struct tctx *t, enum pend_kind k)
+{
+	if (t->npend == TR_MAX_PEND) {
+		t->failed = true;
+		return &t->pend[0];
+	}
+	struct pend *p = &t->pend[t->npend++];
+	*p = (struct pend){ .kind = (uint8_t)k, .insn = (uint16_t)t->cur, .eip = t->eip };
+	return p;
+}
+
+void tr_pend_slow(struct tctx *t, uint8_t *patch, bool flags_saved)
+{
+	struct pend *p = pend_new(t, PEND_SLOW);
+	p->patch = patch;
+	p->flags_saved = flags_saved;
+}
+
+void tr_resume_here(struct tctx *t)
+{
+	for (unsigned i = 0; i < t->npend; i++)
+		if (t->pend[i].kind == PEND_SLOW && t->pend[i].insn == t->cur && !t->pend[i].resume)
+			t->pend[i].resume = t->e.p;
+}
+
+/* rel32 at (at, rw) -> (target, rw) */
+static void link_rw(struct tctx *t, uint8_t *at, const uint8_t *target_rw)
+{
+	epatch_rel32(at, tr_rx(t, at), tr_rx(t, target_rw));
+}
+
+static void jmp_rx(struct tctx *t, const uint8_t *target_rx)
+{
+	e8(&t->e, 0xe9);
+	uint8_t *at = t->e.p;
+	e32(&t->e, 0);
+	if (!t->e.overflow)
+		epatch_rel32(at, tr_rx(t, at), target_rx);
+}
+
+/* ---- guest state spill / reload around helper calls ---- */
+
+static void emit_spill(struct tctx *t)
+{
+	struct bt_emit *e = &t->e;
+	for (unsigned g = 0; g < 8; g++)
+		estore(e, false, bt_host_reg(g), H_ENV, BT_OFF_GPR + 4 * (int32_t)g);
+	e8(e, 0x9c);                               /* pushfq */
+	e8(e, 0x41); e8(e, 0x8f); e8(e, 0x47); e8(e, BT_OFF_HFLAGS); /* pop [r15+48] */
+}
+
+static void emit_reload(struct tctx *t)
+{
+	struct bt_emit *e = &t->e;
+	e8(e, 0x41); e8(e, 0xff); e8(e, 0x77); e8(e, BT_OFF_HFLAGS); /* push [r15+48] */
+	e8(e, 0x9d);                                                 /* popfq */
+	for (unsigned g = 0; g < 8; g++)
+		eload(e, false, bt_host_reg(g), H_ENV, BT_OFF_GPR + 4 * (int32_t)g);
+}
+
+/* Call fn(c, arg) with the guest state in c; (leave): always exit after. */
+static void emit_helper(struct tctx *t, const void *fn, uint64_t arg, bool leave)
+{
+	struct bt_emit *e = &t->e;
+	emit_spill(t);
+	estore_imm32(e, H_ENV, BT_OFF_EIP, t->eip);
+	emov_rr(e, true, H_RDI, H_ENV);
+	emov_ri64(e, H_RSI, arg);
+	emov_ri64(e, H_RAX, (uint64_t)(uintptr_t)fn);
+	e8(e, 0xff); e8(e, 0xd0);                   /* call rax */
+	if (leave) {
+		jmp_rx(t, t->tc->exit_nosave_tramp);
+		return;
+	}
+	e8(e, 0x85); e8(e, 0xc0);                   /* test eax, eax */
+	e8(e, 0x0f); e8(e, 0x85);                   /* jnz exit_nosave */
+	uint8_t *at = e->p;
+	e32(e, 0);
+	if (!e->overflow)
+		epatch_rel32(at, tr_rx(t, at), t->tc->exit_nosave_tramp);
+	emit_reload(t);
+}
+
+static void emit_interp(struct tctx *t, const struct bt_insn *in)
+{
+	emit_helper(t, bt_h_interp, (uint64_t)(uintptr_t)in, (in->flags & BT_I_BRANCH) != 0);
+}
+
+/* ---- control flow ---- */
+
+void tr_indirect(struct tctx *t)
+{
+	struct bt_emit *e = &t->e;
+	/* count: mov r11, [r15+88]; lea r11, [r11+1]; mov [r15+88], r11 */
+	eload(e, true, H_T2, H_ENV, BT_OFF_IND_LOOKUPS);
+	elea(e, true, H_T2, H_T2, H_NONE, 1, 1);
+	estore(e, true, H_T2, H_ENV, BT_OFF_IND_LOOKUPS);
+	emov_rr(e, true, H_T1, H_RCX);                        /* mov r13, rcx */
+	e8(e, 0x41); e8(e, 0x0f); e8(e, 0xb7); e8(e, 0xc9);   /* movzx ecx, r9w */
+	elea(e, true, H_RCX, H_RCX, H_RCX, 1, 0);             /* lea rcx, [rcx+rcx] */
+	eload(e, true, H_T3, H_ENV, BT_OFF_IBTC);             /* mov r10, [r15+ibtc] */
+	elea(e, true, H_T3, H_T3, H_RCX, 8, 0);               /* lea r10, [r10+rcx*8] */
+	eload(e, true, H_RCX, H_ENV, BT_OFF_IBTC_TAG);        /* mov rcx, [r15+tag] */
+	elea(e, true, H_RCX, H_RCX, H_T4, 1, 0);              /* lea rcx, [rcx+r9] */
+	eload(e, true, H_T2, H_T3, 0);                        /* mov r11, [r10] */
+	elea(e, true, H_RCX, H_RCX, H_T2, 1, 0);              /* lea rcx, [rcx+r11] */
+	e8(e, 0xe3);                                          /* jrcxz hit */
+	uint8_t *hit = e->p;
+	e8(e, 0);
+	emov_rr(e, true, H_RCX, H_T1);                        /* miss: mov rcx, r13 */
+	estore(e, false, H_T4, H_ENV, BT_OFF_EIP);            /* mov [r15+eip], r9d */
+	e8(e, 0x49); e8(e, 0xc7); e8(e, 0x47); e8(e, BT_OFF_EXIT_SLOT); /* mov qword [r15+56], 1 */
+	e32(e, (uint32_t)BT_EXIT_INDIRECT);
+	jmp_rx(t, t->tc->exit_tramp);
+	if (!e->overflow)
+		*hit = (uint8_t)(e->p - hit - 1);
+	emov_rr(e, true, H_RCX, H_T1);                        /* hit: mov rcx, r13 */
+	e8(e, 0x41); e8(e, 0xff); e8(e, 0x62); e8(e, 8);      /* jmp [r10+8] */
+}
+
+/* Transfer to guest (target): a chainable exit within the page, else the
+ * indirect table. */
+void tr_jump(struct tctx *t, uint32_t target)
+{
+	if ((target & BT_PAGE_MASK) == t->page) {
+		e8(&t->e, 0xe9);
+		struct pend *p = pend_new(t, PEND_EXIT);
+		p->patch = t->e.p;
+		p->target = target;
+		e32(&t->e, 0);
+		return;
+	}
+	emov_ri(&t->e, H_T4, target);
+	tr_indirect(t);
+}
+
+/* A rel32 branch (opcode bytes opc[0..n)) to guest (target): a chainable
+ * exit within the page, else an out-of-line lookup. */
+static void tr_branch_rel32(struct tctx *t, const uint8_t *opc, unsigned n, uint32_t target)
+{
+	ebytes(&t->e, opc, n);
+	struct pend *p = pend_new(t, (target & BT_PAGE_MASK) == t->page ? PEND_EXIT
+									 : PEND_JCC_FAR);
+	p->patch = t->e.p;
+	p->target = target;
+	e32(&t->e, 0);
+}
+
+static bool is_jcc(unsigned id)
+{
+	switch (id) {
+	case X86_INS_JAE: case X86_INS_JA: case X86_INS_JBE: case X86_INS_JB:
+	case X86_INS_JE: case X86_INS_JGE: case X86_INS_JG: case X86_INS_JLE:
+	case X86_INS_JL: case X86_INS_JNE: case X86_INS_JNO: case X86_INS_JNP:
+	case X86_INS_JNS: case X86_INS_JO: case X86_INS_JP: case X86_INS_JS:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool tr_push_const(struct tctx *t, uint32_t v)
+{
+	elea(&t->e, false, H_ADDR, H_GSP, H_NONE, 1, -4);
+	tr_check(t, 4, true);
+	estore_imm32(&t->e, H_ADDR, 0, v);
+	elea(&t->e, false, H_GSP, H_GSP, H_NONE, 1, -4);
+	return true;
+}
+
+/* Indirect target operand -> r9d. */
+static bool tr_target(struct tctx *t, const struct bt_insn *in)
+{
+	const struct bt_op *op = &in->op[0];
+	if (op->kind == BT_OP_REG && op->rc == BT_RC_GPR && op->size == 4) {
+		emov_rr(&t->e, false, H_T4, bt_host_reg(op->reg));
+		return true;
+	}
+	if (op->kind == BT_OP_MEM && op->size == 4 && tr_seg_ok(t, in, op, false)) {
+		tr_ea(t, in, op);
+		tr_check(t, 4, false);
+		static const uint8_t mov = 0x8b;
+		eop_mem(&t->e, false, &mov, 1, H_T4, H_ADDR, H_NONE, 1, 0);
+		return true;
+	}
 	return false;
 }
 
-void bt_trans_jc_flush(struct bt_cpu *c)
+/* Control flow that ends the block; false: use the helper. */
+static bool tr_control(struct tctx *t, const struct bt_insn *in)
 {
-	(void)c;
+	uint32_t next = t->eip + in->len;
+	if (in->osz != 4 || in->asz != 4)
+		return false;
+	switch (in->id) {
+	case X86_INS_JMP:
+		if (in->op[0].kind == BT_OP_IMM) {
+			tr_jump(t, in->op[0].val);
+			return true;
+		}
+		if (!tr_target(t, in))
+			return false;
+		tr_indirect(t);
+		return true;
+	case X86_INS_CALL:
+		if (in->op[0].kind == BT_OP_IMM) {
+			tr_push_const(t, next);
+			tr_jump(t, in->op[0].val);
+			return true;
+		}
+		if (!tr_target(t, in))
+			return false;
+		tr_push_const(t, next);
+		tr_indirect(t);
+		return true;
+	case X86_INS_RET: {
+		uint32_t imm = in->nops ? in->op[0].val & 0xffff : 0;
+		elea(&t->e, false, H_ADDR, H_GSP, H_NONE, 1, 0);
+		tr_check(t, 4, false);
+		static const uint8_t mov = 0x8b;
+		eop_mem(&t->e, false, &mov, 1, H_T4, H_ADDR, H_NONE, 1, 0);
+		elea(&t->e, false, H_GSP, H_GSP, H_NONE, 1, (int32_t)(4 + imm));
+		tr_indirect(t);
+		return true;
+	}
+	case X86_INS_LOOP: case X86_INS_LOOPE: case X86_INS_LOOPNE: {
+		struct bt_emit *e = &t->e;
+		static const uint8_t jmp = 0xe9;
+		elea(e, false, H_RCX, H_RCX, H_NONE, 1, -1);     /* lea ecx, [rcx-1] */
+		e8(e, 0xe3);                                     /* jrcxz not_taken */
+		uint8_t *nt = e->p;
+		e8(e, 0);
+		uint8_t *nt2 = NULL;
+		if (in->id != X86_INS_LOOP) {
+			e8(e, in->id == X86_INS_LOOPE ? 0x75 : 0x74); /* jnz/jz not_taken */
+			nt2 = e->p;
+			e8(e, 0);
+		}
+		tr_branch_rel32(t, &jmp, 1, in->op[0].val);
+		if (!e->overflow) {
+			*nt = (uint8_t)(e->p - nt - 1);
+			if (nt2)
+				*nt2 = (uint8_t)(e->p - nt2 - 1);
+		}
+		tr_jump(t, next);
+		return true;
+	}
+	case X86_INS_JECXZ: {
+		static const uint8_t jmp = 0xe9;
+		e8(&t->e, 0xe3);                                 /* jrcxz +5 */
+		e8(&t->e, 5);
+		tr_branch_rel32(t, &jmp, 1, next);
+		tr_branch_rel32(t, &jmp, 1, in->op[0].val);
+		return true;
+	}
+	default:
+		if (is_jcc(in->id) && in->op[0].kind == BT_OP_IMM) {
+			uint8_t opc[2] = { 0x0f, (uint8_t)(0x80 | bt_insn_cc(in)) };
+			tr_branch_rel32(t, opc, 2, in->op[0].val);
+			tr_jump(t, next);
+			return true;
+		}
+		return false;
+	}
 }
 
-void bt_trans_block_invalidate(struct bt_cpu *c, struct bt_block *b)
+/* ---- out-of-line parts ---- */
+
+static void emit_pending(struct tctx *t)
 {
-	(void)c;
-	(void)b;
+	struct bt_emit *e = &t->e;
+	for (unsigned i = 0; i < t->npend && !e->overflow; i++) {
+		struct pend *p = &t->pend[i];
+		uint8_t *stub = e->p;
+		t->cur = p->insn;
+		switch (p->kind) {
+		case PEND_SLOW: {
+			const struct bt_insn *in = &t->b->insn[p->insn];
+			if (p->flags_saved) {
+				if (t->tc->lahf_ok) {
+					e8(e, 0x04); e8(e, 0x7f);
+					e8(e, 0x9e);
+					emov_rr(e, true, H_RAX, H_T3);
+				} else {
+					e8(e, 0x9d);
+				}
+			}
+			t->eip = p->eip;
+			emit_helper(t, bt_h_interp, (uint64_t)(uintptr_t)in,
+				    (in->flags & BT_I_BRANCH) != 0 || !p->resume);
+			if (p->resume && !(in->flags & BT_I_BRANCH)) {
+				e8(e, 0xe9);
+				uint8_t *at = e->p;
+				e32(e, 0);
+				if (!e->overflow)
+					link_rw(t, at, p->resume);
+			}
+			break;
+		}
+		case PEND_EXIT: {
+			estore_imm32(e, H_ENV, BT_OFF_EIP, p->target);
+			emov_ri64(e, H_T2, (uint64_t)(uintptr_t)tr_rx(t, p->patch));
+			estore(e, true, H_T2, H_ENV, BT_OFF_EXIT_SLOT);
+			jmp_rx(t, t->tc->exit_tramp);
+			break;
+		}
+		case PEND_JCC_FAR:
+			emov_ri(e, H_T4, p->target);
+			tr_indirect(t);
+			break;
+		}
+		if (!e->overflow)
+			link_rw(t, p->patch, stub);
+	}
 }
 
-void bt_trans_page_protect(struct bt_cpu *c, uint64_t gpa_page)
+static void liveness(const struct bt_block *b, uint8_t *live_out)
 {
-	(void)c;
-	(void)gpa_page;
+	live_out[b->ninsn - 1] = LF_ALL;
+	for (int i = (int)b->ninsn - 1; i > 0; i--) {
+		uint8_t rd, wr;
+		bt_flag_effect(&b->insn[i], &rd, &wr);
+		live_out[i - 1] = (uint8_t)(rd | (live_out[i] & ~wr));
+	}
 }
 
-void bt_trans_page_unprotect(struct bt_cpu *c, uint64_t gpa_page)
+static bool is_control(const struct bt_insn *in)
 {
-	(void)c;
-	(void)gpa_page;
+	return in->flags & BT_I_BRANCH;
+}
+
+int bt_translate(struct bt_cpu *c, struct bt_block *b)
+{
+	struct bt_tcache *tc = c->tc;
+	if (!tc || b->uncached || b->no_trans)
+		return 0;
+	if (!(b->key & BT_KEY_FLAT)) {
+		b->no_trans = true;
+		return 0;
+	}
+	size_t max = (size_t)b->ninsn * 512 + 1024;
+	uint8_t *rw = bt_tcache_alloc(tc, max);
+	if (!rw)
+		return -ENOSPC;
+	struct tctx *t = malloc(sizeof(*t));
+	VMM_ASSERT(t);
+	*t = (struct tctx){ .c = c, .tc = tc, .b = b, .start = rw, .key = b->key,
+			    .user = ((b->key >> BT_KEY_CPL_SHIFT) & 3) == 3,
+			    .page = (b->cs_base + b->eip) & BT_PAGE_MASK };
+	t->e = (struct bt_emit){ .p = rw, .end = rw + max };
+	uint8_t live_out[BT_BLOCK_MAX_INSNS];
+	liveness(b, live_out);
+	uint16_t *offs = calloc(b->ninsn + 1, sizeof(*offs));
+	VMM_ASSERT(offs);
+	/* entry: the kick poll */
+	e8(&t->e, 0x44); e8(&t->e, 0x8b); e8(&t->e, 0x2d); /* mov r13d, [rip+disp32] */
+	{
+		uint8_t *at = t->e.p;
+		e32(&t->e, 0);
+		epatch_rel32(at, tr_rx(t, at), t->tc->poll);
+	}
+	uint32_t off = 0;
+	bool ended = false;
+	for (unsigned i = 0; i < b->ninsn && !t->e.overflow && !t->failed; i++) {
+		const struct bt_insn *in = &b->insn[i];
+		t->cur = i;
+		t->eip = b->eip + off;
+		t->live_out = live_out[i];
+		bt_flag_effect(in, &t->fl_rd, &t->fl_wr);
+		offs[i] = (uint16_t)(t->e.p - rw);
+		if (is_control(in)) {
+			if (!tr_control(t, in))
+				emit_interp(t, in);
+			ended = true;
+			tr_resume_here(t);
+			break;
+		}
+		if (!tr_native(t, in))
+			emit_interp(t, in);
+		tr_resume_here(t);
+		off += in->len;
+	}
+	if (!ended && !t->e.overflow) {
+		t->cur = b->ninsn - 1;
+		tr_jump(t, b->eip + b->len);
+	}
+	offs[b->ninsn] = (uint16_t)(t->e.p - rw);
+	emit_pending(t);
+	if (t->e.overflow || t->failed) {
+		free(offs);
+		free(t);
+		tc->used = (size_t)(rw - tc->rw);
+		b->no_trans = true;
+		return 0;
+	}
+	size_t len = (size_t)(t->e.p - rw);
+	tc->used = (size_t)(rw - tc->rw) + len;
+	free(b->insn_host_off);
+	b->insn_host_off = offs;
+	b->host = tr_rx(t, rw);
+	b->host_len = (uint32_t)len;
+	bt_tcache_add_index(tc, b);
+	c->ctr[BT_CTR_TRANSLATED].count++;
+	c->ctr[BT_CTR_TRANS_INSNS].count += b->ninsn;
+	c->ctr[BT_CTR_CODE_BYTES].count += len;
+	free(t);
+	return 0;
+}
+
+void bt_run_translated(struct bt_cpu *c, const struct bt_block *b)
+{
+	c->hflags = (c->eflags & BT_FL_ARITH) | 0x202;
+	c->ibtc_tag = (((uint64_t)c->tc->gen << 10) | (b->key & 0x3ff)) << 32;
+	c->exit_slot = 0;
+	bt_cur_cpu = c;
+	bt_asm_enter(c, b->host);
+	bt_cur_cpu = NULL;
+	c->eflags = (c->eflags & ~BT_FL_ARITH) | ((uint32_t)c->hflags & BT_FL_ARITH);
 }

@@ -1,0 +1,34 @@
+/* bt_helpers.c: C functions that translated code calls with the guest
+ * state stored in struct bt_cpu (GPRs, EIP of the instruction, the
+ * arithmetic flags in c->hflags). They may raise guest exceptions (longjmp
+ * to the run loop: the state is precise). The return value tells the
+ * translated code whether to continue (0) or leave to the dispatcher. */
+#include "vmm/bt/bt_flags.h"
+#include "vmm/bt/bt_trans.h"
+
+static inline void h_enter(struct bt_cpu *c)
+{
+	c->eflags = (c->eflags & ~BT_FL_ARITH) | ((uint32_t)c->hflags & BT_FL_ARITH);
+}
+
+static inline void h_leave(struct bt_cpu *c)
+{
+	c->hflags = (c->eflags & BT_FL_ARITH) | 0x202;
+}
+
+/* Run one instruction in the interpreter: everything the translator does
+ * not do natively, and the slow path of every inline TLB check. */
+uint32_t bt_h_interp(struct bt_cpu *c, const struct bt_insn *in)
+{
+	h_enter(c);
+	c->helper[BT_H_INTERP].count++;
+	c->stop_block = false;
+	c->code_dirty = false;
+	bool shadow = c->int_shadow;
+	bt_interp_insn(c, in);
+	if (shadow)
+		c->int_shadow = 0;
+	h_leave(c);
+	return c->stop_block || c->code_dirty || c->halted_exit || c->int_shadow ||
+	       (in->flags & BT_I_BRANCH) || (c->eflags & X86_FLAGS_TF);
+}

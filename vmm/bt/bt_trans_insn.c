@@ -1,0 +1,484 @@
+/* bt_trans_insn.c: translation of innocuous guest instructions into host
+ * code. Register forms are re-encoded with REX bits where guest ESP (host
+ * R12) appears and INC/DEC 0x40-0x4F (REX prefixes in 64-bit mode) become
+ * FF /0 and FF /1. Memory forms get their address computed into R14 with
+ * LEA, checked against the software TLB inline (the flags are kept in
+ * AH/AL around the check when they are live), and the instruction is
+ * re-emitted with [R14] as its operand. PUSH/POP/LEAVE become explicit
+ * loads/stores on R12. Anything else goes to a helper (bt_trans.c).
+ *
+ * Byte registers AH..BH cannot be encoded with a REX prefix; instructions
+ * that would need both go to the interpreter helper. */
+#include <capstone/capstone.h>
+#include <stddef.h>
+
+#include "vmm/bt/bt_trans_int.h"
+
+void bt_flag_effect(const struct bt_insn *in, uint8_t *rd, uint8_t *wr)
+{
+	*rd = 0;
+	*wr = 0;
+	unsigned opc = in->bytes[in->opc_off];
+	switch (in->id) {
+	case X86_INS_ADD: case X86_INS_SUB: case X86_INS_CMP: case X86_INS_NEG:
+	case X86_INS_AND: case X86_INS_OR: case X86_INS_XOR: case X86_INS_TEST:
+	case X86_INS_MUL: case X86_INS_IMUL: case X86_INS_DIV: case X86_INS_IDIV:
+	case X86_INS_BSF: case X86_INS_BSR: case X86_INS_CMPXCHG: case X86_INS_XADD:
+		*wr = LF_ALL;
+		return;
+	case X86_INS_ADC: case X86_INS_SBB:
+		*rd = LF_CF;
+		*wr = LF_ALL;
+		return;
+	case X86_INS_INC: case X86_INS_DEC:
+		*wr = LF_ALL & ~LF_CF;
+		return;
+	case X86_INS_SHL: case X86_INS_SAL: case X86_INS_SHR: case X86_INS_SAR:
+	case X86_INS_ROL: case X86_INS_ROR: case X86_INS_RCL: case X86_INS_RCR:
+	case X86_INS_SHLD: case X86_INS_SHRD: {
+		bool by_cl = (opc == 0xd2 || opc == 0xd3) ||
+			     (opc == 0x0f && (in->bytes[in->opc_off + 1] & 1));
+		if (by_cl) {
+			*rd = LF_ALL; /* a zero count leaves them */
+			return;
+		}
+		uint32_t cnt = (opc == 0xd0 || opc == 0xd1) ? 1 : in->bytes[in->len - 1] & 31;
+		if (!cnt)
+			return;
+		bool rot = in->id == X86_INS_ROL || in->id == X86_INS_ROR ||
+			   in->id == X86_INS_RCL || in->id == X86_INS_RCR;
+		*wr = rot ? LF_CF | LF_OF : LF_ALL;
+		if (in->id == X86_INS_RCL || in->id == X86_INS_RCR)
+			*rd = LF_CF;
+		return;
+	}
+	case X86_INS_BT: case X86_INS_BTS: case X86_INS_BTR: case X86_INS_BTC:
+		*wr = LF_CF | LF_OF | LF_SF | LF_AF | LF_PF;
+		return;
+	case X86_INS_CMPXCHG8B:
+		*wr = LF_ZF;
+		return;
+	case X86_INS_SAHF:
+		*wr = LF_ALL & ~LF_OF;
+		return;
+	case X86_INS_CLC: case X86_INS_STC:
+		*wr = LF_CF;
+		return;
+	case X86_INS_CMC:
+		*rd = *wr = LF_CF;
+		return;
+	case X86_INS_MOV: case X86_INS_MOVZX: case X86_INS_MOVSX: case X86_INS_LEA:
+	case X86_INS_XCHG: case X86_INS_BSWAP: case X86_INS_CBW: case X86_INS_CWDE:
+	case X86_INS_CWD: case X86_INS_CDQ: case X86_INS_NOP: case X86_INS_PAUSE:
+	case X86_INS_NOT: case X86_INS_PUSH: case X86_INS_POP: case X86_INS_CALL:
+	case X86_INS_RET: case X86_INS_JMP: case X86_INS_LEAVE: case X86_INS_LOOP:
+	case X86_INS_JECXZ:
+		return;
+	case X86_INS_LOOPE: case X86_INS_LOOPNE:
+		*rd = LF_ZF;
+		return;
+	default:
+		*rd = LF_ALL; /* Jcc, SETcc, CMOVcc, LAHF, helpers: assume all */
+		return;
+	}
+}
+
+/* ---- operand inspection ---- */
+
+static bool has_esp(const struct bt_insn *in)
+{
+	for (unsigned i = 0; i < in->nops; i++) {
+		const struct bt_op *o = &in->op[i];
+		if (o->kind == BT_OP_REG && o->rc == BT_RC_GPR && o->reg == 4 && o->size >= 2)
+			return true;
+	}
+	return false;
+}
+
+static bool has_high_byte(const struct bt_insn *in)
+{
+	for (unsigned i = 0; i < in->nops; i++) {
+		const struct bt_op *o = &in->op[i];
+		if (o->kind == BT_OP_REG && o->rc == BT_RC_GPR && o->size == 1 && o->reg >= 4)
+			return true;
+	}
+	return false;
+}
+
+static const struct bt_op *mem_op(const struct bt_insn *in)
+{
+	for (unsigned i = 0; i < in->nops; i++)
+		if (in->op[i].kind == BT_OP_MEM)
+			return &in->op[i];
+	return NULL;
+}
+
+static bool only_gpr_regs(const struct bt_insn *in)
+{
+	for (unsigned i = 0; i < in->nops; i++)
+		if (in->op[i].kind == BT_OP_REG && in->op[i].rc != BT_RC_GPR)
+			return false;
+	return true;
+}
+
+/* Legacy prefixes to carry over: operand size, LOCK, REP (mandatory). */
+static void copy_prefixes(struct tctx *t, const struct bt_insn *in, bool mem)
+{
+	for (unsigned i = 0; i < in->opc_off; i++) {
+		uint8_t p = in->bytes[i];
+		if (p == 0x66 || p == 0xf2 || p == 0xf3 || (mem && p == 0xf0))
+			e8(&t->e, p);
+	}
+}
+
+/* Offset just past the ModRM/SIB/displacement of a 32-bit-address insn. */
+static unsigned after_modrm(const struct bt_insn *in)
+{
+	unsigned p = in->modrm_off;
+	uint8_t modrm = in->bytes[p++];
+	unsigned mod = modrm >> 6, rm = modrm & 7;
+	if (mod != 3 && rm == 4) {
+		uint8_t sib = in->bytes[p++];
+		if (mod == 0 && (sib & 7) == 5)
+			p += 4;
+	}
+	if (mod == 1)
+		p += 1;
+	else if (mod == 2 || (mod == 0 && rm == 5))
+		p += 4;
+	return p;
+}
+
+/* ---- addresses and the TLB check ---- */
+
+bool tr_seg_ok(const struct tctx *t, const struct bt_insn *in, const struct bt_op *op,
+	       bool write)
+{
+	(void)in;
+	switch (op->seg) {
+	case X86_DS: case X86_ES: case X86_SS:
+		return true; /* flat (BT_KEY_FLAT) */
+	case X86_CS:
+		return !write;
+	case X86_FS:
+		return t->key & BT_KEY_FS_OK;
+	case X86_GS:
+		return t->key & BT_KEY_GS_OK;
+	default:
+		return false;
+	}
+}
+
+void tr_ea(struct tctx *t, const struct bt_insn *in, const struct bt_op *op)
+{
+	(void)in;
+	unsigned base = op->base == BT_NOREG ? H_NONE : bt_host_reg(op->base);
+	unsigned index = op->index == BT_NOREG ? H_NONE : bt_host_reg(op->index);
+	elea(&t->e, false, H_ADDR, base, index, op->scale, (int32_t)op->val);
+	if (op->seg == X86_FS || op->seg == X86_GS) {
+		int32_t off = (int32_t)offsetof(struct bt_cpu, seg[op->seg].base);
+		eload(&t->e, false, H_T1, H_ENV, off);
+		elea(&t->e, false, H_ADDR, H_ADDR, H_T1, 1, 0);
+	}
+}
+
+void tr_check(struct tctx *t, unsigned size, bool write)
+{
+	struct bt_emit *e = &t->e;
+	bool save = tr_flags_live(t);
+	if (save) {
+		if (t->tc->lahf_ok) {
+			emov_rr(e, true, H_T3, H_RAX); /* mov r10, rax */
+			e8(e, 0x9f);                   /* lahf */
+			e8(e, 0x0f); e8(e, 0x90); e8(e, 0xc0); /* seto al */
+		} else {
+			e8(e, 0x9c); /* pushfq: restored by popfq below */
+		}
+	}
+	/* r13 = ((lin >> 12) & 255) * 32; r11 = page of the last byte */
+	emov_rr(e, false, H_T1, H_ADDR);
+	e8(e, 0x41); e8(e, 0xc1); e8(e, 0xed); e8(e, 12);      /* shr r13d, 12 */
+	e8(e, 0x45); e8(e, 0x0f); e8(e, 0xb6); e8(e, 0xed);    /* movzx r13d, r13b */
+	e8(e, 0x41); e8(e, 0xc1); e8(e, 0xe5); e8(e, 5);       /* shl r13d, 5 */
+	elea(e, false, H_T2, H_ADDR, H_NONE, 1, (int32_t)size - 1);
+	e8(e, 0x41); e8(e, 0x81); e8(e, 0xe3); e32(e, BT_PAGE_MASK); /* and r11d, mask */
+	int32_t base = (int32_t)offsetof(struct bt_cpu, tlb) +
+		       (int32_t)(t->user ? BT_TLB_SIZE * sizeof(struct bt_tlb_entry) : 0);
+	int32_t tag = base + (int32_t)(write ? offsetof(struct bt_tlb_entry, tag_w)
+					    : offsetof(struct bt_tlb_entry, tag_r));
+	static const uint8_t cmp = 0x3b, add = 0x03;
+	eop_mem(e, false, &cmp, 1, H_T2, H_ENV, H_T1, 1, tag);   /* cmp r11d, [r15+r13+tag] */
+	e8(e, 0x0f); e8(e, 0x85);                                  /* jne slow */
+	uint8_t *patch = e->p;
+	e32(e, 0);
+	tr_pend_slow(t, patch, save);
+	eop_mem(e, true, &add, 1, H_ADDR, H_ENV, H_T1, 1,
+		base + (int32_t)offsetof(struct bt_tlb_entry, addend)); /* add r14, addend */
+	if (save) {
+		if (t->tc->lahf_ok) {
+			e8(e, 0x04); e8(e, 0x7f);           /* add al, 0x7f: OF */
+			e8(e, 0x9e);                        /* sahf */
+			emov_rr(e, true, H_RAX, H_T3);      /* mov rax, r10 */
+		} else {
+			e8(e, 0x9d); /* popfq */
+		}
+	}
+}
+
+/* ---- re-encoding ---- */
+
+/* Register-only forms. */
+static bool native_reg(struct tctx *t, const struct bt_insn *in)
+{
+	struct bt_emit *e = &t->e;
+	bool esp = has_esp(in);
+	if (esp && has_high_byte(in))
+		return false;
+	unsigned o = in->opc_off;
+	uint8_t op = in->bytes[o];
+	if (!in->modrm_off) {
+		copy_prefixes(t, in, false);
+		if (op >= 0x40 && op <= 0x4f) { /* inc/dec r: REX in 64-bit mode */
+			unsigned r = op & 7;
+			erex(e, false, H_NONE, H_NONE, bt_host_reg(r), false);
+			e8(e, 0xff);
+			e8(e, (uint8_t)(0xc0 | ((op >= 0x48) << 3) | r));
+			return true;
+		}
+		if ((op >= 0x90 && op <= 0x97) || (op >= 0xb8 && op <= 0xbf)) {
+			if ((op & 7) == 4)
+				e8(e, 0x41);
+			ebytes(e, in->bytes + o, in->len - o);
+			return true;
+		}
+		if (op == 0x0f && in->bytes[o + 1] >= 0xc8 && in->bytes[o + 1] <= 0xcf) {
+			if ((in->bytes[o + 1] & 7) == 4)
+				e8(e, 0x41);
+			ebytes(e, in->bytes + o, in->len - o);
+			return true;
+		}
+		/* AL/eAX forms, CBW/CDQ, flag ops, B0-B7: no register to remap */
+		ebytes(e, in->bytes + o, in->len - o);
+		return true;
+	}
+	uint8_t modrm = in->bytes[in->modrm_off];
+	if ((modrm >> 6) != 3)
+		return false;
+	copy_prefixes(t, in, false);
+	if (esp) {
+		uint8_t rex = 0x40;
+		if (((modrm >> 3) & 7) == 4)
+			rex |= 4;
+		if ((modrm & 7) == 4)
+			rex |= 1;
+		e8(e, rex);
+	}
+	ebytes(e, in->bytes + o, (unsigned)(in->modrm_off - o) + 1u);
+	ebytes(e, in->bytes + in->modrm_off + 1, in->len - in->modrm_off - 1u);
+	return true;
+}
+
+/* Memory forms: re-emit with [R14]. (moffs: A0-A3 become 8A/8B/88/89.) */
+static void emit_mem_insn(struct tctx *t, const struct bt_insn *in)
+{
+	struct bt_emit *e = &t->e;
+	unsigned o = in->opc_off;
+	uint8_t op = in->bytes[o];
+	copy_prefixes(t, in, true);
+	if (op >= 0xa0 && op <= 0xa3) {
+		static const uint8_t map[4] = { 0x8a, 0x8b, 0x88, 0x89 };
+		e8(e, 0x41);
+		e8(e, map[op - 0xa0]);
+		e8(e, 0x06); /* [r14], reg AL/eAX */
+		return;
+	}
+	uint8_t modrm = in->bytes[in->modrm_off];
+	unsigned reg = (modrm >> 3) & 7;
+	e8(e, (uint8_t)(0x41 | (reg == 4 ? 4 : 0)));
+	ebytes(e, in->bytes + o, (unsigned)(in->modrm_off - o));
+	e8(e, (uint8_t)((reg << 3) | 6));
+	unsigned rest = after_modrm(in);
+	ebytes(e, in->bytes + rest, in->len - rest);
+}
+
+static bool mem_writes(const struct bt_insn *in, const struct bt_op *m)
+{
+	if (m != &in->op[0])
+		return false;
+	switch (in->id) {
+	case X86_INS_CMP: case X86_INS_TEST: case X86_INS_BT: case X86_INS_MUL:
+	case X86_INS_IMUL: case X86_INS_DIV: case X86_INS_IDIV:
+		return false;
+	default:
+		return true;
+	}
+}
+
+static bool native_mem(struct tctx *t, const struct bt_insn *in, const struct bt_op *m)
+{
+	uint8_t op = in->bytes[in->opc_off];
+	bool moffs = op >= 0xa0 && op <= 0xa3 && in->opc_off < in->len;
+	if (!moffs) {
+		if (!in->modrm_off)
+			return false;
+		uint8_t modrm = in->bytes[in->modrm_off];
+		unsigned reg = (modrm >> 3) & 7;
+		/* a high byte register in the reg field cannot take the REX we
+		 * need for R14 */
+		for (unsigned i = 0; i < in->nops; i++) {
+			const struct bt_op *r = &in->op[i];
+			if (r->kind == BT_OP_REG && r->rc == BT_RC_GPR && r->size == 1 &&
+			    r->reg >= 4 && r->reg == reg)
+				return false;
+		}
+	}
+	/* bit tests with a register offset reach outside the operand */
+	if ((in->id == X86_INS_BT || in->id == X86_INS_BTS || in->id == X86_INS_BTR ||
+	     in->id == X86_INS_BTC) && in->op[1].kind == BT_OP_REG)
+		return false;
+	unsigned size = m->size;
+	if (size != 1 && size != 2 && size != 4 && size != 8)
+		return false;
+	bool write = mem_writes(in, m);
+	if (!tr_seg_ok(t, in, m, write))
+		return false;
+	tr_ea(t, in, m);
+	tr_check(t, size, write);
+	emit_mem_insn(t, in);
+	return true;
+}
+
+/* ---- the stack ---- */
+
+static void emit_gsp_lea(struct tctx *t, unsigned dst, int32_t off)
+{
+	elea(&t->e, false, dst, H_GSP, H_NONE, 1, off);
+}
+
+/* mov [r14], r32 / mov r32, [r14] */
+static void emit_st(struct tctx *t, unsigned reg)
+{
+	static const uint8_t op = 0x89;
+	eop_mem(&t->e, false, &op, 1, reg, H_ADDR, H_NONE, 1, 0);
+}
+
+static void emit_ld(struct tctx *t, unsigned reg)
+{
+	static const uint8_t op = 0x8b;
+	eop_mem(&t->e, false, &op, 1, reg, H_ADDR, H_NONE, 1, 0);
+}
+
+static bool native_push(struct tctx *t, const struct bt_insn *in)
+{
+	const struct bt_op *op = &in->op[0];
+	if (in->osz != 4 || (op->kind == BT_OP_REG && op->rc != BT_RC_GPR))
+		return false;
+	unsigned src;
+	if (op->kind == BT_OP_MEM) {
+		if (!tr_seg_ok(t, in, op, false) || op->size != 4)
+			return false;
+		tr_ea(t, in, op);
+		tr_check(t, 4, false);
+		emit_ld(t, H_T4); /* r9d = value */
+		src = H_T4;
+	} else if (op->kind == BT_OP_REG) {
+		src = bt_host_reg(op->reg);
+	} else {
+		emov_ri(&t->e, H_T4, op->val);
+		src = H_T4;
+	}
+	emit_gsp_lea(t, H_ADDR, -4);
+	tr_check(t, 4, true);
+	emit_st(t, src);
+	emit_gsp_lea(t, H_GSP, -4);
+	return true;
+}
+
+static bool native_pop(struct tctx *t, const struct bt_insn *in)
+{
+	const struct bt_op *op = &in->op[0];
+	if (in->osz != 4 || op->kind != BT_OP_REG || op->rc != BT_RC_GPR)
+		return false;
+	emit_gsp_lea(t, H_ADDR, 0);
+	tr_check(t, 4, false);
+	emit_ld(t, H_T4);
+	emit_gsp_lea(t, H_GSP, 4);
+	emov_rr(&t->e, false, bt_host_reg(op->reg), H_T4);
+	return true;
+}
+
+static bool native_leave(struct tctx *t, const struct bt_insn *in)
+{
+	if (in->osz != 4)
+		return false;
+	elea(&t->e, false, H_ADDR, H_RBP, H_NONE, 1, 0);
+	tr_check(t, 4, false);
+	emit_ld(t, H_T4);
+	elea(&t->e, false, H_GSP, H_RBP, H_NONE, 1, 4);
+	emov_rr(&t->e, false, H_RBP, H_T4);
+	return true;
+}
+
+static bool native_ok_id(unsigned id)
+{
+	switch (id) {
+	case X86_INS_ADD: case X86_INS_OR: case X86_INS_ADC: case X86_INS_SBB:
+	case X86_INS_AND: case X86_INS_SUB: case X86_INS_XOR: case X86_INS_CMP:
+	case X86_INS_TEST: case X86_INS_INC: case X86_INS_DEC: case X86_INS_NEG:
+	case X86_INS_NOT: case X86_INS_MOV: case X86_INS_MOVZX: case X86_INS_MOVSX:
+	case X86_INS_XCHG: case X86_INS_SHL: case X86_INS_SAL: case X86_INS_SHR:
+	case X86_INS_SAR: case X86_INS_ROL: case X86_INS_ROR: case X86_INS_RCL:
+	case X86_INS_RCR: case X86_INS_SHLD: case X86_INS_SHRD: case X86_INS_MUL:
+	case X86_INS_IMUL: case X86_INS_BT: case X86_INS_BTS: case X86_INS_BTR:
+	case X86_INS_BTC: case X86_INS_BSF: case X86_INS_BSR: case X86_INS_BSWAP:
+	case X86_INS_CBW: case X86_INS_CWDE: case X86_INS_CWD: case X86_INS_CDQ:
+	case X86_INS_CLC: case X86_INS_STC: case X86_INS_CMC: case X86_INS_LAHF:
+	case X86_INS_SAHF: case X86_INS_XADD: case X86_INS_CMPXCHG: case X86_INS_CMPXCHG8B:
+	case X86_INS_SETAE: case X86_INS_SETA: case X86_INS_SETBE: case X86_INS_SETB:
+	case X86_INS_SETE: case X86_INS_SETGE: case X86_INS_SETG: case X86_INS_SETLE:
+	case X86_INS_SETL: case X86_INS_SETNE: case X86_INS_SETNO: case X86_INS_SETNP:
+	case X86_INS_SETNS: case X86_INS_SETO: case X86_INS_SETP: case X86_INS_SETS:
+	case X86_INS_CMOVAE: case X86_INS_CMOVA: case X86_INS_CMOVBE: case X86_INS_CMOVB:
+	case X86_INS_CMOVE: case X86_INS_CMOVGE: case X86_INS_CMOVG: case X86_INS_CMOVLE:
+	case X86_INS_CMOVL: case X86_INS_CMOVNE: case X86_INS_CMOVNO: case X86_INS_CMOVNP:
+	case X86_INS_CMOVNS: case X86_INS_CMOVO: case X86_INS_CMOVP: case X86_INS_CMOVS:
+		return true;
+	default:
+		return false;
+	}
+}
+
+bool tr_native(struct tctx *t, const struct bt_insn *in)
+{
+	if (in->asz != 4)
+		return false;
+	switch (in->id) {
+	case X86_INS_NOP:
+	case X86_INS_PAUSE:
+		return true; /* no access even with a memory operand */
+	case X86_INS_PUSH: return native_push(t, in);
+	case X86_INS_POP: return native_pop(t, in);
+	case X86_INS_LEAVE: return native_leave(t, in);
+	case X86_INS_LEA: {
+		const struct bt_op *m = &in->op[1];
+		if (m->kind != BT_OP_MEM || in->op[0].kind != BT_OP_REG)
+			return false;
+		if (in->osz == 2)
+			e8(&t->e, 0x66);
+		unsigned base = m->base == BT_NOREG ? H_NONE : bt_host_reg(m->base);
+		unsigned index = m->index == BT_NOREG ? H_NONE : bt_host_reg(m->index);
+		elea(&t->e, false, bt_host_reg(in->op[0].reg), base, index, m->scale, (int32_t)m->val);
+		return true;
+	}
+	default:
+		break;
+	}
+	if (!native_ok_id(in->id) || !only_gpr_regs(in))
+		return false;
+	const struct bt_op *m = mem_op(in);
+	if (in->lock && !m)
+		return false; /* #UD */
+	if (!m)
+		return native_reg(t, in);
+	return native_mem(t, in, m);
+}
