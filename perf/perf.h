@@ -11,6 +11,7 @@
 #ifndef PERF_PERF_H
 #define PERF_PERF_H
 
+#include <jansson.h>
 #include <stdio.h>
 
 #include "vmm/core/vmm.h"
@@ -68,6 +69,10 @@ struct perf_merged {
 VMM_MUST_CHECK int perf_merge(struct perf_set *const *sets, unsigned nsets,
 			      struct perf_merged *out);
 void perf_merged_free(struct perf_merged *m);
+
+/* A merged view as JSON: {table: {"unit", "timed", "rows": {label: {"count",
+ * "ns"}}}}, rows with zero count left out. New reference. */
+json_t *perf_merged_json(const struct perf_merged *m);
 
 /* Print a merged view as text tables (rows with zero count are left out),
  * like `perf kvm stat`: label, count, share, total and mean time. */

@@ -134,3 +134,22 @@ void perf_print(FILE *f, const struct perf_merged *m)
 		free(rows);
 	}
 }
+
+json_t *perf_merged_json(const struct perf_merged *m)
+{
+	json_t *root = json_object();
+	for (unsigned i = 0; i < m->n; i++) {
+		const struct perf_merged_table *t = &m->t[i];
+		json_t *rows = json_object();
+		for (unsigned j = 0; j < t->n; j++)
+			if (t->row[j].count)
+				json_object_set_new(rows, t->row[j].label,
+						    json_pack("{s:I, s:I}", "count",
+							      (json_int_t)t->row[j].count, "ns",
+							      (json_int_t)t->row[j].ns));
+		json_object_set_new(root, t->name,
+				    json_pack("{s:s, s:b, s:o}", "unit", t->unit ? t->unit : "count",
+					      "timed", t->timed, "rows", rows));
+	}
+	return root;
+}

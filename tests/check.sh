@@ -21,8 +21,16 @@ if [ -z "${CHECK_ONLY:-}" ] || [ "${CHECK_ONLY:-}" = unit ]; then
 		name=$(basename "$t")
 		out=$(CMOCKA_MESSAGE_OUTPUT=TAP timeout -k 5 120 "$t" 2>&1)
 		rc=$?
-		printf '%s\n' "$out" | sed -n 's/^\(not ok\|ok\) [0-9]* - \(.*\)$/\1 '"$name"': \2/p' >>"$tally.u"
-		if [ $rc -ne 0 ] && ! grep -q "^not ok $name" "$tally.u" 2>/dev/null; then
+		# cmocka's TAP: "ok N - test", "not ok N - test", "not ok N # SKIP test"
+		# (the skip reason is the test's last message before it)
+		printf '%s\n' "$out" | awk -v name="$name" '
+			/^not ok [0-9]+ # SKIP/ { t = $0; sub(/^not ok [0-9]+ # SKIP /, "", t)
+				print "ok " name ": " t " # SKIP " (last != "" ? last : "skipped"); last = ""; next }
+			/^ok [0-9]+ - / { t = $0; sub(/^ok [0-9]+ - /, "", t); print "ok " name ": " t; last = ""; next }
+			/^not ok [0-9]+ - / { t = $0; sub(/^not ok [0-9]+ - /, "", t); print "not ok " name ": " t; last = ""; next }
+			/^#/ || /^1\.\./ { next }
+			{ last = $0 }' >"$tally.u"
+		if [ $rc -ne 0 ] && ! grep -q "^not ok $name" "$tally.u"; then
 			echo "not ok $name: exited with status $rc" >>"$tally.u"
 		fi
 		if [ $rc -ne 0 ]; then
@@ -32,6 +40,9 @@ if [ -z "${CHECK_ONLY:-}" ] || [ "${CHECK_ONLY:-}" = unit ]; then
 		cat "$tally.u"
 		rm -f "$tally.u"
 	done
+fi
+if [ -z "${CHECK_ONLY:-}" ] || [ "${CHECK_ONLY:-}" = cli ]; then
+	sh "$here/cli/run.sh" "$B" "$GB" | tee -a "$tally"
 fi
 if [ -z "${CHECK_ONLY:-}" ] || [ "${CHECK_ONLY:-}" = guest ]; then
 	sh "$here/guest/run.sh" "$B" "$GB" | tee -a "$tally"

@@ -4,6 +4,7 @@
 # COM1 output (normalized: `bench NAME ...` -> `bench NAME`, `info ...`
 # dropped) with tests/guest/expected/IMAGE.out. Prints one line per run:
 #   ok ENGINE: IMAGE | not ok ENGINE: IMAGE (why) | ok ENGINE: IMAGE # SKIP why
+# A guest expected to stop abnormally (status 4) must also print its registers.
 # An engine the host cannot run, or a guest the engine refuses on this host
 # (triplex exit status 8), is a skip with the engine's reason, never a pass.
 # Environment: ENGINES="hw bt" to choose, GUEST_TIMEOUT (s, default 60),
@@ -74,6 +75,9 @@ for engine in $engines; do
 				echo "not ok $name (exit status $rc, expected $status)"
 				sed 's/^/  | /' "$err" | tail -15
 				diff -u "$expect" "$work/got" | sed 's/^/  | /' | head -20
+			elif [ "$status" = 4 ] && ! grep -q 'RIP=' "$err"; then
+				echo "not ok $name (stopped abnormally but printed no guest registers)"
+				sed 's/^/  | /' "$err" | tail -5
 			elif ! diff -u "$expect" "$work/got" >"$work/diff"; then
 				echo "not ok $name (output differs)"
 				sed 's/^/  | /' "$work/diff" | head -30

@@ -3,6 +3,8 @@
 #ifndef VMM_CLI_CLI_H
 #define VMM_CLI_CLI_H
 
+#include <jansson.h>
+
 #include "vmm/load/load.h"
 #include "vmm/core/vmm.h"
 
@@ -19,6 +21,9 @@ struct run_config {
 	const char *debugcon;      /* chardev spec or NULL */
 	bool stats;
 	bool explain;
+	const char *stats_json;    /* write the run's counters as JSON here */
+	json_t *workload;          /* the config's "workload" (validated), or NULL */
+	const char *workload_class; /* --workload CLASS */
 	/* storage for strings built from the config file (paths made absolute) */
 	char *owned[8];
 	unsigned nr_owned;
@@ -37,7 +42,16 @@ const char *cli_exe_dir(void);
  * path or NULL. */
 char *cli_find_guest(const char *name);
 
+/* The workload profile for the policy: --workload, else the config's
+ * "workload", else an assumption; plus measured times of this image here. */
+struct host_caps;
+struct sel_guest;
+struct sel_profile;
+void cli_build_profile(const struct run_config *rc, const struct host_caps *caps,
+		       const struct sel_guest *g, struct sel_profile *prof);
+
 int cli_run(int argc, char **argv);
+int cli_perf(int argc, char **argv);
 int cli_probe(int argc, char **argv);
 
 #endif

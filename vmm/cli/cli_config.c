@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "vmm/cli/cli.h"
+#include "vmm/select/select.h"
 
 #define DEFAULT_MEM (128 * MiB)
 
@@ -38,6 +39,8 @@ static const char *keep(struct run_config *rc, char *s)
 
 void cli_config_free(struct run_config *rc)
 {
+	json_decref(rc->workload);
+	rc->workload = NULL;
 	for (unsigned i = 0; i < rc->nr_owned; i++)
 		free(rc->owned[i]);
 	rc->nr_owned = 0;
@@ -145,6 +148,14 @@ static void read_config(struct run_config *rc, const char *file)
 			continue;
 		if (!strcmp(key, "comment") || !strcmp(key, "name"))
 			continue; /* free text for people and reports */
+		if (!strcmp(key, "workload")) {
+			struct sel_profile prof;
+			char why[256];
+			if (sel_profile_from_json(v, &prof, why, sizeof(why)))
+				fail("%s: %s", file, why);
+			rc->workload = json_incref(v);
+			continue;
+		}
 		const char *s = json_text(file, key, v, num, sizeof(num));
 		s = keep(rc, strdup(s));
 		if (!strcmp(key, "kernel"))
@@ -190,6 +201,7 @@ static const struct flag flags[] = {
 	{ "--mode", true, false },    { "--serial", true, true },   { "--debugcon", true, true },
 	{ "--stats", false, true },   { "--log", true, false },     { "--quiet", false, false },
 	{ "-q", false, false },       { "--explain", false, false },
+	{ "--stats-json", true, true }, { "--workload", true, false },
 };
 
 static void apply_flag(struct run_config *rc, const char *name, const char *v)
@@ -222,6 +234,14 @@ static void apply_flag(struct run_config *rc, const char *name, const char *v)
 		rc->stats = true;
 	else if (!strcmp(name, "--explain"))
 		rc->explain = true;
+	else if (!strcmp(name, "--stats-json"))
+		rc->stats_json = v;
+	else if (!strcmp(name, "--workload")) {
+		struct sel_profile prof;
+		if (sel_profile_class(v, &prof))
+			fail("--workload: unknown class '%s' (classes: %s)", v, sel_profile_classes());
+		rc->workload_class = v;
+	}
 	else if (!strcmp(name, "--log")) {
 		if (vmm_log_parse(v))
 			exit(2);

@@ -8,6 +8,9 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: triplex run [CONFIG.json] [options]   boot a guest (no arguments: the demo guest)\n"
+		"       triplex perf [CONFIG.json] [run options] [--modes auto,bt,hw,pv] [--runs N]\n"
+		"                    [--out DIR] [--timeout S]\n"
+		"                                            run the guest under every engine, report\n"
 		"       triplex probe [--json] [--guest KERNEL] [--refresh]\n"
 		"                                            what this host can run, and why\n"
 		"       triplex --version | --help\n"
@@ -26,6 +29,10 @@ static void usage(FILE *f)
 		"  --serial SPEC          COM1 back end: stdio|file:PATH|none (default stdio)\n"
 		"  --debugcon SPEC        port 0xe9 back end: stdio|file:PATH|none (default none)\n"
 		"  --stats                print the engine's counters when the guest stops\n"
+		"  --stats-json FILE      write the run's figures and counters as JSON\n"
+		"  --explain              print the engine choice's whole cost table\n"
+		"  --workload CLASS       what the guest does, for the choice: compute, kernel,\n"
+		"                         io, syscall, pagefault, mixed\n"
 		"  --log MODULES          debug output for modules (comma-separated; 'all')\n"
 		"  -q, --quiet            only errors on stderr\n"
 		"\n"
@@ -44,6 +51,8 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "run"))
 		return cli_run(argc - 2, argv + 2);
+	if (!strcmp(cmd, "perf"))
+		return cli_perf(argc - 2, argv + 2);
 	if (!strcmp(cmd, "probe"))
 		return cli_probe(argc - 2, argv + 2);
 	if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
@@ -54,7 +63,6 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	fprintf(stderr, "triplex: unknown command '%s'\n", cmd);
-	usage(stderr);
+	fprintf(stderr, "triplex: unknown command '%s' (commands: run, perf, probe; see triplex --help)\n", cmd);
 	return 2;
 }

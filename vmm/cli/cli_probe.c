@@ -105,6 +105,12 @@ int cli_probe(int argc, char **argv)
 			compat_print(&compat);
 	}
 #endif
+	struct sel_calib calib;
+	if (sel_calibrate(&caps, &calib, o.refresh) == 0) {
+		json_object_set_new(root, "calibration", sel_calib_json(&calib));
+		if (!o.json)
+			sel_calib_print(stdout, &calib);
+	}
 	const struct engine_ops *const *list;
 	unsigned n = engine_list(&list);
 	if (!o.json)

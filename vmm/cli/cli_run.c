@@ -15,53 +15,52 @@
 
 #define DEMO_GUEST "demo-64.elf"
 
-/* Can (e) run guest (g) on (caps)? 0, or -errno with the reason in (why). */
-static int engine_can_run(const struct engine_ops *e, const struct host_caps *caps,
-			  const struct sel_guest *g, char *why, size_t len)
+/* The workload profile for the policy: --workload, else the config's
+ * "workload", else an assumption (said so); plus what a profiled run of this
+ * image measured on this host, if there was one. */
+void cli_build_profile(const struct run_config *rc, const struct host_caps *caps,
+			  const struct sel_guest *g, struct sel_profile *prof)
 {
-	int r = e->probe(caps, why, len);
-	if (!r && e->check_guest)
-		r = e->check_guest(caps, g, why, len);
-	return r;
+	char err[256];
+	if (rc->workload_class) {
+		(void)sel_profile_class(rc->workload_class, prof); /* validated by the parser */
+	} else if (rc->workload) {
+		(void)sel_profile_from_json(rc->workload, prof, err, sizeof(err));
+	} else {
+		(void)sel_profile_class("mixed", prof);
+		snprintf(prof->source, sizeof(prof->source),
+			 "no workload profile (assumed class 'mixed')");
+	}
+	sel_profile_load_measured(caps->fingerprint, g->info.image_hash, prof);
 }
 
 /* The engine to use, or NULL after printing why (exit CLI_EXIT_UNAVAILABLE). */
-static const struct engine_ops *choose_engine(const char *mode, const struct host_caps *caps,
+static const struct engine_ops *choose_engine(const struct run_config *rc,
+					      const struct host_caps *caps,
 					      const struct sel_guest *g)
 {
-	char why[512];
-	if (strcmp(mode, "auto")) {
-		const struct engine_ops *e = engine_find(mode);
-		if (!e) {
-			vmm_err("mode %s: this build has no %s engine", mode, mode);
-			return NULL;
-		}
-		if (engine_can_run(e, caps, g, why, sizeof(why))) {
-			vmm_err("mode %s cannot run %s here: %s", mode, g->info.name, why);
-			return NULL;
-		}
-		vmm_info("mode: %s (requested)", mode);
-		return e;
+	struct sel_avail avail[SEL_MAX_ENGINES];
+	struct sel_calib calib;
+	struct sel_profile prof;
+	cli_build_profile(rc, caps, g, &prof);
+	/* a named mode needs no prediction; calibrating costs the first run */
+	bool need_calib = !strcmp(rc->mode, "auto") || rc->explain;
+	bool calibrated = need_calib && sel_calibrate(caps, &calib, false) == 0;
+	struct sel_input in = {
+		.caps = caps, .calib = calibrated ? &calib : NULL, .guest = g, .profile = &prof,
+		.avail = avail, .nr_avail = sel_gather(caps, g, avail, SEL_MAX_ENGINES),
+		.mode = rc->mode,
+	};
+	struct sel_result res;
+	int r = sel_choose(&in, &res);
+	if (rc->explain)
+		sel_result_print(stderr, &in, &res);
+	if (r) {
+		vmm_err("%s", res.reason);
+		return NULL;
 	}
-	const struct engine_ops *const *list;
-	unsigned n = engine_list(&list);
-	char reasons[1024] = "";
-	size_t off = 0;
-	for (unsigned i = 0; i < n; i++) {
-		if (!engine_can_run(list[i], caps, g, why, sizeof(why))) {
-			vmm_info("mode: %s (auto: the first engine that can run this guest; the "
-				 "selection policy is not built yet)%s%s", list[i]->name,
-				 off ? "; skipped: " : "", reasons);
-			return list[i];
-		}
-		off += (size_t)snprintf(reasons + off, sizeof(reasons) - off, "%s%s: %s",
-					off ? "; " : "", list[i]->name, why);
-		if (off >= sizeof(reasons))
-			off = sizeof(reasons) - 1;
-	}
-	vmm_err("mode auto: no engine can run %s here%s%s", g->info.name, off ? ": " : "",
-		off ? reasons : " (this build has no engines)");
-	return NULL;
+	vmm_info("%s", res.reason);
+	return engine_find(res.engine);
 }
 
 static int publish_boot_info(struct fwcfg *fw, const struct load_result *res,
@@ -119,6 +118,27 @@ static void print_stats(struct vm *vm, const struct engine_ops *e)
 	}
 }
 
+/* --stats-json: the run's figures and counters, for `triplex perf`. */
+static void write_stats_json(const char *path, struct vm *vm, const struct engine_ops *e,
+			     int status)
+{
+	struct perf_set *sets[VM_MAX_VCPUS];
+	struct perf_merged m;
+	if (perf_merge(sets, vm_stats_sets(vm, sets), &m))
+		return;
+	uint64_t end = vmm_now_ns();
+	json_t *j = json_pack("{s:s, s:i, s:f, s:o, s:o}", "engine", e->name, "status", status,
+			      "wall_ms", (double)(end - vm->start_ns) / 1e6, "first_output_ms",
+			      vm->first_output_ns ? json_real((double)(vm->first_output_ns -
+								      vm->start_ns) / 1e6)
+						  : json_null(),
+			      "counters", perf_merged_json(&m));
+	perf_merged_free(&m);
+	if (json_dump_file(j, path, JSON_INDENT(2)))
+		vmm_err("--stats-json: cannot write %s", path);
+	json_decref(j);
+}
+
 static int run_guest(struct run_config *rc, const struct engine_ops *e)
 {
 	struct vm_config vcfg = { .mem_size = rc->mem_size, .nr_vcpus = rc->smp };
@@ -149,6 +169,8 @@ static int run_guest(struct run_config *rc, const struct engine_ops *e)
 	status = vm_run(vm);
 	if (rc->stats)
 		print_stats(vm, e);
+	if (rc->stats_json)
+		write_stats_json(rc->stats_json, vm, e, status);
 out:
 	/* vCPUs first (they may still touch devices), then devices, then memory */
 	board_pc_destroy(board);
@@ -178,7 +200,7 @@ int cli_run(int argc, char **argv)
 	if (sel_guest_probe(&rc.load, &g)) {
 		status = VM_EXIT_USAGE;
 	} else {
-		const struct engine_ops *e = choose_engine(rc.mode, &caps, &g);
+		const struct engine_ops *e = choose_engine(&rc, &caps, &g);
 		status = e ? run_guest(&rc, e) : CLI_EXIT_UNAVAILABLE;
 	}
 	free(demo);

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "vmm/core/vcpu_internal.h"
 
@@ -207,4 +208,62 @@ void vcpus_join(struct vm *vm)
 			__atomic_store_n(&v->thread_started, false, __ATOMIC_RELEASE);
 		}
 	}
+}
+
+struct watchdog {
+	struct vm *vm;
+	uint64_t timeout_ns;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool finished, fired;
+};
+
+static void *watchdog_thread(void *arg)
+{
+	struct watchdog *w = arg;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint64_t ns = (uint64_t)ts.tv_nsec + w->timeout_ns;
+	ts.tv_sec += (time_t)(ns / 1000000000ull);
+	ts.tv_nsec = (long)(ns % 1000000000ull);
+	pthread_mutex_lock(&w->lock);
+	int r = 0;
+	while (!w->finished && r != ETIMEDOUT)
+		r = pthread_cond_timedwait(&w->cond, &w->lock, &ts);
+	if (!w->finished)
+		w->fired = true;
+	pthread_mutex_unlock(&w->lock);
+	if (w->fired)
+		vm_request_stop(w->vm, VM_STOP_QUIT, 0, NULL);
+	return NULL;
+}
+
+int vm_run_here(struct vm *vm, uint64_t timeout_ns, struct vcpu_exit *last, bool *timed_out)
+{
+	struct vcpu *v = vm->vcpu[0];
+	struct watchdog w = { .vm = vm, .timeout_ns = timeout_ns,
+			      .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+	vcpu_kick_signal_install();
+	v->thread = pthread_self();
+	__atomic_store_n(&v->thread_started, true, __ATOMIC_RELEASE);
+	pthread_t wd;
+	bool have_wd = pthread_create(&wd, NULL, watchdog_thread, &w) == 0;
+	int r = 0;
+	memset(last, 0, sizeof(*last));
+	while (!vm_stopping(vm)) {
+		memset(last, 0, sizeof(*last));
+		r = vm->engine->vcpu_run(v, last);
+		if (r < 0 || last->reason == VCPU_EXIT_HLT || last->reason == VCPU_EXIT_SHUTDOWN ||
+		    last->reason == VCPU_EXIT_ERROR)
+			break;
+	}
+	pthread_mutex_lock(&w.lock);
+	w.finished = true;
+	pthread_cond_signal(&w.cond);
+	pthread_mutex_unlock(&w.lock);
+	if (have_wd)
+		pthread_join(wd, NULL);
+	__atomic_store_n(&v->thread_started, false, __ATOMIC_RELEASE);
+	*timed_out = w.fired;
+	return r;
 }

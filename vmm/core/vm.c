@@ -273,11 +273,14 @@ int vm_run(struct vm *vm)
 		main_loop(vm);
 	vcpus_join(vm);
 	signal_vm = NULL;
-	if (vm->stop_msg[0]) {
-		if (vm->stop_reason == VM_STOP_GUEST_ERROR || vm->stop_reason == VM_STOP_HOST_ERROR)
-			vmm_err("%s", vm->stop_msg);
+	bool error = vm->stop_reason == VM_STOP_GUEST_ERROR || vm->stop_reason == VM_STOP_HOST_ERROR;
+	/* one log line per message line: a register dump is longer than a line */
+	for (char *save = NULL, *l = strtok_r(vm->stop_msg, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save)) {
+		if (error)
+			vmm_err("%s", l);
 		else
-			vmm_info("%s", vm->stop_msg);
+			vmm_info("%s", l);
 	}
 	return vm->stop_status;
 }

@@ -121,7 +121,7 @@ struct vm {
 	/* stop state: the first request wins */
 	int stop_reason;            /* enum vm_stop_reason, atomic */
 	int stop_status;
-	char stop_msg[512];
+	char stop_msg[4096];
 	pthread_mutex_t stop_lock;
 
 	/* The clock devices and timers use: vmm_now_ns() unless a test fakes it. */
@@ -147,6 +147,15 @@ VMM_MUST_CHECK int vm_engine_init(struct vm *vm, const struct engine_ops *engine
  * on the calling thread until the guest stops. Returns the process exit
  * status (see VM_EXIT_* and the debug-exit rule). */
 int vm_run(struct vm *vm);
+
+/* Run vCPU 0 on the calling thread, without the main loop (no timers, no
+ * host input): for probe and calibration guests that only do port I/O.
+ * Returns when the VM is asked to stop, the vCPU halts, shuts down or fails,
+ * or (timeout_ns) passes; (*last) says which (VCPU_EXIT_REQUEST for a stop
+ * or the timeout; *timed_out tells them apart). 0, or -errno if the engine
+ * failed. Call after vm_engine_init(). */
+VMM_MUST_CHECK int vm_run_here(struct vm *vm, uint64_t timeout_ns, struct vcpu_exit *last,
+			       bool *timed_out);
 
 /* Ask the VM to stop for (reason) with process exit (status); the first
  * request wins, later ones are ignored. (fmt) may be NULL; otherwise the

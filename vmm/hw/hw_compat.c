@@ -5,11 +5,9 @@
  * whose needs (found by the guest probe) include a feature that failed. */
 #include <errno.h>
 #include <jansson.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vmm/hw/hw_internal.h"
@@ -18,28 +16,27 @@
 #define HW_PROBE_BASE 0x1000
 #define HW_PROBE_PORT 0x99
 #define HW_PROBE_TIMEOUT_NS (3 * 1000000000ull)
-#define HW_COMPAT_CACHE_VERSION 1
+#define HW_COMPAT_CACHE_VERSION 3
 
 extern const uint8_t hw_probe_blob[], hw_probe_blob_end[];
 
 const char *const hw_compat_names[HW_COMPAT_NR] = {
 	[HW_COMPAT_REAL] = "real-mode",
 	[HW_COMPAT_PROT32] = "protected-mode-32",
+	[HW_COMPAT_IRET32] = "interrupts-32",
 	[HW_COMPAT_USER_INT32] = "user-int-32",
 	[HW_COMPAT_PAGING32] = "paging-32",
 	[HW_COMPAT_PAE32] = "pae-32",
 	[HW_COMPAT_LONG_SWITCH] = "long-mode-switch",
 	[HW_COMPAT_USER_INT64] = "user-int-64",
 	[HW_COMPAT_SYSCALL64] = "syscall-64",
+	[HW_COMPAT_USER_EXC64] = "user-exception-64",
 };
 
 struct probe_ctx {
 	struct vm *vm;
 	uint32_t result;
 	bool got;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool finished;
 };
 
 static int probe_port(void *dev, uint64_t off, void *data, unsigned size, bool is_write)
@@ -57,22 +54,6 @@ static int probe_port(void *dev, uint64_t off, void *data, unsigned size, bool i
 		vm_request_stop(c->vm, VM_STOP_QUIT, 0, NULL);
 	}
 	return 0;
-}
-
-static void *watchdog(void *arg)
-{
-	struct probe_ctx *c = arg;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += HW_PROBE_TIMEOUT_NS / 1000000000ull;
-	pthread_mutex_lock(&c->lock);
-	int r = 0;
-	while (!c->finished && r != ETIMEDOUT)
-		r = pthread_cond_timedwait(&c->cond, &c->lock, &ts);
-	pthread_mutex_unlock(&c->lock);
-	if (!c->finished)
-		vm_request_stop(c->vm, VM_STOP_QUIT, 0, NULL);
-	return NULL;
 }
 
 static void entry_state(enum hw_compat_test t, struct x86_state *s)
@@ -113,7 +94,7 @@ static void describe(uint32_t v, bool got, const struct vcpu_exit *ex, char *d, 
 int hw_compat_run(enum hw_compat_test t, bool *ok, char *detail, size_t len)
 {
 	struct vm_config cfg = { .mem_size = MEM_MIN_SIZE, .nr_vcpus = 1 };
-	struct probe_ctx c = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+	struct probe_ctx c = { 0 };
 	*ok = false;
 	c.vm = vm_create(&cfg);
 	if (!c.vm)
@@ -130,26 +111,13 @@ int hw_compat_run(enum hw_compat_test t, bool *ok, char *detail, size_t len)
 		vm_destroy(c.vm);
 		return r;
 	}
-	struct vcpu *v = c.vm->vcpu[0];
-	vcpu_kick_signal_install();
-	v->thread = pthread_self();
-	__atomic_store_n(&v->thread_started, true, __ATOMIC_RELEASE);
-	pthread_t wd;
-	bool have_wd = pthread_create(&wd, NULL, watchdog, &c) == 0;
-	struct vcpu_exit ex = { 0 };
-	while (!vm_stopping(c.vm)) {
-		memset(&ex, 0, sizeof(ex));
-		if (hw_vcpu_run(v, &ex) < 0 || ex.reason == VCPU_EXIT_HLT ||
-		    ex.reason == VCPU_EXIT_SHUTDOWN || ex.reason == VCPU_EXIT_ERROR)
-			break;
+	struct vcpu_exit ex;
+	bool timed_out;
+	r = vm_run_here(c.vm, HW_PROBE_TIMEOUT_NS, &ex, &timed_out);
+	if (r) {
+		vm_destroy(c.vm);
+		return r;
 	}
-	pthread_mutex_lock(&c.lock);
-	c.finished = true;
-	pthread_cond_signal(&c.cond);
-	pthread_mutex_unlock(&c.lock);
-	if (have_wd)
-		pthread_join(wd, NULL);
-	__atomic_store_n(&v->thread_started, false, __ATOMIC_RELEASE);
 	/* 0x600d: done; 0x6000: the int 0x80 or syscall handler ran at CPL 0 */
 	*ok = c.got && (c.result == 0x600d || c.result == 0x6000);
 	if (!*ok)
@@ -162,30 +130,10 @@ int hw_compat_run(enum hw_compat_test t, bool *ok, char *detail, size_t len)
 
 /* ---- the per-host cache ---- */
 
-static int cache_path(const struct host_caps *caps, char *buf, size_t len, bool mkdirs)
-{
-	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	char dir[512];
-	if (xdg && *xdg)
-		snprintf(dir, sizeof(dir), "%s/triplex", xdg);
-	else if (home && *home)
-		snprintf(dir, sizeof(dir), "%s/.cache/triplex", home);
-	else
-		return -ENOENT;
-	if (mkdirs) {
-		char parent[512];
-		snprintf(parent, sizeof(parent), "%.*s", (int)(strrchr(dir, '/') - dir), dir);
-		(void)mkdir(parent, 0755); /* may exist */
-		(void)mkdir(dir, 0755);
-	}
-	snprintf(buf, len, "%s/hw-compat-%s.json", dir, caps->fingerprint);
-	return 0;
-}
-
 static bool cache_load(const struct host_caps *caps, struct hw_compat *out)
 {
 	char path[600];
-	if (cache_path(caps, path, sizeof(path), false))
+	if (sel_cache_path("hw-compat", caps->fingerprint, path, sizeof(path), false))
 		return false;
 	json_error_t err;
 	json_t *j = json_load_file(path, 0, &err);
@@ -211,8 +159,8 @@ static bool cache_load(const struct host_caps *caps, struct hw_compat *out)
 
 static void cache_store(const struct host_caps *caps, const struct hw_compat *c)
 {
-	char path[600], tmp[620];
-	if (cache_path(caps, path, sizeof(path), true))
+	char path[600];
+	if (sel_cache_path("hw-compat", caps->fingerprint, path, sizeof(path), true))
 		return;
 	json_t *tests = json_object();
 	for (unsigned i = 0; i < HW_COMPAT_NR; i++)
@@ -221,12 +169,7 @@ static void cache_store(const struct host_caps *caps, const struct hw_compat *c)
 	json_t *j = json_pack("{s:i, s:s, s:s, s:f, s:o}", "version", HW_COMPAT_CACHE_VERSION,
 			      "fingerprint", caps->fingerprint, "kvm_module", caps->kvm_module,
 			      "probe_ms", c->ms, "tests", tests);
-	snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
-	if (json_dump_file(j, tmp, JSON_INDENT(2)) == 0 && rename(tmp, path) == 0)
-		vmm_debug(hw, "compatibility probe: saved to %s", path);
-	else
-		(void)unlink(tmp); /* a read-only cache just means probing again */
-	json_decref(j);
+	sel_cache_store(path, j);
 }
 
 int hw_compat_get(const struct host_caps *caps, struct hw_compat *out, bool refresh)
@@ -256,6 +199,7 @@ int hw_compat_get(const struct host_caps *caps, struct hw_compat *out, bool refr
 static const struct { enum guest_need need; enum hw_compat_test test[2]; } need_tests[] = {
 	{ GUEST_NEEDS_REAL, { HW_COMPAT_REAL, HW_COMPAT_REAL } },
 	{ GUEST_NEEDS_PROT32, { HW_COMPAT_PROT32, HW_COMPAT_PROT32 } },
+	{ GUEST_NEEDS_IRET32, { HW_COMPAT_IRET32, HW_COMPAT_IRET32 } },
 	{ GUEST_NEEDS_PAGING32, { HW_COMPAT_PAGING32, HW_COMPAT_PAE32 } },
 	{ GUEST_NEEDS_LONG_SWITCH, { HW_COMPAT_LONG_SWITCH, HW_COMPAT_LONG_SWITCH } },
 	{ GUEST_NEEDS_USER_INT32, { HW_COMPAT_USER_INT32, HW_COMPAT_USER_INT32 } },

@@ -24,12 +24,14 @@ hw_probe_blob:
 	/* entry table: one 32-bit address per enum hw_compat_test */
 	.long A(real_entry)
 	.long A(prot32_entry)
+	.long A(iret32_entry)
 	.long A(user_int32_entry)
 	.long A(paging32_entry)
 	.long A(pae32_entry)
 	.long A(long_switch_entry)
 	.long A(user_int64_entry)
 	.long A(syscall64_entry)
+	.long A(user_exc64_entry)
 
 	.balign 8
 gdt:
@@ -143,6 +145,22 @@ prot32_entry:
 	out %eax, $RESULT_PORT
 	hlt
 
+/* An interrupt handled at CPL 0 and returned from with iret. */
+iret32_entry:
+	mov $KSTACK, %esp
+	call setup32
+	mov $A(iret_handler), %eax
+	mov $(IDT + 0x81 * 8), %edi
+	mov %ax, (%edi)
+	movw $0x08, 2(%edi)
+	movw $0x8e00, 4(%edi)
+	shr $16, %eax
+	mov %ax, 6(%edi)
+	int $0x81
+	jmp done32
+iret_handler:
+	iret
+
 user_int32_entry:
 	mov $KSTACK, %esp
 	call setup32
@@ -232,7 +250,9 @@ long64:
 	movw $0x10, 2(%rdi)
 	movw $0x8e00, 4(%rdi)
 	shr $16, %rax
-	mov %eax, 6(%rdi)
+	mov %ax, 6(%rdi)
+	shr $16, %rax
+	mov %eax, 8(%rdi)
 	movl $0, 12(%rdi)
 	add $16, %rdi
 	add $8, %rsi
@@ -245,7 +265,9 @@ long64:
 	movw $0x10, 2(%rdi)
 	movw $0xee00, 4(%rdi)
 	shr $16, %rax
-	mov %eax, 6(%rdi)
+	mov %ax, 6(%rdi)
+	shr $16, %rax
+	mov %eax, 8(%rdi)
 	movl $0, 12(%rdi)
 	lidt A(idtr64)
 	movq $KSTACK, (TSS64 + 4)	/* rsp0 */
@@ -304,6 +326,23 @@ user_syscall64:
 	syscall
 1:	jmp 1b
 
+user_ud64:
+	ud2
+1:	jmp 1b
+
+after_long_user_exc:
+	/* #UD from ring 3 must reach a CPL-0 handler: point vector 6 at it */
+	mov $A(int80_64), %rax
+	mov $(IDT + 6 * 16), %rdi
+	mov %ax, (%rdi)
+	shr $16, %rax
+	mov %ax, 6(%rdi)
+	shr $16, %rax
+	mov %eax, 8(%rdi)
+	movl $0, 12(%rdi)
+	mov $A(user_ud64), %ebx
+	jmp to_user64
+
 after_long_user_int:
 	mov $A(user_int64), %ebx
 	jmp to_user64
@@ -341,6 +380,12 @@ syscall64_entry:
 	mov $KSTACK, %esp
 	call setup32
 	movl $A(after_long_syscall), A(long_next)
+	jmp long_switch
+
+user_exc64_entry:
+	mov $KSTACK, %esp
+	call setup32
+	movl $A(after_long_user_exc), A(long_next)
 	jmp long_switch
 
 hw_probe_blob_end:

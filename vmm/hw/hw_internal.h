@@ -57,12 +57,14 @@ int hw_cpuid_set(struct hw_vm *hw, struct vcpu *v, int fd);
 enum hw_compat_test {
 	HW_COMPAT_REAL,        /* real-mode code and port I/O */
 	HW_COMPAT_PROT32,      /* 32-bit protected mode, no paging */
+	HW_COMPAT_IRET32,      /* 32-bit interrupt delivery (int n) and iret at CPL 0 */
 	HW_COMPAT_USER_INT32,  /* 32-bit ring 3 -> int 0x80 reaches CPL 0 */
 	HW_COMPAT_PAGING32,    /* 32-bit two-level paging */
 	HW_COMPAT_PAE32,       /* 32-bit PAE paging */
 	HW_COMPAT_LONG_SWITCH, /* 32-bit code enables long mode itself */
 	HW_COMPAT_USER_INT64,  /* 64-bit ring 3 -> int 0x80 reaches CPL 0 */
 	HW_COMPAT_SYSCALL64,   /* 64-bit ring 3 -> syscall reaches CPL 0 */
+	HW_COMPAT_USER_EXC64,  /* 64-bit ring 3 -> an exception (#UD) reaches CPL 0 */
 	HW_COMPAT_NR
 };
 

@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "monitor/monitor.h"
 #include "vmm/hw/hw_internal.h"
 #include "vmm/select/select.h"
 
@@ -214,11 +215,27 @@ static void hw_pio(struct vm *vm, struct hw_vcpu *h)
 		io_dispatch(&vm->pio, run->io.port, data, run->io.size, out);
 }
 
-static void format_internal_error(struct kvm_run *run, char *buf, size_t len)
+/* KVM could not emulate an instruction (a software KVM emulates all ring-0
+ * code, and some instructions it cannot): name the instruction. */
+static void format_internal_error(struct vcpu *v, struct kvm_run *run, char *buf, size_t len)
 {
+	if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
+	    (run->emulation_failure.flags & KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES)) {
+		struct x86_state s;
+		unsigned bits = 32;
+		uint64_t rip = 0;
+		if (hw_regs_get(v, &s) == 0) {
+			bits = !(s.cr0 & X86_CR0_PE) ? 16 : s.seg[X86_CS].l ? 64 : s.seg[X86_CS].db ? 32 : 16;
+			rip = s.rip;
+		}
+		char insn[64];
+		unsigned size = VMM_MIN(run->emulation_failure.insn_size, 15u);
+		mon_disas(run->emulation_failure.insn_bytes, size, bits, rip, insn, sizeof(insn));
+		snprintf(buf, len, "KVM could not emulate '%s' at %#llx (%u-bit code)", insn,
+			 (unsigned long long)rip, bits);
+		return;
+	}
 	int n = snprintf(buf, len, "KVM internal error, suberror %u", run->internal.suberror);
-	if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION)
-		n += snprintf(buf + n, len - (size_t)n, " (instruction emulation failed)");
 	for (uint32_t i = 0; i < run->internal.ndata && i < 4 && (size_t)n < len; i++)
 		n += snprintf(buf + n, len - (size_t)n, " data[%u]=%#llx", i,
 			      (unsigned long long)run->internal.data[i]);
@@ -268,7 +285,7 @@ static int hw_handle_exit(struct vcpu *v, struct hw_vcpu *h, struct vcpu_exit *e
 	case KVM_EXIT_INTERNAL_ERROR:
 		kind = HW_EXIT_INTERNAL_ERROR;
 		ex->reason = VCPU_EXIT_ERROR;
-		format_internal_error(run, ex->msg, sizeof(ex->msg));
+		format_internal_error(v, run, ex->msg, sizeof(ex->msg));
 		cont = 0;
 		break;
 	case KVM_EXIT_DEBUG:

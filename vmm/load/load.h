@@ -36,7 +36,8 @@ enum load_format {
 #define LOAD_PD_ADDR 0xb000ull       /* 4 pages: 4 GiB in 2 MiB pages */
 #define LOAD_CMDLINE_ADDR 0x20000ull /* Linux command line */
 #define LOAD_CMDLINE_MAX 0x10000ull
-#define LOAD_KERNEL_MIN 0x100000ull  /* protected-mode images load at or above */
+#define LOAD_KERNEL_MIN 0x100000ull  /* bzImage loads here; other formats may load
+                                      * lower, but never over the loader's own data */
 
 /* GDT selectors the loaders install (compatible with QEMU's Multiboot ROM and
  * the Linux boot protocol's __BOOT_CS/__BOOT_DS). */
@@ -97,6 +98,19 @@ VMM_MUST_CHECK int load_probe_image(const char *name, const uint8_t *img, uint64
 				    const struct load_params *p, struct guest_info *info);
 /* Read (p->kernel) and probe it. 0 or -errno (logged). */
 VMM_MUST_CHECK int load_probe(const struct load_params *p, struct guest_info *info);
+
+/* A byte range of an image file. */
+struct load_range {
+	uint64_t off, size;
+};
+
+/* Data objects (STT_OBJECT symbols with a size) that lie in the image's
+ * executable sections, as file ranges sorted by offset, from an ELF32 or
+ * ELF64 symbol table. The guest probe skips them when it scans code, so a
+ * table of pointers is not mistaken for instructions. Returns how many were
+ * found (at most (max) are stored); 0 for images without a symbol table. */
+unsigned load_elf_data_ranges(const uint8_t *img, uint64_t len, struct load_range *out,
+			      unsigned max);
 
 /* Parse a format name ("auto", "multiboot", "elf64", "bzimage", "flat").
  * 0 or -EINVAL. */

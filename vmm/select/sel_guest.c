@@ -19,7 +19,7 @@
 static const char *const need_names[GUEST_NEEDS_NR] = {
 	"real mode", "32-bit protected mode", "32-bit paging", "a switch to long mode",
 	"64-bit mode", "software interrupts in 32-bit code", "software interrupts in 64-bit code",
-	"syscall/sysret",
+	"syscall/sysret", "interrupt and exception handling in 32-bit code",
 };
 
 const char *sel_need_name(enum guest_need n)
@@ -29,21 +29,47 @@ const char *sel_need_name(enum guest_need n)
 }
 
 struct sweep {
-	bool cr0_write, msr_write, soft_int, syscall;
-	char cr0_ev[80], int_ev[80], sys_ev[80];
+	bool cr0_write, msr_write, soft_int, syscall, iret;
+	char cr0_ev[80], int_ev[80], sys_ev[80], iret_ev[80];
 };
 
 static void note(char *ev, size_t len, const cs_insn *in)
 {
 	if (!ev[0])
-		snprintf(ev, len, "%s %s at %#llx", in->mnemonic, in->op_str,
-			 (unsigned long long)in->address);
+		snprintf(ev, len, "%s%s%s at %#llx", in->mnemonic, in->op_str[0] ? " " : "",
+			 in->op_str, (unsigned long long)in->address);
 }
 
-/* Decode [buf, buf+len) loaded at (gpa) in (bits)-bit mode; undecodable bytes
- * are skipped one at a time. */
-static int sweep_code(const uint8_t *buf, uint64_t len, uint64_t gpa, unsigned bits,
-		      struct sweep *s)
+#define SEL_MAX_DATA_RANGES 4096
+
+struct sweep_input {
+	const uint8_t *img;
+	uint64_t len;
+	struct load_range *data;   /* data objects to skip, sorted by offset */
+	unsigned nr_data;
+};
+
+/* The end of the data object containing file offset (off), or 0. */
+static uint64_t data_end(const struct sweep_input *in, uint64_t off)
+{
+	unsigned lo = 0, hi = in->nr_data;
+	while (lo < hi) {
+		unsigned mid = (lo + hi) / 2;
+		const struct load_range *r = &in->data[mid];
+		if (off < r->off)
+			hi = mid;
+		else if (off - r->off >= r->size)
+			lo = mid + 1;
+		else
+			return r->off + r->size;
+	}
+	return 0;
+}
+
+/* Decode the image bytes [off, off+len), loaded at (gpa), in (bits)-bit mode.
+ * Undecodable bytes are skipped one at a time; known data objects whole. */
+static int sweep_code(const struct sweep_input *im, uint64_t off, uint64_t len, uint64_t gpa,
+		      unsigned bits, struct sweep *s)
 {
 	csh h;
 	cs_mode mode = bits == 64 ? CS_MODE_64 : bits == 16 ? CS_MODE_16 : CS_MODE_32;
@@ -52,10 +78,18 @@ static int sweep_code(const uint8_t *buf, uint64_t len, uint64_t gpa, unsigned b
 		return -EIO;
 	}
 	cs_insn *in = cs_malloc(h);
-	const uint8_t *code = buf;
+	const uint8_t *code = im->img + off;
 	size_t left = len;
 	uint64_t addr = gpa;
 	while (left) {
+		uint64_t skip_to = data_end(im, (uint64_t)(code - im->img));
+		if (skip_to) {
+			uint64_t n = VMM_MIN(skip_to - (uint64_t)(code - im->img), (uint64_t)left);
+			code += n;
+			left -= n;
+			addr += n;
+			continue;
+		}
 		if (!cs_disasm_iter(h, &code, &left, &addr, in)) {
 			code++;
 			left--;
@@ -68,6 +102,11 @@ static int sweep_code(const uint8_t *buf, uint64_t len, uint64_t gpa, unsigned b
 				s->cr0_write = true;
 				note(s->cr0_ev, sizeof(s->cr0_ev), in);
 			}
+			break;
+		case X86_INS_IRET:
+		case X86_INS_IRETD:
+			s->iret = true;
+			note(s->iret_ev, sizeof(s->iret_ev), in);
 			break;
 		case X86_INS_WRMSR:
 			s->msr_write = true;
@@ -111,33 +150,37 @@ static void need(struct sel_guest *g, enum guest_need n, const char *ev)
 		snprintf(g->evidence[bit], sizeof(g->evidence[bit]), "%s", ev);
 }
 
-int sel_guest_scan(const uint8_t *img, uint64_t len, struct sel_guest *g)
+/* Sweep every code segment in its own width; for an image that switches to
+ * long mode, sweep its 32-bit segments again as 64-bit code. */
+static int sweep_all(const struct sweep_input *im, const struct guest_info *info,
+		     struct sweep *s32, struct sweep *s64, bool *switches)
 {
-	const struct guest_info *info = &g->info;
-	struct sweep s32 = { 0 }, s64 = { 0 };
-	g->needs = 0;
-	memset(g->evidence, 0, sizeof(g->evidence));
-	bool long_mode = info->bits == 64;
 	for (unsigned i = 0; i < info->nr_code; i++) {
 		uint64_t off = info->code[i].file_off, size = info->code[i].size;
-		if (off > len || size > len - off)
+		if (off > im->len || size > im->len - off)
 			continue; /* the loader's probe already rejected such images */
-		int r = sweep_code(img + off, size, info->code[i].gpa, info->code[i].bits,
-				   info->code[i].bits == 64 ? &s64 : &s32);
+		int r = sweep_code(im, off, size, info->code[i].gpa, info->code[i].bits,
+				   info->code[i].bits == 64 ? s64 : s32);
 		if (r)
 			return r;
 	}
-	bool switches = info->bits != 64 && s32.msr_write && has_long_descriptor(img, len);
-	if (switches) {
-		for (unsigned i = 0; i < info->nr_code; i++) {
-			uint64_t off = info->code[i].file_off, size = info->code[i].size;
-			if (info->code[i].bits == 32 && off <= len && size <= len - off) {
-				int r = sweep_code(img + off, size, info->code[i].gpa, 64, &s64);
-				if (r)
-					return r;
-			}
+	*switches = info->bits != 64 && s32->msr_write && has_long_descriptor(im->img, im->len);
+	for (unsigned i = 0; *switches && i < info->nr_code; i++) {
+		uint64_t off = info->code[i].file_off, size = info->code[i].size;
+		if (info->code[i].bits == 32 && off <= im->len && size <= im->len - off) {
+			int r = sweep_code(im, off, size, info->code[i].gpa, 64, s64);
+			if (r)
+				return r;
 		}
 	}
+	return 0;
+}
+
+/* Turn what the sweeps saw into needs, with the evidence for each. */
+static void classify(struct sel_guest *g, const struct sweep *s32, const struct sweep *s64,
+		     bool switches)
+{
+	const struct guest_info *info = &g->info;
 	if (info->bits == 16)
 		need(g, GUEST_NEEDS_REAL, "16-bit entry");
 	if (info->bits == 16 || info->bits == 32)
@@ -146,20 +189,39 @@ int sel_guest_scan(const uint8_t *img, uint64_t len, struct sel_guest *g)
 	if (switches) {
 		need(g, GUEST_NEEDS_LONG_SWITCH, "writes an MSR and has a 64-bit code descriptor");
 		need(g, GUEST_NEEDS_LONG, "64-bit code descriptor");
-	} else if (long_mode) {
+	} else if (info->bits == 64) {
 		need(g, GUEST_NEEDS_LONG, "64-bit entry");
 	} else {
-		if (s32.cr0_write)
-			need(g, GUEST_NEEDS_PAGING32, s32.cr0_ev);
-		if (s32.soft_int)
-			need(g, GUEST_NEEDS_USER_INT32, s32.int_ev);
+		if (s32->cr0_write)
+			need(g, GUEST_NEEDS_PAGING32, s32->cr0_ev);
+		if (s32->soft_int)
+			need(g, GUEST_NEEDS_USER_INT32, s32->int_ev);
+		if (s32->iret)
+			need(g, GUEST_NEEDS_IRET32, s32->iret_ev);
 	}
-	if (switches || long_mode) {
-		if (s64.soft_int)
-			need(g, GUEST_NEEDS_USER_INT64, s64.int_ev);
-		if (s64.syscall)
-			need(g, GUEST_NEEDS_SYSCALL64, s64.sys_ev);
+	if (switches || info->bits == 64) {
+		if (s64->soft_int)
+			need(g, GUEST_NEEDS_USER_INT64, s64->int_ev);
+		if (s64->syscall)
+			need(g, GUEST_NEEDS_SYSCALL64, s64->sys_ev);
 	}
+}
+
+int sel_guest_scan(const uint8_t *img, uint64_t len, struct sel_guest *g)
+{
+	struct sweep s32 = { 0 }, s64 = { 0 };
+	struct sweep_input im = { .img = img, .len = len };
+	bool switches = false;
+	g->needs = 0;
+	memset(g->evidence, 0, sizeof(g->evidence));
+	im.data = malloc(SEL_MAX_DATA_RANGES * sizeof(*im.data));
+	if (im.data)
+		im.nr_data = load_elf_data_ranges(img, len, im.data, SEL_MAX_DATA_RANGES);
+	int r = sweep_all(&im, &g->info, &s32, &s64, &switches);
+	free(im.data);
+	if (r)
+		return r;
+	classify(g, &s32, &s64, switches);
 	return 0;
 }
 

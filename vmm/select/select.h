@@ -72,7 +72,8 @@ enum guest_need {
 	GUEST_NEEDS_USER_INT32 = 1u << 5,  /* software interrupts, 32-bit code */
 	GUEST_NEEDS_USER_INT64 = 1u << 6,  /* software interrupts, 64-bit code */
 	GUEST_NEEDS_SYSCALL64 = 1u << 7,   /* syscall/sysret */
-	GUEST_NEEDS_NR = 8
+	GUEST_NEEDS_IRET32 = 1u << 8,      /* handles interrupts (iret) in 32-bit code */
+	GUEST_NEEDS_NR = 9
 };
 
 struct sel_guest {
@@ -88,6 +89,135 @@ VMM_MUST_CHECK int sel_guest_probe(const struct load_params *p, struct sel_guest
 VMM_MUST_CHECK int sel_guest_scan(const uint8_t *img, uint64_t len, struct sel_guest *g);
 /* A short name for one need bit ("32-bit paging"). */
 const char *sel_need_name(enum guest_need n);
+
+/* ---- per-host cache files ($XDG_CACHE_HOME/triplex/KIND-FINGERPRINT.json) ---- */
+/* The cache file for (kind) on the host (fingerprint); creates the directory
+ * when (mkdirs). 0, or -ENOENT when neither XDG_CACHE_HOME nor HOME is set. */
+int sel_cache_path(const char *kind, const char *fingerprint, char *buf, size_t len,
+		   bool mkdirs);
+/* Write (j) to (path) atomically (a temporary file, then rename); steals (j).
+ * A cache that cannot be written only costs a re-probe: debug-logged. */
+void sel_cache_store(const char *path, json_t *j);
+
+/* ---- calibration (sel_calib.c) ----
+ * Short guests run on every available engine measure what the cost model
+ * needs, per engine and code width: ns per ring-0 and ring-3 instruction,
+ * per exit (port I/O from ring 0), per guest page fault, per PTE update
+ * (write, invlpg, touch) and per system call round trip. A test the engine
+ * cannot run on this host is recorded as unsupported with the reason. */
+enum sel_cost {
+	SEL_COST_RING0, SEL_COST_RING3, SEL_COST_EXIT, SEL_COST_PF, SEL_COST_PTE,
+	SEL_COST_SYSCALL, SEL_COST_NR
+};
+
+#define SEL_MAX_ENGINES 4
+
+struct sel_calib_engine {
+	char name[8];
+	double ns[2][SEL_COST_NR];      /* [0] 32-bit, [1] 64-bit; < 0: unsupported */
+	char why[2][SEL_COST_NR][96];   /* for unsupported costs */
+};
+
+struct sel_calib {
+	struct sel_calib_engine e[SEL_MAX_ENGINES];
+	unsigned n;
+	double ms;                      /* how long calibrating took */
+	bool cached;
+};
+
+extern const char *const sel_cost_names[SEL_COST_NR];
+
+/* Calibrate every engine that is available on (caps), or load the cached
+ * result for this host. 0 or -errno. */
+int sel_calibrate(const struct host_caps *caps, struct sel_calib *out, bool refresh);
+/* The entry for engine (name), or NULL. */
+const struct sel_calib_engine *sel_calib_find(const struct sel_calib *c, const char *name);
+json_t *sel_calib_json(const struct sel_calib *c);
+void sel_calib_print(FILE *f, const struct sel_calib *c);
+
+/* ---- workload profiles (sel_profile.c) ----
+ * What a guest does per millisecond of native execution, from a named class
+ * or explicit rates in the config ("workload"), and what a profiled run
+ * (`triplex perf`) measured per engine on this host for this image. */
+struct sel_profile {
+	char source[96];              /* where the rates came from */
+	double ring0_insns, ring3_insns; /* per native ms */
+	double exits, page_faults, pte_updates, syscalls; /* per native ms */
+	struct {
+		char engine[8];
+		double wall_ms;       /* median wall time of a whole run */
+	} measured[SEL_MAX_ENGINES];
+	unsigned nr_measured;
+	char measured_when[32];       /* ISO date of the profiled run */
+};
+
+/* The rates of a named class: "compute", "kernel", "io", "syscall",
+ * "pagefault", "mixed" (the default). 0 or -EINVAL. */
+int sel_profile_class(const char *name, struct sel_profile *p);
+/* The comma-separated class names, for messages. */
+const char *sel_profile_classes(void);
+/* Fill (p) from a config "workload" object: {"class": NAME} and/or explicit
+ * rates ("kernel_share" 0..1, "io_per_ms", "pagefaults_per_ms",
+ * "pte_updates_per_ms", "syscalls_per_ms"). On error writes the field and
+ * problem to (err) and returns -EINVAL. */
+int sel_profile_from_json(json_t *w, struct sel_profile *p, char *err, size_t len);
+/* Add what the last profiled run of image (hash) measured on host (fp).
+ * Returns true if one was found. */
+bool sel_profile_load_measured(const char *fp, uint64_t hash, struct sel_profile *p);
+/* Record a profiled run's medians for image (hash) on host (fp). */
+void sel_profile_store_measured(const char *fp, uint64_t hash, const char *name,
+				const struct sel_profile *p);
+
+/* ---- the policy (sel_policy.c): a pure function ---- */
+struct sel_avail {
+	char engine[8];
+	bool ok;                      /* the engine can run this guest here */
+	char why[512];                /* otherwise, why not */
+};
+
+struct sel_input {
+	const struct host_caps *caps;
+	const struct sel_calib *calib;
+	const struct sel_guest *guest;
+	const struct sel_profile *profile;
+	const struct sel_avail *avail; /* one per built engine, in registry order */
+	unsigned nr_avail;
+	const char *mode;             /* "auto" or an engine name */
+};
+
+struct sel_prediction {
+	char engine[8];
+	bool runnable;
+	bool measured;                /* cost is a measured wall time */
+	double cost;                  /* predicted ns per native ms, or measured ms */
+	double ratio;                 /* cost / the chosen engine's cost */
+	char why[512];                /* not runnable: why; else how it was costed */
+};
+
+struct sel_result {
+	const char *engine;           /* the choice (an avail[] name), NULL if none */
+	bool requested;               /* the user named it */
+	char reason[768];             /* one line for `mode: ...` */
+	struct sel_prediction pred[SEL_MAX_ENGINES];
+	unsigned nr_pred;
+};
+
+/* Choose the engine. No I/O: everything comes in through (in). A named
+ * mode that cannot run is an error (engine NULL, reason says why), never a
+ * fallback. With auto: the engine with the best measured time when the
+ * profile has measurements for runnable engines, else the lowest predicted
+ * cost under the model cost = sum(rate x calibrated cost). Returns 0, or
+ * -ENOENT when no engine can run the guest (reason says why). */
+int sel_choose(const struct sel_input *in, struct sel_result *out);
+
+/* Print the whole table (--explain). */
+void sel_result_print(FILE *f, const struct sel_input *in, const struct sel_result *r);
+json_t *sel_result_json(const struct sel_result *r);
+
+/* The I/O part: fill (avail) for every built engine (probe, then the
+ * engine's check_guest for (g)). Returns the count. */
+unsigned sel_gather(const struct host_caps *caps, const struct sel_guest *g,
+		    struct sel_avail *avail, unsigned max);
 
 /* A short name for a KVM state ("ok", "missing", ...). */
 const char *sel_kvm_state_name(enum host_kvm_state s);

@@ -1,0 +1,38 @@
+/* dev_internal.h: helpers shared by the PC device models (not part of the
+ * device interface in dev.h): ISA byte-cycle splitting, BCD, and the release
+ * of the small port devices' state. */
+#ifndef VMM_DEV_DEV_INTERNAL_H
+#define VMM_DEV_DEV_INTERNAL_H
+
+#include "vmm/dev/dev.h"
+
+/* One 8-bit register access at (off); on reads fill (*b). */
+typedef void (*dev_byte_fn)(void *dev, unsigned off, uint8_t *b, bool is_write);
+
+/* The ISA bus splits a 16- or 32-bit access to an 8-bit device into byte
+ * cycles at consecutive ports, lowest first; (data) is little-endian, so its
+ * bytes are already in port order. The caller holds the device lock. */
+static inline void dev_split_bytes(dev_byte_fn fn, void *dev, uint64_t off, void *data,
+				   unsigned size, bool is_write)
+{
+	uint8_t *p = data;
+	for (unsigned i = 0; i < size; i++)
+		fn(dev, (unsigned)off + i, &p[i], is_write);
+}
+
+static inline uint8_t dev_to_bcd(unsigned v)
+{
+	return (uint8_t)(((v / 10) % 10) << 4 | (v % 10));
+}
+
+static inline unsigned dev_from_bcd(uint8_t v)
+{
+	return (v >> 4) * 10u + (v & 0x0f);
+}
+
+/* Free what debugcon_create() allocated for (vm). Call once the VM no longer
+ * runs (board_pc_destroy() does; tests that create debugcon alone call it
+ * before vm_destroy()). */
+void misc_release(struct vm *vm);
+
+#endif
