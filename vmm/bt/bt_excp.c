@@ -38,14 +38,7 @@ void bt_raise_soft(struct bt_cpu *c, unsigned vec)
 
 /* ---- delivery ---- */
 
-struct event {
-	unsigned vec;
-	uint32_t err;
-	bool has_err;
-	bool soft;     /* INT n etc.: gate DPL checked, return after the insn */
-	bool ext;      /* external: EXT bit in error codes of nested faults */
-	uint32_t ret;  /* EIP to push */
-};
+#define event bt_event
 
 static uint32_t ext_bit(const struct event *e)
 {
@@ -250,42 +243,44 @@ static bool contributory(unsigned v)
  * back here through our own setjmp. */
 void bt_deliver_pending(struct bt_cpu *c)
 {
+	/* the event being delivered lives in c->dl, not in a local: locals
+	 * changed after setjmp are indeterminate after longjmp */
 	jmp_buf jb, *saved = c->jmp;
-	struct event e = {
+	c->dl = (struct event){
 		.vec = (unsigned)c->exc_vector, .err = c->exc_error, .has_err = c->exc_has_error,
 		.soft = c->exc_soft, .ext = c->exc_ext,
 		.ret = c->exc_soft ? c->next_eip : c->eip,
 	};
-	int prev = -1;
 	c->ctr[BT_CTR_EXCEPTIONS].count++;
 	c->jmp = &jb;
 	if (setjmp(jb)) {
-		/* an exception while delivering e: SDM 3A table 6-5 */
+		/* an exception while delivering c->dl: SDM 3A table 6-5 */
 		unsigned v2 = (unsigned)c->exc_vector;
-		prev = (int)e.vec;
+		unsigned prev = c->dl.vec;
 		if (prev == X86_EXC_DF || c->shutdown) {
 			if (!c->shutdown)
 				snprintf(c->shutdown_msg, sizeof(c->shutdown_msg),
 					 "triple fault: %s while delivering #DF",
 					 x86_vector_name(v2) ? x86_vector_name(v2) : "exception");
 			c->shutdown = true;
+			c->exc_vector = -1;
 			c->jmp = saved;
 			return;
 		}
-		bool df = (contributory((unsigned)prev) && contributory(v2)) ||
+		bool df = (contributory(prev) && contributory(v2)) ||
 			  (prev == X86_EXC_PF && (contributory(v2) || v2 == X86_EXC_PF));
 		if (df)
-			e = (struct event){ .vec = X86_EXC_DF, .err = 0, .has_err = true,
-					    .ext = true, .ret = c->eip };
+			c->dl = (struct event){ .vec = X86_EXC_DF, .err = 0, .has_err = true,
+						.ext = true, .ret = c->eip };
 		else
-			e = (struct event){ .vec = v2, .err = c->exc_error,
-					    .has_err = c->exc_has_error, .ext = true, .ret = c->eip };
+			c->dl = (struct event){ .vec = v2, .err = c->exc_error,
+						.has_err = c->exc_has_error, .ext = true,
+						.ret = c->eip };
 	}
-	deliver(c, &e);
+	deliver(c, &c->dl);
 	c->exc_vector = -1;
 	c->exc_ext = false;
 	c->jmp = saved;
-	(void)prev;
 }
 
 void bt_deliver_irq(struct bt_cpu *c, unsigned vec)

@@ -140,6 +140,16 @@ struct bt_block;
 struct bt_vm;
 struct bt_tcache;
 
+/* An exception or interrupt being delivered. */
+struct bt_event {
+	unsigned vec;
+	uint32_t err;
+	bool has_err;
+	bool soft;     /* INT n etc.: gate DPL checked, return after the insn */
+	bool ext;      /* external: EXT bit in error codes of nested faults */
+	uint32_t ret;  /* EIP to push */
+};
+
 struct bt_cpu {
 	/* --- used by translated code at fixed offsets (BT_OFF_* in bt_trans.h,
 	 * bt_asm.S): keep in sync --- */
@@ -180,6 +190,7 @@ struct bt_cpu {
 	bool exc_ext;               /* external event (sets EXT in error codes) */
 	int deliver_vector;         /* being delivered, -1 if none (for #DF) */
 	bool inject_pending;        /* exc_* came with regs_set: deliver first */
+	struct bt_event dl;         /* the event bt_deliver_pending is delivering */
 	bool shutdown;              /* triple fault */
 	char shutdown_msg[160];
 
