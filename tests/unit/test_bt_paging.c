@@ -66,6 +66,24 @@ static void test_bt_paging_not_present_fault_is_precise(void **state)
 	bth_free(h);
 }
 
+/* A supervisor read of a not-present page: error code 0 (a valid one). */
+BTH_CODE(t_pf_read, "mov $0x100000, %eax\n mov %eax, %cr3\n mov %cr0, %eax\n"
+		    "or $0x80000000, %eax\n mov %eax, %cr0\n"
+		    "mov 0x800000, %ebx\n hlt");
+
+static void test_bt_paging_supervisor_read_fault_has_error_zero(void **state)
+{
+	(void)state;
+	struct bth *h = bth_new(BTH_FLAT32);
+	map_identity(h);
+	bth_load(h, BTH_CODE_ADDR, t_pf_read_start, t_pf_read_end);
+	assert_int_equal(bth_run(h), BTH_EXC);
+	assert_int_equal(h->vector, X86_EXC_PF);
+	assert_int_equal(h->err, 0);
+	assert_int_equal(h->c->cr2, 0x800000);
+	bth_free(h);
+}
+
 /* Ring 3 touches a supervisor page: #PF with U and P set. */
 BTH_CODE(t_user, "mov $0x100000, %eax\n mov %eax, %cr3\n mov %cr0, %eax\n"
 		 "or $0x80000000, %eax\n mov %eax, %cr0\n"
@@ -212,6 +230,7 @@ static int setup_trans(void **state)
 #define PAGING_TESTS                                                           \
 	cmocka_unit_test(test_bt_paging_two_level_maps_and_sets_ad),           \
 	cmocka_unit_test(test_bt_paging_not_present_fault_is_precise),         \
+	cmocka_unit_test(test_bt_paging_supervisor_read_fault_has_error_zero), \
 	cmocka_unit_test(test_bt_paging_user_cannot_read_supervisor_page),     \
 	cmocka_unit_test(test_bt_paging_cr0_wp_protects_read_only_pages),      \
 	cmocka_unit_test(test_bt_paging_pse_4mib_page),                        \

@@ -3,6 +3,7 @@
  * leaves 0x40000000 "TriplexVMM" / 0x40000001 engine 1 "bt"), its MSRs, and
  * the TSC (host TSC plus an offset the guest can set through MSR 0x10). */
 #include <cpuid.h>
+#include <stdio.h>
 #include <string.h>
 #include <x86intrin.h>
 
@@ -113,6 +114,13 @@ int bt_wrmsr(struct bt_cpu *c, uint32_t idx, uint64_t v)
 	case X86_MSR_PAT: c->msr.pat = v; return 0;
 	case X86_MSR_EFER:
 		/* no long mode and no SYSCALL here: only NXE may be set */
+		if (v & X86_EFER_LME) {
+			snprintf(c->error_msg, sizeof(c->error_msg),
+				 "bt: the guest enables long mode (EFER.LME), which the bt engine "
+				 "does not support yet");
+			c->stop_block = true;
+			return 0;
+		}
 		if (v & ~(uint64_t)X86_EFER_NXE)
 			return -1;
 		if ((c->efer ^ v) & X86_EFER_NXE)

@@ -252,10 +252,15 @@ void bt_deliver_pending(struct bt_cpu *c)
 		.ret = c->exc_soft ? c->next_eip : c->eip,
 	};
 	c->ctr[BT_CTR_EXCEPTIONS].count++;
+	vmm_debug(bt, "vcpu%u: %s vector %u error %#x at %04x:%08x (cpl %u, cr2 %#x)",
+		  c->vcpu ? c->vcpu->id : 0, c->exc_soft ? "int" : "exception", c->dl.vec,
+		  c->dl.err, c->seg[X86_CS].sel, c->eip, c->cpl, c->cr2);
 	c->jmp = &jb;
 	if (setjmp(jb)) {
 		/* an exception while delivering c->dl: SDM 3A table 6-5 */
 		unsigned v2 = (unsigned)c->exc_vector;
+		vmm_debug(bt, "vcpu%u: vector %u error %#x while delivering vector %u",
+			  c->vcpu ? c->vcpu->id : 0, v2, c->exc_error, c->dl.vec);
 		unsigned prev = c->dl.vec;
 		if (prev == X86_EXC_DF || c->shutdown) {
 			if (!c->shutdown)

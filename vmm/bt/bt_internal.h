@@ -193,6 +193,7 @@ struct bt_cpu {
 	struct bt_event dl;         /* the event bt_deliver_pending is delivering */
 	bool shutdown;              /* triple fault */
 	char shutdown_msg[160];
+	char error_msg[160];        /* the engine cannot continue (unsupported feature) */
 
 	/* --- execution --- */
 	uint32_t next_eip;          /* interpreter: EIP after the current insn */
@@ -289,9 +290,10 @@ void bt_tlb_flush_page(struct bt_cpu *c, uint32_t lin);
 /* Remove write permission for guest physical page (gpa) from the TLBs. */
 void bt_tlb_protect_gpa(struct bt_cpu *c, uint64_t gpa_page);
 /* Walk the guest page tables for (lin); sets A/D bits as the CPU would when
- * (set_ad). Fills (w). Returns 0, or the #PF error code (also in w->pf). */
-uint32_t bt_walk(struct bt_cpu *c, uint32_t lin, enum bt_acc acc, bool user, bool set_ad,
-		 struct bt_walk *w);
+ * (set_ad). Fills (w). Returns 0, or -1 for a page fault whose error code
+ * is in w->pf (0 is a valid error code: supervisor read, not present). */
+int bt_walk(struct bt_cpu *c, uint32_t lin, enum bt_acc acc, bool user, bool set_ad,
+	    struct bt_walk *w);
 /* Load the PAE PDPTEs from CR3 (on MOV CR3 / enabling PAE paging). */
 void bt_load_pdptes(struct bt_cpu *c);
 

@@ -143,6 +143,10 @@ bool bt_interp_misc(struct bt_cpu *c, const struct bt_insn *in)
 	case X86_INS_NOP:
 	case X86_INS_PAUSE:
 	case X86_INS_FNOP:
+	case X86_INS_ENDBR32: /* CET is not enumerated: a hint NOP (SDM 2A) */
+	case X86_INS_ENDBR64:
+	case X86_INS_PREFETCHT0: case X86_INS_PREFETCHT1: case X86_INS_PREFETCHT2:
+	case X86_INS_PREFETCHNTA: case X86_INS_PREFETCH: case X86_INS_PREFETCHW:
 		return true;
 	case X86_INS_LAHF:
 		bt_reg_write(c, 4, 1, (f & 0xd5) | 2);

@@ -113,8 +113,8 @@ static bool allowed(const struct bt_cpu *c, const struct bt_walk *w, enum bt_acc
 	return true;
 }
 
-uint32_t bt_walk(struct bt_cpu *c, uint32_t lin, enum bt_acc acc, bool user, bool set_ad,
-		 struct bt_walk *w)
+int bt_walk(struct bt_cpu *c, uint32_t lin, enum bt_acc acc, bool user, bool set_ad,
+	    struct bt_walk *w)
 {
 	memset(w, 0, sizeof(*w));
 	if (!bt_paging(c)) {
@@ -190,7 +190,7 @@ uint32_t bt_walk(struct bt_cpu *c, uint32_t lin, enum bt_acc acc, bool user, boo
 	w->x = !nx;
 	if (!allowed(c, w, acc, user)) {
 		w->pf = pf_code(acc, user, true, false, nxe);
-		return w->pf;
+		return -1;
 	}
 	uint64_t leaf = large ? pde : pte;
 	w->dirty = (leaf & X86_PTE_D) || acc == BT_ACC_W;
@@ -203,10 +203,10 @@ uint32_t bt_walk(struct bt_cpu *c, uint32_t lin, enum bt_acc acc, bool user, boo
 	return 0;
 not_present:
 	w->pf = pf_code(acc, user, false, false, nxe);
-	return w->pf;
+	return -1;
 reserved:
 	w->pf = pf_code(acc, user, true, true, nxe);
-	return w->pf;
+	return -1;
 }
 
 static inline struct bt_tlb_entry *tlb_ent(struct bt_cpu *c, uint32_t lin, bool user)
@@ -226,9 +226,11 @@ static struct bt_tlb_entry *tlb_fill(struct bt_cpu *c, uint32_t lin, enum bt_acc
 {
 	struct bt_walk w;
 	c->ctr[BT_CTR_TLB_MISS].count++;
-	uint32_t err = bt_walk(c, lin, acc, user, true, &w);
-	if (err)
-		raise_pf(c, lin, err);
+	int fault = bt_walk(c, lin, acc, user, true, &w);
+	vmm_debug(mem, "bt: tlb fill %#x acc %d user %d: %s %#llx", lin, acc, user,
+		  fault ? "#PF" : "gpa", fault ? (unsigned long long)w.pf : (unsigned long long)w.gpa);
+	if (fault)
+		raise_pf(c, lin, w.pf);
 	struct bt_tlb_entry *e = tlb_ent(c, lin, user);
 	uint32_t page = lin & BT_PAGE_MASK;
 	uint64_t gpage = w.gpa & ~0xfffull;

@@ -68,11 +68,11 @@ static int bt_check_guest(const struct host_caps *caps, const struct sel_guest *
 			  size_t len)
 {
 	(void)caps;
-	if (g->info.bits == 64 || (g->needs & (GUEST_NEEDS_LONG | GUEST_NEEDS_LONG_SWITCH))) {
-		snprintf(why, len, "bt runs 16- and 32-bit guests; this guest needs long mode%s%s",
-			 g->evidence[4][0] ? " (" : "", g->evidence[4][0] ? g->evidence[4] : "");
-		if (g->evidence[4][0])
-			strncat(why, ")", len - strlen(why) - 1);
+	/* The scanner's long-mode evidence for 32-bit images is a guess (an MSR
+	 * write and a 64-bit descriptor somewhere); bt runs such guests and
+	 * stops with an error if one really sets EFER.LME. */
+	if (g->info.bits == 64) {
+		snprintf(why, len, "bt runs 16- and 32-bit guests; this guest has a 64-bit entry");
 		return -ENOTSUP;
 	}
 	return 0;
@@ -192,6 +192,12 @@ static bool want_exit(struct bt_cpu *c, struct vcpu_exit *ex)
 			 c->shutdown_msg[0] ? c->shutdown_msg : "triple fault");
 		c->shutdown = false;
 		c->shutdown_msg[0] = 0;
+		return true;
+	}
+	if (c->error_msg[0]) {
+		ex->reason = VCPU_EXIT_ERROR;
+		snprintf(ex->msg, sizeof(ex->msg), "%s", c->error_msg);
+		c->error_msg[0] = 0;
 		return true;
 	}
 	if (c->halted_exit) {

@@ -70,6 +70,8 @@ void bt_flag_effect(const struct bt_insn *in, uint8_t *rd, uint8_t *wr)
 	case X86_INS_MOV: case X86_INS_MOVZX: case X86_INS_MOVSX: case X86_INS_LEA:
 	case X86_INS_XCHG: case X86_INS_BSWAP: case X86_INS_CBW: case X86_INS_CWDE:
 	case X86_INS_CWD: case X86_INS_CDQ: case X86_INS_NOP: case X86_INS_PAUSE:
+	case X86_INS_ENDBR32: case X86_INS_ENDBR64: case X86_INS_PREFETCHT0:
+	case X86_INS_PREFETCHT1: case X86_INS_PREFETCHT2: case X86_INS_PREFETCHNTA:
 	case X86_INS_NOT: case X86_INS_PUSH: case X86_INS_POP: case X86_INS_CALL:
 	case X86_INS_RET: case X86_INS_JMP: case X86_INS_LEAVE: case X86_INS_LOOP:
 	case X86_INS_JECXZ:
@@ -455,6 +457,10 @@ bool tr_native(struct tctx *t, const struct bt_insn *in)
 	switch (in->id) {
 	case X86_INS_NOP:
 	case X86_INS_PAUSE:
+	case X86_INS_ENDBR32:
+	case X86_INS_ENDBR64:
+	case X86_INS_PREFETCHT0: case X86_INS_PREFETCHT1: case X86_INS_PREFETCHT2:
+	case X86_INS_PREFETCHNTA: case X86_INS_PREFETCH: case X86_INS_PREFETCHW:
 		return true; /* no access even with a memory operand */
 	case X86_INS_PUSH: return native_push(t, in);
 	case X86_INS_POP: return native_pop(t, in);
