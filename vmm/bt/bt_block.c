@@ -10,6 +10,7 @@
 
 #include "vmm/bt/bt_internal.h"
 #include "vmm/bt/bt_trans.h"
+#include "vmm/bt/bt_window.h"
 
 #define HASH_BITS 15
 #define PAGE_HASH_BITS 12
@@ -18,6 +19,8 @@ struct bt_page {
 	uint64_t pn;              /* guest physical page number */
 	struct bt_block *blocks;  /* via pnext */
 	struct bt_page *next;
+	uint64_t bytes[BT_PAGE / 64]; /* bytes covered by blocks: writes elsewhere
+				       * in the page (data next to code) keep them */
 };
 
 struct bt_bcache {
@@ -119,8 +122,11 @@ bool bt_page_has_code(struct bt_cpu *c, uint64_t gpa_page)
 
 void bt_jc_flush(struct bt_cpu *c)
 {
-	if (c->jc)
+	/* entries carry the generation they were made in */
+	if (++c->jc_gen == 0 && c->jc) {
 		memset(c->jc, 0, BT_JC_SIZE * sizeof(*c->jc));
+		c->jc_gen = 1;
+	}
 	bt_trans_jc_flush(c);
 }
 
@@ -129,7 +135,9 @@ void bt_block_flush_all(struct bt_cpu *c)
 	bt_jc_flush(c);
 	if (c->tc)
 		bt_tcache_flush(c);
+	bt_win_flush_all(c);
 	drop_all(c->bc);
+	memset(c->jc, 0, BT_JC_SIZE * sizeof(*c->jc)); /* no pointers to freed blocks */
 	c->code_dirty = true;
 }
 
@@ -151,13 +159,24 @@ static void unlink_block(struct bt_cpu *c, struct bt_block *b)
 	bc->nr_blocks--;
 }
 
-void bt_code_write(struct bt_cpu *c, uint64_t gpa_page)
+static bool range_has_code(const struct bt_page *p, unsigned off, unsigned len)
+{
+	for (unsigned i = off; i < off + len && i < BT_PAGE; i++)
+		if ((p->bytes[i / 64] >> (i % 64)) & 1)
+			return true;
+	return false;
+}
+
+void bt_code_write(struct bt_cpu *c, uint64_t gpa, unsigned len)
 {
 	struct bt_bcache *bc = c->bc;
-	uint64_t pn = gpa_page >> 12;
+	uint64_t pn = gpa >> 12;
 	struct bt_page **pp = page_slot(bc, pn);
 	struct bt_page *p = *pp;
 	if (!p)
+		return;
+	/* a write that spills into the next page is checked there by the caller */
+	if (len && !range_has_code(p, (unsigned)(gpa & 0xfff), len))
 		return;
 	*pp = p->next;
 	if (pn < bc->bitmap_pages)
@@ -170,7 +189,7 @@ void bt_code_write(struct bt_cpu *c, uint64_t gpa_page)
 		n++;
 	}
 	free(p);
-	bt_trans_page_unprotect(c, gpa_page);
+	bt_trans_page_unprotect(c, gpa & ~0xfffull);
 	c->ctr[BT_CTR_INVAL_PAGES].count++;
 	c->ctr[BT_CTR_INVAL_BLOCKS].count += n;
 	c->code_dirty = true;
@@ -193,6 +212,9 @@ static void add_to_page(struct bt_cpu *c, struct bt_block *b)
 	}
 	b->pnext = (*pp)->blocks;
 	(*pp)->blocks = b;
+	unsigned off = (unsigned)(b->gpa & 0xfff);
+	for (unsigned i = off; i < off + b->len && i < BT_PAGE; i++)
+		(*pp)->bytes[i / 64] |= 1ull << (i % 64);
 }
 
 uint32_t bt_mode_key(const struct bt_cpu *c)
@@ -284,20 +306,21 @@ struct bt_block *bt_block_get(struct bt_cpu *c)
 	uint32_t key = bt_mode_key(c);
 	unsigned j = jc_of(lin);
 	struct bt_block *b = c->jc[j];
-	if (b && b->eip == c->eip && b->cs_base + b->eip == lin && b->key == key)
+	if (b && b->jc_gen == c->jc_gen && b->eip == c->eip && b->cs_base + b->eip == lin &&
+	    b->key == key)
 		return b;
 	/* CS limit: the first byte must be inside (SDM 3A 5.3) */
 	if (c->eip > c->seg[X86_CS].limit)
 		bt_raise_gp(c, 0);
-	uint8_t buf[BT_PAGE];
-	uint64_t gpa;
-	unsigned n = bt_fetch(c, lin, buf, BT_PAGE, &gpa);
+	uint64_t gpa = bt_code_gpa(c, lin);
 	for (b = bc->hash[hash_of(gpa, key)]; b; b = b->hnext)
 		if (b->gpa == gpa && b->key == key && b->eip == c->eip &&
 		    b->cs_base == (uint32_t)c->seg[X86_CS].base)
 			break;
 	if (!b) {
 		bool uncached;
+		uint8_t buf[BT_PAGE];
+		unsigned n = bt_fetch(c, lin, buf, BT_PAGE, &gpa);
 		b = decode_block(c, lin, gpa, buf, n, &uncached);
 		if (uncached) {
 			c->tmp_block = b;
@@ -309,6 +332,7 @@ struct bt_block *bt_block_get(struct bt_cpu *c)
 		bc->nr_blocks++;
 		add_to_page(c, b);
 	}
+	b->jc_gen = c->jc_gen;
 	c->jc[j] = b;
 	return b;
 }

@@ -93,6 +93,9 @@ enum bt_ctr {
 	BT_CTR_TLB_FLUSH,     /* full TLB flushes (CR3/CR0/CR4 writes) */
 	BT_CTR_WIN_FAULTS,    /* host faults in the window: pages mapped */
 	BT_CTR_WIN_PROT,      /* host faults on write-protected window pages */
+	BT_CTR_WIN_PF,        /* window faults that were guest page faults */
+	BT_CTR_WIN_INVAL,     /* window pages dropped by page-table writes */
+	BT_CTR_WIN_FLUSH,     /* all windows dropped (too many mappings) */
 	BT_CTR_INVAL_PAGES,   /* code pages invalidated by writes */
 	BT_CTR_INVAL_BLOCKS,  /* blocks invalidated */
 	BT_CTR_CACHE_FLUSH,   /* whole code cache flushes */
@@ -131,7 +134,10 @@ struct bt_walk {
 	uint64_t gpa;  /* physical address of the byte */
 	bool w, u, x;  /* allowed: write (for this privilege, given WP), user, execute */
 	bool dirty;    /* D set in the leaf (or no paging) */
-	uint32_t pf;   /* 0, or the #PF error code */
+	uint32_t pf;   /* the #PF error code when the walk failed */
+	unsigned nframes;      /* page-table frames the walk used */
+	uint64_t frames[2];    /* their physical pages (PD, then PT) */
+	uint8_t levels[2];     /* 2 = PD, 1 = PT */
 };
 
 /* ---------------------------------------------------------------- CPU */
@@ -208,6 +214,7 @@ struct bt_cpu {
 
 	/* --- blocks --- */
 	struct bt_block **jc;       /* jump cache by linear EIP (BT_JC_SIZE) */
+	uint32_t jc_gen;            /* jump cache generation (a flush bumps it) */
 	struct bt_bcache *bc;       /* the block cache (per vCPU) */
 	struct bt_block *tmp_block; /* a page-crossing block decoded for one use */
 
@@ -216,6 +223,14 @@ struct bt_cpu {
 	struct bt_vm *bvm;
 	struct bt_decoder *dec;
 	struct bt_tcache *tc;       /* translator state (NULL if interp only) */
+	struct bt_wins *wins;       /* memory windows (NULL: software TLB only) */
+	bool sig_exc;               /* a host fault became a guest exception */
+	bool interp_one;            /* run the instruction at EIP in the interpreter */
+	bool adapt_pending;         /* retranslate the page of adapt_gpa */
+	uint64_t adapt_gpa;
+	struct { uint64_t gpa; uint32_t n; } adapt[256]; /* window faults per insn */
+	uint64_t *soft;             /* insns that use the software TLB (hash set) */
+	unsigned soft_n, soft_cap;
 	unsigned kick;              /* atomic: leave the run loop soon */
 	uint64_t budget;            /* tests: blocks to run before VCPU_EXIT_ERROR (0: no limit) */
 
@@ -227,6 +242,7 @@ struct bt_cpu {
 /* Per-VM engine state. */
 struct bt_vm {
 	bool interp_only;           /* --bt-interp / TRIPLEX_BT_INTERP=1 */
+	bool use_window;            /* memory windows (TRIPLEX_BT_MEM=softmmu: no) */
 };
 
 /* Mode bits in a block key: what changes decoding or translation. */
@@ -308,6 +324,9 @@ void bt_swrite(struct bt_cpu *c, uint32_t lin, uint64_t v, unsigned size);
  * could be fetched before a page that cannot be executed (0 raises #PF).
  * (*gpa) is the physical address of the first byte. */
 unsigned bt_fetch(struct bt_cpu *c, uint32_t lin, uint8_t *buf, unsigned len, uint64_t *gpa);
+/* The physical address of the code byte at linear (lin) (exec check,
+ * raises #PF). */
+uint64_t bt_code_gpa(struct bt_cpu *c, uint32_t lin);
 /* Host pointer for a physical RAM range, or NULL. */
 void *bt_gpa_ptr(struct bt_cpu *c, uint64_t gpa, unsigned len);
 /* Check that [lin, lin+len) is writable (for multi-part writes); raises #PF. */
@@ -415,6 +434,7 @@ struct bt_block {
 	bool uncached;             /* crosses a page: decoded for one use */
 	bool invalid;              /* removed from the cache, kept until unused */
 	bool no_trans;             /* the translator declined it */
+	uint32_t jc_gen;           /* jump cache generation of its entry */
 	struct bt_block *hnext;    /* hash chain */
 	struct bt_block *pnext;    /* blocks of the same page */
 	void *host;                /* translated code (executable view) or NULL */
@@ -434,10 +454,18 @@ struct bt_block *bt_block_get(struct bt_cpu *c);
 void bt_block_flush_all(struct bt_cpu *c);
 /* Drop the jump cache (linear EIP -> block): on TLB flushes and mode changes. */
 void bt_jc_flush(struct bt_cpu *c);
-/* A write to guest physical page (gpa_page) that holds code: invalidate. */
-void bt_code_write(struct bt_cpu *c, uint64_t gpa_page);
+/* A write of (len) bytes at guest physical (gpa) in a page that holds
+ * code: invalidate the page's blocks if it touches decoded bytes (len 0:
+ * unconditionally). */
+void bt_code_write(struct bt_cpu *c, uint64_t gpa, unsigned len);
 /* Whether guest physical page (gpa_page) holds decoded code. */
 bool bt_page_has_code(struct bt_cpu *c, uint64_t gpa_page);
+/* Whether writes to (gpa_page) need the slow path: code or a page table
+ * that memory windows depend on. */
+bool bt_gpa_special(struct bt_cpu *c, uint64_t gpa_page);
+/* The slow part of a guest write of (len) bytes at (gpa): invalidate code
+ * and window mappings that depend on those bytes. */
+void bt_special_write(struct bt_cpu *c, uint64_t gpa, unsigned len);
 void bt_block_free(struct bt_block *b);
 
 /* ---------------------------------------------------------------- run */

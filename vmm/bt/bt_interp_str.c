@@ -73,7 +73,7 @@ static uint32_t bulk(struct bt_cpu *c, enum str_kind k, unsigned sseg, unsigned 
 	if (bt_walk(c, dlin, BT_ACC_W, user, false, &w))
 		return 0;
 	uint8_t *dp = bt_gpa_ptr(c, w.gpa, n * size);
-	if (!dp || bt_page_has_code(c, w.gpa & ~0xfffull) ||
+	if (!dp || bt_gpa_special(c, w.gpa & ~0xfffull) ||
 	    (mem_find(&c->vm->mem, w.gpa)->flags & MEM_READONLY))
 		return 0;
 	if (k == S_MOVS) {

@@ -134,6 +134,8 @@ int bt_walk(struct bt_cpu *c, uint32_t lin, enum bt_acc acc, bool user, bool set
 		if (pdpte & (0x1e6ull | ~((1ull << PHYS_BITS) - 1)))
 			goto reserved;
 		pde_gpa = (pdpte & PAE_ADDR_MASK) + ((lin >> 21) & 0x1ff) * 8;
+		w->frames[w->nframes] = pdpte & PAE_ADDR_MASK;
+		w->levels[w->nframes++] = 2;
 		pde = pte_read(c, pde_gpa, true);
 		if (!(pde & X86_PTE_P))
 			goto not_present;
@@ -149,6 +151,8 @@ int bt_walk(struct bt_cpu *c, uint32_t lin, enum bt_acc acc, bool user, bool set
 			w->gpa = (pde & PAE_ADDR_MASK & ~0x1fffffull) | (lin & 0x1fffff);
 		} else {
 			pte_gpa = (pde & PAE_ADDR_MASK) + ((lin >> 12) & 0x1ff) * 8;
+			w->frames[w->nframes] = pde & PAE_ADDR_MASK;
+			w->levels[w->nframes++] = 1;
 			pte = pte_read(c, pte_gpa, true);
 			if (!(pte & X86_PTE_P))
 				goto not_present;
@@ -161,6 +165,8 @@ int bt_walk(struct bt_cpu *c, uint32_t lin, enum bt_acc acc, bool user, bool set
 		}
 	} else {
 		pde_gpa = (c->cr3 & BT_PAGE_MASK) + (lin >> 22) * 4;
+		w->frames[w->nframes] = c->cr3 & BT_PAGE_MASK;
+		w->levels[w->nframes++] = 2;
 		pde = pte_read(c, pde_gpa, false);
 		if (!(pde & X86_PTE_P))
 			goto not_present;
@@ -177,6 +183,8 @@ int bt_walk(struct bt_cpu *c, uint32_t lin, enum bt_acc acc, bool user, bool set
 			w->gpa = (pde & 0xffc00000u) | (hi << 32) | (lin & 0x3fffff);
 		} else {
 			pte_gpa = (pde & BT_PAGE_MASK) + ((lin >> 12) & 0x3ff) * 4;
+			w->frames[w->nframes] = pde & BT_PAGE_MASK;
+			w->levels[w->nframes++] = 1;
 			pte = pte_read(c, pte_gpa, false);
 			if (!(pte & X86_PTE_P))
 				goto not_present;
@@ -251,7 +259,7 @@ static struct bt_tlb_entry *tlb_fill(struct bt_cpu *c, uint32_t lin, enum bt_acc
 		if (r->flags & MEM_READONLY) {
 			e->flags = BT_TLBF_ROM;
 			e->tag_w |= BT_TLB_SLOW;
-		} else if (bt_page_has_code(c, gpage)) {
+		} else if (bt_gpa_special(c, gpage)) {
 			e->tag_w |= BT_TLB_SLOW;
 		}
 	}
@@ -309,16 +317,8 @@ uint64_t bt_lread(struct bt_cpu *c, uint32_t lin, unsigned size, bool user)
 static struct bt_tlb_entry *write_entry(struct bt_cpu *c, uint32_t lin, bool user)
 {
 	struct bt_tlb_entry *e = tlb_ent(c, lin, user);
-	uint32_t page = lin & BT_PAGE_MASK;
-	if ((e->tag_w & ~BT_TLB_SLOW) != page)
+	if ((e->tag_w & ~BT_TLB_SLOW) != (lin & BT_PAGE_MASK))
 		e = tlb_fill(c, lin, BT_ACC_W, user);
-	if ((e->tag_w & BT_TLB_SLOW) && !e->flags) {
-		/* a page with decoded code: invalidate it, then write normally */
-		if (bt_page_has_code(c, e->gpa))
-			bt_code_write(c, e->gpa);
-		if (!bt_page_has_code(c, e->gpa))
-			e->tag_w = page;
-	}
 	return e;
 }
 
@@ -331,6 +331,12 @@ static void write_page(struct bt_cpu *c, uint32_t lin, uint64_t v, unsigned size
 	}
 	if (e->flags & BT_TLBF_ROM)
 		return; /* writes to ROM are dropped */
+	if (e->tag_w & BT_TLB_SLOW) {
+		/* code or a page table: invalidate what depends on these bytes */
+		bt_special_write(c, e->gpa | (lin & 0xfff), size);
+		if (!bt_gpa_special(c, e->gpa))
+			e->tag_w = lin & BT_PAGE_MASK;
+	}
 	host_store(e->addend + lin, v, size);
 }
 
@@ -366,6 +372,20 @@ uint64_t bt_sread(struct bt_cpu *c, uint32_t lin, unsigned size)
 void bt_swrite(struct bt_cpu *c, uint32_t lin, uint64_t v, unsigned size)
 {
 	bt_lwrite(c, lin, v, size, false);
+}
+
+uint64_t bt_code_gpa(struct bt_cpu *c, uint32_t lin)
+{
+	bool user = c->cpl == 3;
+	struct bt_tlb_entry *e = tlb_ent(c, lin, user);
+	uint32_t page = lin & BT_PAGE_MASK;
+	if (e->tag_x != page)
+		e = tlb_fill(c, lin, BT_ACC_X, user);
+	if (e->tag_x != page) { /* MMIO: cannot execute from it */
+		c->cr2 = lin;
+		bt_raise(c, X86_EXC_PF, X86_PF_P | (user ? X86_PF_U : 0), true);
+	}
+	return e->gpa | (lin & 0xfff);
 }
 
 unsigned bt_fetch(struct bt_cpu *c, uint32_t lin, uint8_t *buf, unsigned len, uint64_t *gpa)

@@ -12,6 +12,7 @@
 
 #include "vmm/bt/bt_internal.h"
 #include "vmm/bt/bt_trans.h"
+#include "vmm/bt/bt_window.h"
 #include "vmm/select/select.h"
 
 static const char *const ctr_labels[BT_CTR_NR] = {
@@ -30,6 +31,9 @@ static const char *const ctr_labels[BT_CTR_NR] = {
 	[BT_CTR_TLB_FLUSH] = "tlb flushes",
 	[BT_CTR_WIN_FAULTS] = "window faults (maps)",
 	[BT_CTR_WIN_PROT] = "shadow/permission faults",
+	[BT_CTR_WIN_PF] = "window faults: guest #PF",
+	[BT_CTR_WIN_INVAL] = "window pages invalidated",
+	[BT_CTR_WIN_FLUSH] = "window flushes",
 	[BT_CTR_INVAL_PAGES] = "invalidated pages",
 	[BT_CTR_INVAL_BLOCKS] = "invalidated blocks",
 	[BT_CTR_CACHE_FLUSH] = "code-cache flushes",
@@ -85,6 +89,10 @@ static int bt_vm_create(struct vm *vm)
 		return -ENOMEM;
 	const char *e = getenv("TRIPLEX_BT_INTERP");
 	bvm->interp_only = e && *e && strcmp(e, "0");
+	/* guest memory for translated code: windows (default) or the
+	 * software TLB alone (TRIPLEX_BT_MEM=softmmu), to compare the two */
+	const char *m = getenv("TRIPLEX_BT_MEM");
+	bvm->use_window = !(m && !strcmp(m, "softmmu"));
 	vm->engine_priv = bvm;
 	return 0;
 }
@@ -100,7 +108,9 @@ static void bt_vcpu_destroy(struct vcpu *v)
 	struct bt_cpu *c = v->engine_priv;
 	if (!c)
 		return;
+	bt_win_fini(c);
 	bt_trans_fini(c);
+	free(c->soft);
 	if (c->tmp_block)
 		bt_block_free(c->tmp_block);
 	bt_bcache_destroy(c->bc);
@@ -133,6 +143,8 @@ static int bt_vcpu_create(struct vcpu *v)
 	int r = 0;
 	if (!c->interp_only)
 		r = bt_trans_init(c);
+	if (!r && c->tc && c->bvm->use_window)
+		r = bt_win_init(c);
 	if (!r)
 		r = perf_set_add(&v->stats, "bt.events", "events", ctr_labels, BT_CTR_NR, c->ctr,
 				 false);
@@ -271,8 +283,15 @@ int bt_run_loop(struct bt_cpu *c, struct vcpu_exit *ex)
 			continue;
 		}
 		struct bt_block *b = bt_block_get(c);
-		if (run_translated(c, b))
+		if (run_translated(c, b)) {
+			if (c->interp_one) {
+				/* the window could not take an access: interpret it */
+				c->interp_one = false;
+				c->exit_slot = 0;
+				interp_block(c, bt_block_get(c), 1);
+			}
 			continue;
+		}
 		c->exit_slot = 0;
 		interp_block(c, b, c->int_shadow ? 1 : BT_BLOCK_MAX_INSNS);
 	}

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "vmm/bt/bt_internal.h"
+#include "vmm/bt/bt_window.h"
 
 void bt_cpu_init(struct bt_cpu *c)
 {
@@ -99,6 +99,7 @@ int bt_regs_set(struct vcpu *v, const struct x86_state *s)
 	if (bt_paging(c) && (c->cr4 & X86_CR4_PAE))
 		bt_load_pdptes(c);
 	bt_tlb_flush(c);
+	bt_win_flush_all(c); /* memory may have changed behind the windows' back */
 	c->exc_vector = -1;
 	if (s->ev.exc_pending) {
 		c->exc_vector = s->ev.exc_vector;

@@ -14,6 +14,7 @@
 
 #include "vmm/bt/bt_emit.h"
 #include "vmm/bt/bt_trans.h"
+#include "vmm/bt/bt_window.h"
 
 static void emit_tramp(struct bt_emit *e, const void *target)
 {
@@ -235,8 +236,7 @@ void bt_trans_block_invalidate(struct bt_cpu *c, struct bt_block *b)
 
 void bt_trans_page_protect(struct bt_cpu *c, uint64_t gpa_page)
 {
-	(void)c;
-	(void)gpa_page;
+	bt_win_protect_frame(c, gpa_page);
 }
 
 void bt_trans_page_unprotect(struct bt_cpu *c, uint64_t gpa_page)

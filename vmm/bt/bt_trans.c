@@ -18,6 +18,7 @@
 
 #include "vmm/bt/bt_flags.h"
 #include "vmm/bt/bt_trans_int.h"
+#include "vmm/bt/bt_window.h"
 
 __thread struct bt_cpu *bt_cur_cpu;
 
@@ -36,6 +37,52 @@ bool bt_trans_flat(const struct bt_cpu *c)
 			return false;
 	}
 	return true;
+}
+
+/* ---- instructions that use the software TLB (adaptive) ---- */
+
+static unsigned soft_slot(uint64_t gpa, unsigned cap)
+{
+	return (unsigned)((gpa * 0x9e3779b97f4a7c15ull) >> 40) & (cap - 1);
+}
+
+bool bt_soft_has(const struct bt_cpu *c, uint64_t gpa)
+{
+	if (!c->soft_n)
+		return false;
+	for (unsigned i = soft_slot(gpa, c->soft_cap);; i = (i + 1) & (c->soft_cap - 1)) {
+		if (c->soft[i] == gpa + 1)
+			return true;
+		if (!c->soft[i])
+			return false;
+	}
+}
+
+void bt_soft_add(struct bt_cpu *c, uint64_t gpa)
+{
+	if (bt_soft_has(c, gpa))
+		return;
+	if ((c->soft_n + 1) * 2 > c->soft_cap) {
+		unsigned ncap = c->soft_cap ? c->soft_cap * 2 : 256;
+		uint64_t *n = calloc(ncap, sizeof(*n));
+		VMM_ASSERT(n);
+		for (unsigned i = 0; i < c->soft_cap; i++) {
+			if (!c->soft[i])
+				continue;
+			unsigned j = soft_slot(c->soft[i] - 1, ncap);
+			while (n[j])
+				j = (j + 1) & (ncap - 1);
+			n[j] = c->soft[i];
+		}
+		free(c->soft);
+		c->soft = n;
+		c->soft_cap = ncap;
+	}
+	unsigned i = soft_slot(gpa, c->soft_cap);
+	while (c->soft[i])
+		i = (i + 1) & (c->soft_cap - 1);
+	c->soft[i] = gpa + 1;
+	c->soft_n++;
 }
 
 bool tr_flags_live(const struct tctx *t)
@@ -206,9 +253,9 @@ static bool is_jcc(unsigned id)
 
 static bool tr_push_const(struct tctx *t, uint32_t v)
 {
-	elea(&t->e, false, H_ADDR, H_GSP, H_NONE, 1, -4);
-	tr_check(t, 4, true);
-	estore_imm32(&t->e, H_ADDR, 0, v);
+	struct memref ref;
+	tr_stack_ref(t, -4, true, &ref);
+	tr_store_imm(t, &ref, v);
 	elea(&t->e, false, H_GSP, H_GSP, H_NONE, 1, -4);
 	return true;
 }
@@ -222,10 +269,9 @@ static bool tr_target(struct tctx *t, const struct bt_insn *in)
 		return true;
 	}
 	if (op->kind == BT_OP_MEM && op->size == 4 && tr_seg_ok(t, in, op, false)) {
-		tr_ea(t, in, op);
-		tr_check(t, 4, false);
-		static const uint8_t mov = 0x8b;
-		eop_mem(&t->e, false, &mov, 1, H_T4, H_ADDR, H_NONE, 1, 0);
+		struct memref ref;
+		tr_memref(t, in, op, 4, false, &ref);
+		tr_load_r9(t, &ref);
 		return true;
 	}
 	return false;
@@ -260,10 +306,9 @@ static bool tr_control(struct tctx *t, const struct bt_insn *in)
 		return true;
 	case X86_INS_RET: {
 		uint32_t imm = in->nops ? in->op[0].val & 0xffff : 0;
-		elea(&t->e, false, H_ADDR, H_GSP, H_NONE, 1, 0);
-		tr_check(t, 4, false);
-		static const uint8_t mov = 0x8b;
-		eop_mem(&t->e, false, &mov, 1, H_T4, H_ADDR, H_NONE, 1, 0);
+		struct memref ref;
+		tr_stack_ref(t, 0, false, &ref);
+		tr_load_r9(t, &ref);
 		elea(&t->e, false, H_GSP, H_GSP, H_NONE, 1, (int32_t)(4 + imm));
 		tr_indirect(t);
 		return true;
@@ -390,6 +435,7 @@ int bt_translate(struct bt_cpu *c, struct bt_block *b)
 	struct tctx *t = malloc(sizeof(*t));
 	VMM_ASSERT(t);
 	*t = (struct tctx){ .c = c, .tc = tc, .b = b, .start = rw, .key = b->key,
+			    .win = c->wins != NULL, .soft = c->wins == NULL,
 			    .user = ((b->key >> BT_KEY_CPL_SHIFT) & 3) == 3,
 			    .page = (b->cs_base + b->eip) & BT_PAGE_MASK };
 	t->e = (struct bt_emit){ .p = rw, .end = rw + max };
@@ -411,6 +457,7 @@ int bt_translate(struct bt_cpu *c, struct bt_block *b)
 		t->cur = i;
 		t->eip = b->eip + off;
 		t->live_out = live_out[i];
+		t->soft = !c->wins || bt_soft_has(c, b->gpa + off);
 		bt_flag_effect(in, &t->fl_rd, &t->fl_wr);
 		offs[i] = (uint16_t)(t->e.p - rw);
 		if (is_control(in)) {
@@ -454,6 +501,8 @@ int bt_translate(struct bt_cpu *c, struct bt_block *b)
 
 void bt_run_translated(struct bt_cpu *c, const struct bt_block *b)
 {
+	if (c->wins)
+		c->win_base = bt_win_select(c);
 	c->hflags = (c->eflags & BT_FL_ARITH) | 0x202;
 	c->ibtc_tag = (((uint64_t)c->tc->gen << 10) | (b->key & 0x3ff)) << 32;
 	c->exit_slot = 0;
@@ -461,4 +510,17 @@ void bt_run_translated(struct bt_cpu *c, const struct bt_block *b)
 	bt_asm_enter(c, b->host);
 	bt_cur_cpu = NULL;
 	c->eflags = (c->eflags & ~BT_FL_ARITH) | ((uint32_t)c->hflags & BT_FL_ARITH);
+	if (c->adapt_pending) {
+		/* an instruction keeps faulting in the window: its page is
+		 * retranslated with that instruction on the software TLB */
+		c->adapt_pending = false;
+		bt_soft_add(c, c->adapt_gpa);
+		bt_code_write(c, c->adapt_gpa & ~0xfffull, 0);
+		c->ctr[BT_CTR_RETRANSLATE].count++;
+	}
+	if (c->sig_exc) {
+		/* a guest exception found by the signal handler */
+		c->sig_exc = false;
+		longjmp(*c->jmp, 1);
+	}
 }

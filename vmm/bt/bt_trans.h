@@ -101,6 +101,11 @@ void bt_poll_disarm(struct bt_cpu *c);
  * C with the guest state in c. */
 void bt_run_translated(struct bt_cpu *c, const struct bt_block *b);
 
+/* Instructions (by guest physical address) that use the software TLB
+ * instead of the window: they kept faulting there. */
+bool bt_soft_has(const struct bt_cpu *c, uint64_t gpa);
+void bt_soft_add(struct bt_cpu *c, uint64_t gpa);
+
 /* bt_asm.S */
 void bt_asm_enter(struct bt_cpu *c, const void *code);
 extern char bt_asm_exit[], bt_asm_exit_nosave[];

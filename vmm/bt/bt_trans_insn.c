@@ -11,6 +11,7 @@
  * that would need both go to the interpreter helper. */
 #include <capstone/capstone.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "vmm/bt/bt_trans_int.h"
 
@@ -280,27 +281,56 @@ static bool native_reg(struct tctx *t, const struct bt_insn *in)
 	return true;
 }
 
-/* Memory forms: re-emit with [R14]. (moffs: A0-A3 become 8A/8B/88/89.) */
-static void emit_mem_insn(struct tctx *t, const struct bt_insn *in)
+void tr_memref(struct tctx *t, const struct bt_insn *in, const struct bt_op *op, unsigned size,
+	       bool write, struct memref *ref)
 {
-	struct bt_emit *e = &t->e;
-	unsigned o = in->opc_off;
-	uint8_t op = in->bytes[o];
-	copy_prefixes(t, in, true);
-	if (op >= 0xa0 && op <= 0xa3) {
-		static const uint8_t map[4] = { 0x8a, 0x8b, 0x88, 0x89 };
-		e8(e, 0x41);
-		e8(e, map[op - 0xa0]);
-		e8(e, 0x06); /* [r14], reg AL/eAX */
+	if (!t->soft && op->seg != X86_FS && op->seg != X86_GS) {
+		*ref = (struct memref){
+			.base = op->base == BT_NOREG ? H_NONE : bt_host_reg(op->base),
+			.index = op->index == BT_NOREG ? H_NONE : bt_host_reg(op->index),
+			.scale = op->scale, .disp = (int32_t)op->val, .win = true };
 		return;
 	}
-	uint8_t modrm = in->bytes[in->modrm_off];
-	unsigned reg = (modrm >> 3) & 7;
-	e8(e, (uint8_t)(0x41 | (reg == 4 ? 4 : 0)));
-	ebytes(e, in->bytes + o, (unsigned)(in->modrm_off - o));
-	e8(e, (uint8_t)((reg << 3) | 6));
-	unsigned rest = after_modrm(in);
-	ebytes(e, in->bytes + rest, in->len - rest);
+	tr_ea(t, in, op);
+	if (t->soft)
+		tr_check(t, size, write);
+	*ref = (struct memref){ .base = H_ADDR, .index = H_NONE, .scale = 1, .win = !t->soft };
+}
+
+/* The same for [host register + disp] (the stack). */
+static void tr_memref_raw(struct tctx *t, unsigned base, int32_t disp, unsigned size, bool write,
+			  struct memref *ref)
+{
+	if (!t->soft) {
+		*ref = (struct memref){ .base = base, .index = H_NONE, .scale = 1, .disp = disp,
+					.win = true };
+		return;
+	}
+	elea(&t->e, false, H_ADDR, base, H_NONE, 1, disp);
+	tr_check(t, size, write);
+	*ref = (struct memref){ .base = H_ADDR, .index = H_NONE, .scale = 1 };
+}
+
+bool tr_emit_mem(struct tctx *t, const struct bt_insn *in, bool w, const uint8_t *opc,
+		 unsigned nopc, unsigned reg, bool reg_high_byte, const struct memref *ref,
+		 const uint8_t *imm, unsigned nimm)
+{
+	struct bt_emit *e = &t->e;
+	bool rex = w || reg >= 8 || (ref->base != H_NONE && ref->base >= 8) ||
+		   (ref->index != H_NONE && ref->index >= 8);
+	if (rex && reg_high_byte)
+		return false;
+	if (ref->win) {
+		e8(e, 0x65); /* GS: the window */
+		e8(e, 0x67); /* 32-bit address: wraps at 4 GiB like the guest's */
+	}
+	if (in)
+		copy_prefixes(t, in, true);
+	erex(e, w, reg, ref->index, ref->base, false);
+	ebytes(e, opc, nopc);
+	emem(e, reg, ref->base, ref->index, ref->scale, ref->disp);
+	ebytes(e, imm, nimm);
+	return true;
 }
 
 static bool mem_writes(const struct bt_insn *in, const struct bt_op *m)
@@ -319,19 +349,18 @@ static bool mem_writes(const struct bt_insn *in, const struct bt_op *m)
 static bool native_mem(struct tctx *t, const struct bt_insn *in, const struct bt_op *m)
 {
 	uint8_t op = in->bytes[in->opc_off];
-	bool moffs = op >= 0xa0 && op <= 0xa3 && in->opc_off < in->len;
+	bool moffs = op >= 0xa0 && op <= 0xa3;
+	unsigned reg = 0;
+	bool high = false;
 	if (!moffs) {
 		if (!in->modrm_off)
 			return false;
-		uint8_t modrm = in->bytes[in->modrm_off];
-		unsigned reg = (modrm >> 3) & 7;
-		/* a high byte register in the reg field cannot take the REX we
-		 * need for R14 */
+		reg = (in->bytes[in->modrm_off] >> 3) & 7;
 		for (unsigned i = 0; i < in->nops; i++) {
 			const struct bt_op *r = &in->op[i];
 			if (r->kind == BT_OP_REG && r->rc == BT_RC_GPR && r->size == 1 &&
 			    r->reg >= 4 && r->reg == reg)
-				return false;
+				high = true;
 		}
 	}
 	/* bit tests with a register offset reach outside the operand */
@@ -344,10 +373,22 @@ static bool native_mem(struct tctx *t, const struct bt_insn *in, const struct bt
 	bool write = mem_writes(in, m);
 	if (!tr_seg_ok(t, in, m, write))
 		return false;
-	tr_ea(t, in, m);
-	tr_check(t, size, write);
-	emit_mem_insn(t, in);
-	return true;
+	/* AH..BH in the reg field cannot live with the REX that R12 (ESP) or
+	 * R14 (a computed address) needs */
+	if (high && (t->soft || m->seg == X86_FS || m->seg == X86_GS || m->base == 4 ||
+		     m->index == 4))
+		return false;
+	struct memref ref;
+	tr_memref(t, in, m, size, write, &ref);
+	if (moffs) {
+		static const uint8_t map[4] = { 0x8a, 0x8b, 0x88, 0x89 };
+		return tr_emit_mem(t, in, false, &map[op - 0xa0], 1, 0, false, &ref, NULL, 0);
+	}
+	unsigned rest = after_modrm(in);
+	unsigned hreg = high ? reg : reg == 4 ? H_R12 : reg;
+	return tr_emit_mem(t, in, false, in->bytes + in->opc_off,
+			   (unsigned)(in->modrm_off - in->opc_off), hreg, high, &ref,
+			   in->bytes + rest, in->len - rest);
 }
 
 /* ---- the stack ---- */
@@ -357,41 +398,60 @@ static void emit_gsp_lea(struct tctx *t, unsigned dst, int32_t off)
 	elea(&t->e, false, dst, H_GSP, H_NONE, 1, off);
 }
 
-/* mov [r14], r32 / mov r32, [r14] */
-static void emit_st(struct tctx *t, unsigned reg)
+/* mov [ref], r32 / mov r32, [ref] / mov dword [ref], imm32 */
+static void emit_st(struct tctx *t, const struct memref *ref, unsigned reg)
 {
 	static const uint8_t op = 0x89;
-	eop_mem(&t->e, false, &op, 1, reg, H_ADDR, H_NONE, 1, 0);
+	tr_emit_mem(t, NULL, false, &op, 1, reg, false, ref, NULL, 0);
 }
 
-static void emit_ld(struct tctx *t, unsigned reg)
+static void emit_ld(struct tctx *t, const struct memref *ref, unsigned reg)
 {
 	static const uint8_t op = 0x8b;
-	eop_mem(&t->e, false, &op, 1, reg, H_ADDR, H_NONE, 1, 0);
+	tr_emit_mem(t, NULL, false, &op, 1, reg, false, ref, NULL, 0);
+}
+
+void tr_store_imm(struct tctx *t, const struct memref *ref, uint32_t imm)
+{
+	static const uint8_t op = 0xc7;
+	uint8_t b[4];
+	memcpy(b, &imm, 4);
+	tr_emit_mem(t, NULL, false, &op, 1, 0, false, ref, b, 4);
+}
+
+void tr_load_r9(struct tctx *t, const struct memref *ref)
+{
+	emit_ld(t, ref, H_T4);
+}
+
+void tr_stack_ref(struct tctx *t, int32_t disp, bool write, struct memref *ref)
+{
+	tr_memref_raw(t, H_GSP, disp, 4, write, ref);
 }
 
 static bool native_push(struct tctx *t, const struct bt_insn *in)
 {
 	const struct bt_op *op = &in->op[0];
+	struct memref ref;
 	if (in->osz != 4 || (op->kind == BT_OP_REG && op->rc != BT_RC_GPR))
 		return false;
 	unsigned src;
 	if (op->kind == BT_OP_MEM) {
 		if (!tr_seg_ok(t, in, op, false) || op->size != 4)
 			return false;
-		tr_ea(t, in, op);
-		tr_check(t, 4, false);
-		emit_ld(t, H_T4); /* r9d = value */
+		tr_memref(t, in, op, 4, false, &ref);
+		emit_ld(t, &ref, H_T4); /* r9d = value */
 		src = H_T4;
 	} else if (op->kind == BT_OP_REG) {
 		src = bt_host_reg(op->reg);
 	} else {
-		emov_ri(&t->e, H_T4, op->val);
-		src = H_T4;
+		tr_stack_ref(t, -4, true, &ref);
+		tr_store_imm(t, &ref, op->val);
+		emit_gsp_lea(t, H_GSP, -4);
+		return true;
 	}
-	emit_gsp_lea(t, H_ADDR, -4);
-	tr_check(t, 4, true);
-	emit_st(t, src);
+	tr_stack_ref(t, -4, true, &ref);
+	emit_st(t, &ref, src);
 	emit_gsp_lea(t, H_GSP, -4);
 	return true;
 }
@@ -401,9 +461,9 @@ static bool native_pop(struct tctx *t, const struct bt_insn *in)
 	const struct bt_op *op = &in->op[0];
 	if (in->osz != 4 || op->kind != BT_OP_REG || op->rc != BT_RC_GPR)
 		return false;
-	emit_gsp_lea(t, H_ADDR, 0);
-	tr_check(t, 4, false);
-	emit_ld(t, H_T4);
+	struct memref ref;
+	tr_stack_ref(t, 0, false, &ref);
+	emit_ld(t, &ref, H_T4);
 	emit_gsp_lea(t, H_GSP, 4);
 	emov_rr(&t->e, false, bt_host_reg(op->reg), H_T4);
 	return true;
@@ -413,9 +473,9 @@ static bool native_leave(struct tctx *t, const struct bt_insn *in)
 {
 	if (in->osz != 4)
 		return false;
-	elea(&t->e, false, H_ADDR, H_RBP, H_NONE, 1, 0);
-	tr_check(t, 4, false);
-	emit_ld(t, H_T4);
+	struct memref ref;
+	tr_memref_raw(t, H_RBP, 0, 4, false, &ref);
+	emit_ld(t, &ref, H_T4);
 	elea(&t->e, false, H_GSP, H_RBP, H_NONE, 1, 4);
 	emov_rr(&t->e, false, H_RBP, H_T4);
 	return true;
@@ -431,7 +491,8 @@ static bool native_ok_id(unsigned id)
 	case X86_INS_XCHG: case X86_INS_SHL: case X86_INS_SAL: case X86_INS_SHR:
 	case X86_INS_SAR: case X86_INS_ROL: case X86_INS_ROR: case X86_INS_RCL:
 	case X86_INS_RCR: case X86_INS_SHLD: case X86_INS_SHRD: case X86_INS_MUL:
-	case X86_INS_IMUL: case X86_INS_BT: case X86_INS_BTS: case X86_INS_BTR:
+	case X86_INS_IMUL: case X86_INS_DIV: case X86_INS_IDIV:
+	case X86_INS_BT: case X86_INS_BTS: case X86_INS_BTR:
 	case X86_INS_BTC: case X86_INS_BSF: case X86_INS_BSR: case X86_INS_BSWAP:
 	case X86_INS_CBW: case X86_INS_CWDE: case X86_INS_CWD: case X86_INS_CDQ:
 	case X86_INS_CLC: case X86_INS_STC: case X86_INS_CMC: case X86_INS_LAHF:

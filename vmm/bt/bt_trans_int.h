@@ -47,6 +47,8 @@ struct tctx {
 	uint32_t eip;              /* its EIP */
 	uint8_t live_out;          /* flags live after the current insn */
 	uint8_t fl_rd, fl_wr;      /* its flag effects */
+	bool win;                  /* memory windows on */
+	bool soft;                 /* the current insn uses the software TLB */
 	struct pend pend[TR_MAX_PEND];
 	unsigned npend;
 	bool failed;
@@ -72,6 +74,29 @@ void tr_ea(struct tctx *t, const struct bt_insn *in, const struct bt_op *op);
 /* Whether (op)'s segment can be used by translated code in this mode. */
 bool tr_seg_ok(const struct tctx *t, const struct bt_insn *in, const struct bt_op *op,
 	       bool write);
+
+/* How an instruction reaches its memory operand: GS:[base+index*scale+
+ * disp] with a 32-bit address in a window, or [R14] after a TLB check. */
+struct memref {
+	unsigned base, index, scale;
+	int32_t disp;
+	bool win;
+};
+/* Prepare (ref) for operand (op) of (size) bytes; emits the address
+ * computation and, for the software TLB, the check. */
+void tr_memref(struct tctx *t, const struct bt_insn *in, const struct bt_op *op, unsigned size,
+	       bool write, struct memref *ref);
+/* Emit an instruction with a memory operand: prefixes (from (in) if not
+ * NULL), REX, opcode bytes, ModRM with (reg) and (ref), then (imm). Returns
+ * false (nothing emitted) when a byte register AH..BH would need a REX. */
+bool tr_emit_mem(struct tctx *t, const struct bt_insn *in, bool w, const uint8_t *opc,
+		 unsigned nopc, unsigned reg, bool reg_high_byte, const struct memref *ref,
+		 const uint8_t *imm, unsigned nimm);
+
+/* Stack operand [ESP + disp] (4 bytes); store imm32 / load r9d. */
+void tr_stack_ref(struct tctx *t, int32_t disp, bool write, struct memref *ref);
+void tr_store_imm(struct tctx *t, const struct memref *ref, uint32_t imm);
+void tr_load_r9(struct tctx *t, const struct memref *ref);
 
 /* bt_trans.c */
 void tr_pend_slow(struct tctx *t, uint8_t *patch, bool flags_saved);

@@ -1,0 +1,401 @@
+/* bt_window.c: memory windows. A window is 4 GiB of host address space
+ * (plus a guard) standing for one guest linear address space as seen at one
+ * privilege (key: CR3, paging mode, CR0.WP, EFER.NXE, user/supervisor).
+ * Translated code reaches guest memory as GS:[addr32], GS base = window,
+ * so a flat guest access costs nothing extra. Windows start empty
+ * (PROT_NONE); a host fault walks the guest page tables and maps the guest
+ * frame from the memory fd at window + linear, read-only unless the guest
+ * PTE is writable and dirty; or it becomes a guest #PF.
+ *
+ * Coherence. Every mapping remembers the frames it came from: its data
+ * frame and the page-table frames of its walk (a reverse map). Page-table
+ * frames and frames holding translated code are mapped read-only, so guest
+ * writes to them fault, run in the interpreter, and invalidate exactly the
+ * mappings that depend on the written entry (bt_win_pt_write). Windows are
+ * therefore kept across CR3 switches. MMIO and ROM are never mapped.
+ *
+ * The fault path runs in the SIGSEGV handler: only the walk, mmap/mprotect
+ * and preallocated tables are used there. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+
+#include "vmm/bt/bt_window.h"
+
+#define WIN_SPAN (4 * GiB)
+#define WIN_GUARD (64 * KiB)
+#define RMAP_BUCKETS (1u << 16)
+#define RMAP_NODES (1u << 18)
+#define MAX_MAPPED 40000u /* stay well below vm.max_map_count */
+
+enum rmap_level { RM_DATA, RM_PT, RM_PD };
+
+struct rmap_node {
+	uint32_t pfn;   /* guest frame (below 4 GiB) */
+	uint32_t lin;   /* linear page in the window */
+	uint8_t win;
+	uint8_t level;  /* enum rmap_level */
+	uint32_t next;  /* node index + 1, 0 = end */
+};
+
+struct bt_window {
+	uint8_t *base;
+	uint64_t cr3;
+	uint32_t mode;          /* WM_* */
+	uint64_t pdpte[4];      /* PAE: the PDPTEs it was built with */
+	bool used;
+	uint64_t stamp;         /* LRU */
+	uint64_t *mapped;       /* bitmap of mapped pages */
+	uint32_t nmapped;
+};
+
+#define WM_PG (1u << 0)
+#define WM_PAE (1u << 1)
+#define WM_PSE (1u << 2)
+#define WM_NXE (1u << 3)
+#define WM_WP (1u << 4)
+#define WM_USER (1u << 5)
+
+struct bt_wins {
+	struct bt_window w[BT_NWIN];
+	int cur;                /* window GS points at, -1 none */
+	uint64_t clock;
+	uint32_t *heads;        /* RMAP_BUCKETS */
+	struct rmap_node *nodes;/* RMAP_NODES */
+	uint32_t nnodes;
+	uint8_t *pt_bitmap;     /* frames below 4 GiB used as page tables */
+	uint32_t total_mapped;
+	bool fsgsbase;
+	uintptr_t gs;           /* current host GS base */
+};
+
+static uint32_t win_mode(const struct bt_cpu *c)
+{
+	uint32_t m = c->cpl == 3 ? WM_USER : 0;
+	if (!bt_paging(c))
+		return m;
+	m |= WM_PG;
+	if (c->cr4 & X86_CR4_PAE)
+		m |= WM_PAE | ((c->efer & X86_EFER_NXE) ? WM_NXE : 0);
+	else if (c->cr4 & X86_CR4_PSE)
+		m |= WM_PSE;
+	if (c->cr0 & X86_CR0_WP)
+		m |= WM_WP;
+	return m;
+}
+
+int bt_win_init(struct bt_cpu *c)
+{
+	struct bt_wins *ws = calloc(1, sizeof(*ws));
+	if (!ws)
+		return -ENOMEM;
+	ws->cur = -1;
+	ws->heads = calloc(RMAP_BUCKETS, sizeof(*ws->heads));
+	ws->nodes = calloc(RMAP_NODES, sizeof(*ws->nodes));
+	ws->pt_bitmap = calloc((WIN_SPAN / BT_PAGE) / 8, 1);
+	if (!ws->heads || !ws->nodes || !ws->pt_bitmap)
+		goto fail;
+	for (unsigned i = 0; i < BT_NWIN; i++) {
+		struct bt_window *w = &ws->w[i];
+		w->base = mmap(NULL, WIN_SPAN + WIN_GUARD, PROT_NONE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		w->mapped = calloc((WIN_SPAN / BT_PAGE) / 64, sizeof(uint64_t));
+		if (w->base == MAP_FAILED || !w->mapped) {
+			if (w->base == MAP_FAILED)
+				w->base = NULL;
+			vmm_err("bt: cannot reserve memory window %u: %s", i, strerror(errno));
+			goto fail;
+		}
+	}
+	ws->fsgsbase = getauxval(AT_HWCAP2) & 2; /* HWCAP2_FSGSBASE */
+	c->wins = ws;
+	return 0;
+fail:
+	c->wins = ws;
+	bt_win_fini(c);
+	return -ENOMEM;
+}
+
+void bt_win_fini(struct bt_cpu *c)
+{
+	struct bt_wins *ws = c->wins;
+	if (!ws)
+		return;
+	for (unsigned i = 0; i < BT_NWIN; i++) {
+		if (ws->w[i].base)
+			munmap(ws->w[i].base, WIN_SPAN + WIN_GUARD);
+		free(ws->w[i].mapped);
+	}
+	free(ws->heads);
+	free(ws->nodes);
+	free(ws->pt_bitmap);
+	free(ws);
+	c->wins = NULL;
+}
+
+static void set_gs(struct bt_wins *ws, uintptr_t base)
+{
+	if (ws->gs == base)
+		return;
+	if (ws->fsgsbase)
+		__asm__ volatile("wrgsbase %0" : : "r"(base) : "memory");
+	else
+		(void)syscall_set_gs(base);
+	ws->gs = base;
+}
+
+static void win_clear(struct bt_wins *ws, struct bt_window *w)
+{
+	if (w->nmapped) {
+		/* one call replaces every mapping with the empty reservation */
+		(void)mmap(w->base, WIN_SPAN + WIN_GUARD, PROT_NONE,
+			   MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		memset(w->mapped, 0, (WIN_SPAN / BT_PAGE) / 8);
+		ws->total_mapped -= w->nmapped;
+		w->nmapped = 0;
+	}
+}
+
+void bt_win_flush_all(struct bt_cpu *c)
+{
+	struct bt_wins *ws = c->wins;
+	if (!ws)
+		return;
+	for (unsigned i = 0; i < BT_NWIN; i++) {
+		win_clear(ws, &ws->w[i]);
+		ws->w[i].used = false;
+	}
+	memset(ws->heads, 0, RMAP_BUCKETS * sizeof(*ws->heads));
+	ws->nnodes = 0;
+	ws->cur = -1;
+	c->ctr[BT_CTR_WIN_FLUSH].count++;
+}
+
+uintptr_t bt_win_select(struct bt_cpu *c)
+{
+	struct bt_wins *ws = c->wins;
+	uint32_t mode = win_mode(c);
+	int pick = -1, lru = 0;
+	for (int i = 0; i < BT_NWIN; i++) {
+		struct bt_window *w = &ws->w[i];
+		if (w->used && w->mode == mode && (!(mode & WM_PG) || w->cr3 == c->cr3) &&
+		    (!(mode & WM_PAE) || !memcmp(w->pdpte, c->pdpte, sizeof(w->pdpte)))) {
+			pick = i;
+			break;
+		}
+		if (!w->used || (ws->w[lru].used && w->stamp < ws->w[lru].stamp))
+			lru = i;
+	}
+	if (pick < 0) {
+		struct bt_window *w = &ws->w[lru];
+		win_clear(ws, w);
+		w->used = true;
+		w->mode = mode;
+		w->cr3 = c->cr3;
+		memcpy(w->pdpte, c->pdpte, sizeof(w->pdpte));
+		pick = lru;
+	}
+	ws->w[pick].stamp = ++ws->clock;
+	ws->cur = pick;
+	uintptr_t base = (uintptr_t)ws->w[pick].base;
+	set_gs(ws, base);
+	return base;
+}
+
+/* ---- reverse map ---- */
+
+static unsigned rm_bucket(uint32_t pfn)
+{
+	return (pfn * 0x9e3779b1u) >> 16;
+}
+
+static bool rm_add(struct bt_wins *ws, uint64_t gpa, unsigned win, uint32_t lin, unsigned level)
+{
+	if (gpa >= WIN_SPAN || ws->nnodes == RMAP_NODES)
+		return false;
+	uint32_t pfn = (uint32_t)(gpa >> 12);
+	unsigned b = rm_bucket(pfn);
+	struct rmap_node *n = &ws->nodes[ws->nnodes];
+	*n = (struct rmap_node){ pfn, lin & BT_PAGE_MASK, (uint8_t)win, (uint8_t)level,
+				 ws->heads[b] };
+	ws->heads[b] = ++ws->nnodes;
+	return true;
+}
+
+static bool is_pt(const struct bt_wins *ws, uint64_t gpa_page)
+{
+	uint64_t pn = gpa_page >> 12;
+	return pn < WIN_SPAN / BT_PAGE && ((ws->pt_bitmap[pn / 8] >> (pn % 8)) & 1);
+}
+
+static bool page_mapped(const struct bt_window *w, uint32_t lin)
+{
+	uint32_t pn = lin >> 12;
+	return (w->mapped[pn / 64] >> (pn % 64)) & 1;
+}
+
+static void unmap_page(struct bt_wins *ws, struct bt_window *w, uint32_t lin)
+{
+	uint32_t pn = lin >> 12;
+	if (!page_mapped(w, lin))
+		return;
+	(void)mprotect(w->base + (lin & BT_PAGE_MASK), BT_PAGE, PROT_NONE);
+	w->mapped[pn / 64] &= ~(1ull << (pn % 64));
+	w->nmapped--;
+	ws->total_mapped--;
+}
+
+static void protect_page(struct bt_window *w, uint32_t lin)
+{
+	if (page_mapped(w, lin))
+		(void)mprotect(w->base + (lin & BT_PAGE_MASK), BT_PAGE, PROT_READ);
+}
+
+/* Frame (gpa_page) became special (code or page table): every data mapping
+ * of it becomes read-only. */
+static void protect_frame(struct bt_wins *ws, uint64_t gpa_page)
+{
+	if (gpa_page >= WIN_SPAN)
+		return;
+	uint32_t pfn = (uint32_t)(gpa_page >> 12);
+	for (uint32_t i = ws->heads[rm_bucket(pfn)]; i; i = ws->nodes[i - 1].next) {
+		struct rmap_node *n = &ws->nodes[i - 1];
+		if (n->pfn == pfn && n->level == RM_DATA && ws->w[n->win].used)
+			protect_page(&ws->w[n->win], n->lin);
+	}
+}
+
+void bt_win_protect_frame(struct bt_cpu *c, uint64_t gpa_page)
+{
+	if (c->wins)
+		protect_frame(c->wins, gpa_page);
+}
+
+static void mark_pt(struct bt_cpu *c, struct bt_wins *ws, uint64_t gpa_page)
+{
+	uint64_t pn = gpa_page >> 12;
+	if (pn >= WIN_SPAN / BT_PAGE || ((ws->pt_bitmap[pn / 8] >> (pn % 8)) & 1))
+		return;
+	ws->pt_bitmap[pn / 8] |= (uint8_t)(1u << (pn % 8));
+	protect_frame(ws, gpa_page);
+	bt_tlb_protect_gpa(c, gpa_page); /* softmmu writes take the slow path too */
+}
+
+bool bt_win_is_pt(struct bt_cpu *c, uint64_t gpa_page)
+{
+	return c->wins && is_pt(c->wins, gpa_page);
+}
+
+/* Does a write of [off, off+len) in a table of (level) for mode (mode)
+ * touch the entry that maps (lin)? */
+static bool entry_hit(uint32_t mode, unsigned level, uint32_t lin, unsigned off, unsigned len)
+{
+	unsigned esz = (mode & WM_PAE) ? 8 : 4, idx;
+	if (level == RM_PT)
+		idx = (mode & WM_PAE) ? (lin >> 12) & 0x1ff : (lin >> 12) & 0x3ff;
+	else
+		idx = (mode & WM_PAE) ? (lin >> 21) & 0x1ff : lin >> 22;
+	unsigned lo = idx * esz, hi = lo + esz;
+	return off < hi && off + len > lo;
+}
+
+void bt_win_pt_write(struct bt_cpu *c, uint64_t gpa, unsigned len)
+{
+	struct bt_wins *ws = c->wins;
+	if (!ws || gpa >= WIN_SPAN)
+		return;
+	uint32_t pfn = (uint32_t)(gpa >> 12);
+	unsigned off = (unsigned)(gpa & 0xfff);
+	unsigned n = 0;
+	for (uint32_t i = ws->heads[rm_bucket(pfn)]; i; i = ws->nodes[i - 1].next) {
+		struct rmap_node *x = &ws->nodes[i - 1];
+		if (x->pfn != pfn || x->level == RM_DATA || !ws->w[x->win].used)
+			continue;
+		struct bt_window *w = &ws->w[x->win];
+		/* each mapped page has its own node per table: a PDE write drops
+		 * every page of its 4 MiB (2 MiB) range one by one */
+		if (entry_hit(w->mode, x->level, x->lin, off, len)) {
+			unmap_page(ws, w, x->lin);
+			n++;
+		}
+	}
+	c->ctr[BT_CTR_WIN_INVAL].count += n;
+}
+
+/* ---- faults ---- */
+
+int bt_win_fault(struct bt_cpu *c, uintptr_t addr, bool write, uint32_t *pf_err, uint32_t *cr2)
+{
+	struct bt_wins *ws = c->wins;
+	if (!ws || ws->cur < 0)
+		return BT_WIN_NOT_MINE;
+	struct bt_window *w = &ws->w[ws->cur];
+	if (addr < (uintptr_t)w->base || addr >= (uintptr_t)w->base + WIN_SPAN + WIN_GUARD)
+		return BT_WIN_NOT_MINE;
+	if (addr >= (uintptr_t)w->base + WIN_SPAN)
+		return BT_WIN_SLOW; /* wrapped around 4 GiB */
+	uint32_t lin = (uint32_t)(addr - (uintptr_t)w->base);
+	bool user = w->mode & WM_USER;
+	struct bt_walk wk;
+	if (bt_walk(c, lin, write ? BT_ACC_W : BT_ACC_R, user, true, &wk)) {
+		*pf_err = wk.pf;
+		*cr2 = lin;
+		return BT_WIN_PF;
+	}
+	uint64_t gpage = wk.gpa & ~0xfffull;
+	const struct mem_region *r = mem_find(&c->vm->mem, gpage);
+	if (!r || (r->flags & MEM_READONLY) || gpage >= WIN_SPAN)
+		return BT_WIN_SLOW; /* MMIO, ROM, or beyond what the reverse map tracks */
+	for (unsigned k = 0; k < wk.nframes; k++)
+		if (wk.frames[k] >= WIN_SPAN)
+			return BT_WIN_SLOW;
+	bool special = bt_gpa_special(c, gpage);
+	if (write && special)
+		return BT_WIN_SLOW;
+	if (ws->total_mapped >= MAX_MAPPED || ws->nnodes + 4 > RMAP_NODES) {
+		/* too many mappings: start over (the faulting access retries) */
+		bt_win_flush_all(c);
+		bt_win_select(c);
+		w = &ws->w[ws->cur];
+	}
+	/* remember the dependencies first: page-table frames become read-only */
+	for (unsigned k = 0; k < wk.nframes; k++) {
+		mark_pt(c, ws, wk.frames[k]);
+		rm_add(ws, wk.frames[k], (unsigned)ws->cur, lin, wk.levels[k]);
+	}
+	rm_add(ws, gpage, (unsigned)ws->cur, lin, RM_DATA);
+	special = bt_gpa_special(c, gpage);
+	int prot = PROT_READ;
+	struct bt_walk ww;
+	if (!special && wk.dirty && (write || !bt_walk(c, lin, BT_ACC_W, user, false, &ww)))
+		prot |= PROT_WRITE;
+	void *at = w->base + (lin & BT_PAGE_MASK);
+	if (mmap(at, BT_PAGE, prot, MAP_FIXED | MAP_SHARED, c->vm->mem.fd,
+		 (off_t)(r->fd_off + (gpage - r->gpa))) == MAP_FAILED)
+		return BT_WIN_SLOW;
+	uint32_t pn = lin >> 12;
+	if (!page_mapped(w, lin)) {
+		w->mapped[pn / 64] |= 1ull << (pn % 64);
+		w->nmapped++;
+		ws->total_mapped++;
+	}
+	c->ctr[BT_CTR_WIN_FAULTS].count++;
+	return BT_WIN_MAPPED;
+}
+
+/* ---- special frames ---- */
+
+bool bt_gpa_special(struct bt_cpu *c, uint64_t gpa_page)
+{
+	return bt_page_has_code(c, gpa_page) || bt_win_is_pt(c, gpa_page);
+}
+
+void bt_special_write(struct bt_cpu *c, uint64_t gpa, unsigned len)
+{
+	if (bt_page_has_code(c, gpa & ~0xfffull))
+		bt_code_write(c, gpa, len);
+	if (bt_win_is_pt(c, gpa & ~0xfffull))
+		bt_win_pt_write(c, gpa, len);
+}
