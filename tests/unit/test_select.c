@@ -86,6 +86,23 @@ static void test_scan_long_mode_switch_is_not_32bit_paging(void **state)
 	assert_true(g.needs & GUEST_NEEDS_SYSCALL64);
 }
 
+/* Code bytes that happen to read as a 64-bit code descriptor (seen in
+ * 32-bit guests) are not a GDT: no null descriptor before them. */
+static void test_scan_descriptor_pattern_in_code_is_not_long_mode(void **state)
+{
+	uint8_t img[64];
+	memset(img, 0x90, sizeof(img));                  /* nops */
+	static const uint8_t code[] = { 0x0f, 0x30 };   /* wrmsr (EFER.NXE, say) */
+	memcpy(img, code, sizeof(code));
+	uint64_t desc = 0x003b9fe800102debull;          /* from a 32-bit suite image */
+	memcpy(img + 16, &desc, 8);
+	img[sizeof(img) - 1] = 0xf4;
+	struct sel_guest g;
+	guest_of(&g, img, sizeof(img), 32);
+	assert_false(g.needs & GUEST_NEEDS_LONG_SWITCH);
+	assert_false(g.needs & GUEST_NEEDS_LONG);
+}
+
 static void test_scan_real_mode_entry_needs_real_mode(void **state)
 {
 	static const uint8_t code[] = { 0xb0, 0x41, 0xe6, 0xe9, 0xf4 };
@@ -174,6 +191,7 @@ int main(void)
 		cmocka_unit_test(test_scan_iret_in_32bit_guest_needs_interrupt_return),
 		cmocka_unit_test(test_scan_int3_alone_is_not_a_software_interrupt_need),
 		cmocka_unit_test(test_scan_long_mode_switch_is_not_32bit_paging),
+		cmocka_unit_test(test_scan_descriptor_pattern_in_code_is_not_long_mode),
 		cmocka_unit_test(test_scan_real_mode_entry_needs_real_mode),
 		cmocka_unit_test(test_scan_skips_data_objects_named_by_the_symbol_table),
 		cmocka_unit_test(test_host_probe_fills_a_stable_fingerprint),

@@ -130,14 +130,26 @@ static int sweep_code(const struct sweep_input *im, uint64_t off, uint64_t len, 
 }
 
 /* A present 64-bit code segment descriptor (S=1, code, L=1, D=0). */
+/* A 64-bit code descriptor inside something that looks like a GDT: the
+ * null descriptor no more than 8 entries before it, with present
+ * descriptors in between. Code bytes alone match the descriptor's bit
+ * pattern now and then (the suite's 32-bit images did). */
 static bool has_long_descriptor(const uint8_t *img, uint64_t len)
 {
-	for (uint64_t off = 0; off + 8 <= len; off += 8) {
+	for (uint64_t off = 8; off + 8 <= len; off += 8) {
 		uint64_t d;
 		memcpy(&d, img + off, 8);
-		if (((d >> 43) & 3) == 3 && (d >> 47 & 1) && (d >> 53 & 1) && !(d >> 54 & 1) &&
-		    (d & 0xffff) && !(d >> 56))
-			return true;
+		if (!(((d >> 43) & 3) == 3 && (d >> 47 & 1) && (d >> 53 & 1) && !(d >> 54 & 1) &&
+		      (d & 0xffff) && !(d >> 56)))
+			continue;
+		for (uint64_t k = 1; k <= 8 && k * 8 <= off; k++) {
+			uint64_t p;
+			memcpy(&p, img + off - k * 8, 8);
+			if (!p)
+				return true;
+			if (!(p >> 47 & 1))
+				break;
+		}
 	}
 	return false;
 }
