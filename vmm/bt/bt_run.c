@@ -72,11 +72,13 @@ static int bt_check_guest(const struct host_caps *caps, const struct sel_guest *
 			  size_t len)
 {
 	(void)caps;
-	/* The scanner's long-mode evidence for 32-bit images is a guess (an MSR
-	 * write and a 64-bit descriptor somewhere); bt runs such guests and
-	 * stops with an error if one really sets EFER.LME. */
-	if (g->info.bits == 64) {
-		snprintf(why, len, "bt runs 16- and 32-bit guests; this guest has a 64-bit entry");
+	if (g->info.bits == 64 || (g->needs & (GUEST_NEEDS_LONG | GUEST_NEEDS_LONG_SWITCH))) {
+		unsigned bit = __builtin_ctz(g->info.bits == 64 || (g->needs & GUEST_NEEDS_LONG)
+						     ? GUEST_NEEDS_LONG
+						     : GUEST_NEEDS_LONG_SWITCH);
+		snprintf(why, len, "bt runs 16- and 32-bit guests; this guest needs long mode%s%s%s",
+			 g->evidence[bit][0] ? " (" : "", g->evidence[bit],
+			 g->evidence[bit][0] ? ")" : "");
 		return -ENOTSUP;
 	}
 	return 0;
