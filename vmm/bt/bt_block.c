@@ -321,7 +321,10 @@ struct bt_block *bt_block_get(struct bt_cpu *c)
 		bool uncached;
 		uint8_t buf[BT_PAGE];
 		unsigned n = bt_fetch(c, lin, buf, BT_PAGE, &gpa);
+		uint64_t t0 = vmm_now_ns();
 		b = decode_block(c, lin, gpa, buf, n, &uncached);
+		perf_count(&c->xlate[BT_X_DECODE], vmm_now_ns() - t0);
+		c->xlate[BT_X_DECODE_INSNS].count += b->ninsn;
 		if (uncached) {
 			c->tmp_block = b;
 			return b;
@@ -334,5 +337,6 @@ struct bt_block *bt_block_get(struct bt_cpu *c)
 	}
 	b->jc_gen = c->jc_gen;
 	c->jc[j] = b;
+	bt_note_code_page(c, lin);
 	return b;
 }

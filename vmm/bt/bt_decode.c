@@ -234,6 +234,8 @@ int bt_decode(struct bt_decoder *d, const uint8_t *code, unsigned avail, uint32_
 	}
 	if (bt_insn_ends_block(out))
 		out->flags |= BT_I_BRANCH;
+	if (bt_insn_loads_seg(out))
+		out->flags |= BT_I_SEGLOAD;
 	return 0;
 }
 
@@ -260,18 +262,27 @@ bool bt_insn_ends_block(const struct bt_insn *in)
 	case X86_INS_LJMP: case X86_INS_LCALL: case X86_INS_INT: case X86_INS_INT1:
 	case X86_INS_INT3: case X86_INS_INTO: case X86_INS_IRET: case X86_INS_IRETD:
 	case X86_INS_HLT: case X86_INS_POPF: case X86_INS_POPFD: case X86_INS_STI:
-	case X86_INS_LMSW: case X86_INS_CLTS: case X86_INS_INVLPG: case X86_INS_WRMSR:
+	case X86_INS_LMSW: case X86_INS_CLTS: case X86_INS_WRMSR:
 	case X86_INS_SYSENTER: case X86_INS_SYSEXIT: case X86_INS_UD2: case X86_INS_BOUND:
-	case X86_INS_LDS: case X86_INS_LES: case X86_INS_LSS: case X86_INS_LFS: case X86_INS_LGS:
-	case X86_INS_RSM: case X86_INS_ENTER:
+	case X86_INS_RSM:
 		return true;
 	case X86_INS_MOV:
-		/* MOV to CRn / Sreg changes the mode, flatness or interrupt shadow */
+		/* MOV to CRn changes the mode (segment loads: see bt_insn_loads_seg) */
 		return in->nops == 2 && in->op[0].kind == BT_OP_REG &&
-		       (in->op[0].rc == BT_RC_CR || in->op[0].rc == BT_RC_SEG ||
-			in->op[0].rc == BT_RC_DR);
+		       (in->op[0].rc == BT_RC_CR || in->op[0].rc == BT_RC_DR);
+	default:
+		return false;
+	}
+}
+
+bool bt_insn_loads_seg(const struct bt_insn *in)
+{
+	switch (in->id) {
+	case X86_INS_LDS: case X86_INS_LES: case X86_INS_LSS: case X86_INS_LFS: case X86_INS_LGS:
+		return true;
+	case X86_INS_MOV:
 	case X86_INS_POP:
-		return in->nops == 1 && in->op[0].kind == BT_OP_REG && in->op[0].rc == BT_RC_SEG;
+		return in->nops >= 1 && in->op[0].kind == BT_OP_REG && in->op[0].rc == BT_RC_SEG;
 	default:
 		return false;
 	}

@@ -25,10 +25,33 @@ uint32_t bt_h_interp(struct bt_cpu *c, const struct bt_insn *in)
 	c->stop_block = false;
 	c->code_dirty = false;
 	bool shadow = c->int_shadow;
+	uint32_t key = (in->flags & BT_I_SEGLOAD) ? bt_mode_key(c) : 0;
 	bt_interp_insn(c, in);
 	if (shadow)
 		c->int_shadow = 0;
+	/* translated code assumed the old segments: leave if that changed */
+	if ((in->flags & BT_I_SEGLOAD) && bt_mode_key(c) != key)
+		c->stop_block = true;
 	h_leave(c);
 	return c->stop_block || c->code_dirty || c->halted_exit || c->int_shadow ||
 	       (in->flags & BT_I_BRANCH) || (c->eflags & X86_FLAGS_TF);
+}
+
+/* A software TLB miss: fill the entry for the (size)-byte access at
+ * (lin) (write if bit 8 of arg) and tell the caller whether the inline
+ * check will now pass (0) or the instruction must be interpreted (1: MMIO,
+ * code, page tables, a page-crossing access). Raises #PF. */
+uint32_t bt_h_fill(struct bt_cpu *c, uint32_t arg, uint32_t lin)
+{
+	unsigned size = arg & 0xff;
+	bool write = arg & 0x100;
+	h_enter(c);
+	c->helper[BT_H_MEM].count++;
+	if ((lin & 0xfff) + size > BT_PAGE)
+		return 1;
+	bool user = c->cpl == 3;
+	uint32_t page = lin & BT_PAGE_MASK;
+	bt_tlb_touch(c, lin, write, user);
+	const struct bt_tlb_entry *e = &c->tlb[user][(lin >> 12) & (BT_TLB_SIZE - 1)];
+	return (write ? e->tag_w : e->tag_r) != page;
 }

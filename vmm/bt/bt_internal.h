@@ -44,6 +44,7 @@ struct bt_op {
 /* bt_insn.flags */
 #define BT_I_SEGOVR (1u << 0)  /* an explicit segment override prefix */
 #define BT_I_BRANCH (1u << 1)  /* ends a block: control flow or mode change */
+#define BT_I_SEGLOAD (1u << 2) /* loads a segment register: may change the key */
 
 struct bt_insn {
 	uint16_t id;     /* Capstone x86_insn */
@@ -74,6 +75,8 @@ void bt_disasm(struct bt_decoder *d, const struct bt_insn *in, uint32_t eip, uns
 	       char *buf, size_t len);
 /* Instructions that end a block (control flow, mode changes, HLT, ...). */
 bool bt_insn_ends_block(const struct bt_insn *in);
+/* Instructions that load a segment register (MOV/POP Sreg, LDS...). */
+bool bt_insn_loads_seg(const struct bt_insn *in);
 
 /* ---------------------------------------------------------------- counters */
 
@@ -103,6 +106,11 @@ enum bt_ctr {
 	BT_CTR_NR
 };
 
+/* Translation cost, timed: decode (Capstone) and translate (host code). */
+enum bt_xlate {
+	BT_X_DECODE, BT_X_DECODE_INSNS, BT_X_TRANSLATE, BT_X_TRANSLATE_INSNS, BT_X_NR
+};
+
 enum bt_helper_kind {
 	BT_H_IO, BT_H_STRING, BT_H_CPUID, BT_H_RDTSC, BT_H_MSR, BT_H_CR, BT_H_DESC,
 	BT_H_SEG, BT_H_FLAGS, BT_H_INT, BT_H_IRET, BT_H_FAR, BT_H_HLT, BT_H_INVLPG,
@@ -126,6 +134,7 @@ struct bt_tlb_entry {
 };
 #define BT_TLBF_MMIO (1u << 0)   /* not RAM: accesses go to the MMIO space */
 #define BT_TLBF_ROM (1u << 1)    /* read-only region: writes are dropped */
+#define BT_TLBF_LARGE (1u << 2)  /* from a 4 MiB / 2 MiB page */
 
 enum bt_acc { BT_ACC_R = 0, BT_ACC_W = 1, BT_ACC_X = 2 };
 
@@ -134,6 +143,7 @@ struct bt_walk {
 	uint64_t gpa;  /* physical address of the byte */
 	bool w, u, x;  /* allowed: write (for this privilege, given WP), user, execute */
 	bool dirty;    /* D set in the leaf (or no paging) */
+	bool large;    /* a 4 MiB / 2 MiB page */
 	uint32_t pf;   /* the #PF error code when the walk failed */
 	unsigned nframes;      /* page-table frames the walk used */
 	uint64_t frames[2];    /* their physical pages (PD, then PT) */
@@ -211,6 +221,10 @@ struct bt_cpu {
 
 	/* --- software TLB: [0] supervisor, [1] user --- */
 	struct bt_tlb_entry tlb[2][BT_TLB_SIZE];
+	bool tlb_large;             /* some entry came from a large page */
+	uint32_t code_pages[64];    /* linear pages we looked code up in since */
+	unsigned ncode_pages;       /* the last full flush (INVLPG elsewhere */
+	bool code_pages_all;        /* leaves the jump caches alone) */
 
 	/* --- blocks --- */
 	struct bt_block **jc;       /* jump cache by linear EIP (BT_JC_SIZE) */
@@ -237,6 +251,7 @@ struct bt_cpu {
 	struct perf_ctr ctr[BT_CTR_NR];
 	struct perf_ctr helper[BT_H_NR];
 	struct perf_ctr excp[32];
+	struct perf_ctr xlate[BT_X_NR];
 };
 
 /* Per-VM engine state. */
@@ -302,7 +317,11 @@ void bt_null_outer_segs(struct bt_cpu *c);
 /* ---------------------------------------------------------------- MMU */
 
 void bt_tlb_flush(struct bt_cpu *c);
-void bt_tlb_flush_page(struct bt_cpu *c, uint32_t lin);
+/* INVLPG. Returns true if lookups of code by linear address were dropped
+ * (translated code must leave its block). */
+bool bt_tlb_flush_page(struct bt_cpu *c, uint32_t lin);
+/* Code was looked up by linear address in (lin)'s page. */
+void bt_note_code_page(struct bt_cpu *c, uint32_t lin);
 /* Remove write permission for guest physical page (gpa) from the TLBs. */
 void bt_tlb_protect_gpa(struct bt_cpu *c, uint64_t gpa_page);
 /* Walk the guest page tables for (lin); sets A/D bits as the CPU would when
@@ -329,6 +348,8 @@ unsigned bt_fetch(struct bt_cpu *c, uint32_t lin, uint8_t *buf, unsigned len, ui
 uint64_t bt_code_gpa(struct bt_cpu *c, uint32_t lin);
 /* Host pointer for a physical RAM range, or NULL. */
 void *bt_gpa_ptr(struct bt_cpu *c, uint64_t gpa, unsigned len);
+/* Fill the TLB entry for an access at (lin) without accessing; raises #PF. */
+void bt_tlb_touch(struct bt_cpu *c, uint32_t lin, bool write, bool user);
 /* Check that [lin, lin+len) is writable (for multi-part writes); raises #PF. */
 void bt_probe_write(struct bt_cpu *c, uint32_t lin, unsigned len, bool user);
 

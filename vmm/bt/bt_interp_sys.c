@@ -273,8 +273,8 @@ bool bt_interp_sys(struct bt_cpu *c, const struct bt_insn *in)
 		if (m->kind != BT_OP_MEM)
 			bt_raise_ud(c);
 		c->helper[BT_H_INVLPG].count++;
-		bt_tlb_flush_page(c, (uint32_t)(c->seg[m->seg].base + bt_op_ea(c, in, m)));
-		c->stop_block = true;
+		if (bt_tlb_flush_page(c, (uint32_t)(c->seg[m->seg].base + bt_op_ea(c, in, m))))
+			c->stop_block = true;
 		return true;
 	}
 	case X86_INS_CPUID:

@@ -24,10 +24,13 @@ void bt_tlb_flush(struct bt_cpu *c)
 			e->tag_r = e->tag_w = e->tag_x = BT_TLB_INVALID;
 		}
 	c->ctr[BT_CTR_TLB_FLUSH].count++;
+	c->tlb_large = false;
+	c->ncode_pages = 0;
+	c->code_pages_all = false;
 	bt_jc_flush(c);
 }
 
-void bt_tlb_flush_page(struct bt_cpu *c, uint32_t lin)
+bool bt_tlb_flush_page(struct bt_cpu *c, uint32_t lin)
 {
 	uint32_t page = lin & BT_PAGE_MASK;
 	for (unsigned u = 0; u < 2; u++) {
@@ -36,10 +39,37 @@ void bt_tlb_flush_page(struct bt_cpu *c, uint32_t lin)
 		    (e->tag_x & BT_PAGE_MASK) == page)
 			e->tag_r = e->tag_w = e->tag_x = BT_TLB_INVALID;
 	}
-	/* A 4 MiB/2 MiB page is cached as 4 KiB entries: INVLPG of any address
-	 * in it must drop them all, but we do not know the page size here; the
-	 * jump cache is keyed by linear EIP and cheap to drop. */
-	bt_jc_flush(c);
+	/* 4 MiB / 2 MiB pages are cached as 4 KiB entries: INVLPG of any
+	 * address in one drops them all (SDM 3A 4.10.4.1) */
+	uint32_t region = lin & ~0x3fffffu;
+	if (c->tlb_large) {
+		for (unsigned u = 0; u < 2; u++)
+			for (unsigned i = 0; i < BT_TLB_SIZE; i++) {
+				struct bt_tlb_entry *e = &c->tlb[u][i];
+				if ((e->flags & BT_TLBF_LARGE) && (e->tag_r & ~0x3fffffu) == region)
+					e->tag_r = e->tag_w = e->tag_x = BT_TLB_INVALID;
+			}
+	}
+	/* lookups by linear EIP are only stale if this page held code we ran */
+	bool code = c->code_pages_all;
+	for (unsigned i = 0; !code && i < c->ncode_pages; i++)
+		code = c->code_pages[i] == page ||
+		       (c->tlb_large && (c->code_pages[i] & ~0x3fffffu) == region);
+	if (code)
+		bt_jc_flush(c);
+	return code;
+}
+
+void bt_note_code_page(struct bt_cpu *c, uint32_t lin)
+{
+	uint32_t page = lin & BT_PAGE_MASK;
+	for (unsigned i = 0; i < c->ncode_pages; i++)
+		if (c->code_pages[i] == page)
+			return;
+	if (c->ncode_pages == VMM_ARRAY_SIZE(c->code_pages))
+		c->code_pages_all = true;
+	else
+		c->code_pages[c->ncode_pages++] = page;
 }
 
 void bt_tlb_protect_gpa(struct bt_cpu *c, uint64_t gpa_page)
@@ -201,6 +231,7 @@ int bt_walk(struct bt_cpu *c, uint32_t lin, enum bt_acc acc, bool user, bool set
 		return -1;
 	}
 	uint64_t leaf = large ? pde : pte;
+	w->large = large;
 	w->dirty = (leaf & X86_PTE_D) || acc == BT_ACC_W;
 	if (set_ad) {
 		if (!(pde & X86_PTE_A) || (large && acc == BT_ACC_W && !(pde & X86_PTE_D)))
@@ -247,6 +278,10 @@ static struct bt_tlb_entry *tlb_fill(struct bt_cpu *c, uint32_t lin, enum bt_acc
 	e->tag_r = page;
 	e->tag_w = (allowed(c, &w, BT_ACC_W, user) && w.dirty) ? page : BT_TLB_INVALID;
 	e->tag_x = allowed(c, &w, BT_ACC_X, user) ? page : BT_TLB_INVALID;
+	if (w.large) {
+		e->flags |= BT_TLBF_LARGE;
+		c->tlb_large = true;
+	}
 	const struct mem_region *r = mem_find(&c->vm->mem, gpage);
 	if (!r) {
 		e->flags = BT_TLBF_MMIO;
@@ -338,6 +373,14 @@ static void write_page(struct bt_cpu *c, uint32_t lin, uint64_t v, unsigned size
 			e->tag_w = lin & BT_PAGE_MASK;
 	}
 	host_store(e->addend + lin, v, size);
+}
+
+void bt_tlb_touch(struct bt_cpu *c, uint32_t lin, bool write, bool user)
+{
+	struct bt_tlb_entry *e = tlb_ent(c, lin, user);
+	uint32_t tag = write ? e->tag_w : e->tag_r;
+	if ((tag & ~BT_TLB_SLOW) != (lin & BT_PAGE_MASK))
+		tlb_fill(c, lin, write ? BT_ACC_W : BT_ACC_R, user);
 }
 
 void bt_probe_write(struct bt_cpu *c, uint32_t lin, unsigned len, bool user)

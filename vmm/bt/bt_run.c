@@ -49,6 +49,13 @@ static const char *const helper_labels[BT_H_NR] = {
 	[BT_H_MEM] = "memory",	      [BT_H_OTHER] = "other",
 };
 
+static const char *const xlate_labels[BT_X_NR] = {
+	[BT_X_DECODE] = "decode (blocks)",
+	[BT_X_DECODE_INSNS] = "decode (insns)",
+	[BT_X_TRANSLATE] = "translate (blocks)",
+	[BT_X_TRANSLATE_INSNS] = "translate (insns)",
+};
+
 static const char *const excp_labels[32] = {
 	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "vec9", "#TS", "#NP",
 	"#SS", "#GP", "#PF", "vec15", "#MF", "#AC", "#MC", "#XM", "vec20", "vec21", "vec22",
@@ -156,6 +163,9 @@ static int bt_vcpu_create(struct vcpu *v)
 	if (!r)
 		r = perf_set_add(&v->stats, "bt.exceptions", "exceptions", excp_labels, 32,
 				 c->excp, false);
+	if (!r)
+		r = perf_set_add(&v->stats, "bt.translation", "events", xlate_labels, BT_X_NR,
+				 c->xlate, true);
 	if (r) {
 		bt_vcpu_destroy(v);
 		return r;
@@ -238,9 +248,14 @@ static bool run_translated(struct bt_cpu *c, struct bt_block *b)
 	if (!c->tc || c->int_shadow || (c->eflags & X86_FLAGS_TF) || b->uncached)
 		return false;
 	if (!b->host && !b->no_trans) {
+		uint64_t t0 = vmm_now_ns();
 		if (bt_translate(c, b) == -ENOSPC) {
 			bt_tcache_flush(c);
 			(void)bt_translate(c, b);
+		}
+		if (b->host) {
+			perf_count(&c->xlate[BT_X_TRANSLATE], vmm_now_ns() - t0);
+			c->xlate[BT_X_TRANSLATE_INSNS].count += b->ninsn;
 		}
 	}
 	if (!b->host)

@@ -108,6 +108,9 @@ static bool window_fault(struct bt_cpu *c, struct bt_tcache *tc, greg_t *g, uint
 	switch (r) {
 	case BT_WIN_MAPPED:
 		return true;
+	case BT_WIN_REMAPPED:
+		adapt(c, b->gpa + off);
+		return true;
 	case BT_WIN_PF:
 		leave(c, g, b, off);
 		c->cr2 = cr2;
@@ -164,6 +167,7 @@ static void handler(int sig, siginfo_t *si, void *ucv)
 				c->exc_has_error = false;
 				c->exc_soft = false;
 				c->sig_exc = true;
+				adapt(c, b->gpa + off); /* a divide that keeps faulting: helper */
 				return;
 			}
 		}

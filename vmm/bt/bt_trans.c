@@ -101,11 +101,15 @@ static struct pend *pend_new(struct tctx *t, enum pend_kind k)
 	return p;
 }
 
-void tr_pend_slow(struct tctx *t, uint8_t *patch, bool flags_saved)
+void tr_pend_slow(struct tctx *t, uint8_t *patch, bool flags_saved, unsigned size, bool write)
 {
 	struct pend *p = pend_new(t, PEND_SLOW);
 	p->patch = patch;
 	p->flags_saved = flags_saved;
+	/* retry from the instruction's start: scratch registers (a loaded
+	 * value, a branch target) do not survive the helper call */
+	p->retry = t->insn_start;
+	p->arg = size | (write ? 0x100u : 0);
 }
 
 void tr_resume_here(struct tctx *t)
@@ -366,6 +370,7 @@ static void emit_pending(struct tctx *t)
 		switch (p->kind) {
 		case PEND_SLOW: {
 			const struct bt_insn *in = &t->b->insn[p->insn];
+			bool branch = (in->flags & BT_I_BRANCH) || !p->resume;
 			if (p->flags_saved) {
 				if (t->tc->lahf_ok) {
 					e8(e, 0x04); e8(e, 0x7f);
@@ -376,15 +381,49 @@ static void emit_pending(struct tctx *t)
 				}
 			}
 			t->eip = p->eip;
-			emit_helper(t, bt_h_interp, (uint64_t)(uintptr_t)in,
-				    (in->flags & BT_I_BRANCH) != 0 || !p->resume);
-			if (p->resume && !(in->flags & BT_I_BRANCH)) {
+			/* first try to fill the TLB and run the access natively */
+			emit_spill(t);
+			estore_imm32(e, H_ENV, BT_OFF_EIP, t->eip);
+			emov_rr(e, true, H_RDI, H_ENV);
+			emov_ri(e, H_RSI, p->arg);
+			emov_rr(e, false, H_RDX, H_ADDR);
+			emov_ri64(e, H_RAX, (uint64_t)(uintptr_t)bt_h_fill);
+			e8(e, 0xff); e8(e, 0xd0);                   /* call rax */
+			e8(e, 0x85); e8(e, 0xc0);                   /* test eax, eax */
+			e8(e, 0x75);                                /* jnz interp */
+			uint8_t *jnz = e->p;
+			e8(e, 0);
+			emit_reload(t);
+			if (p->retry) {
 				e8(e, 0xe9);
 				uint8_t *at = e->p;
 				e32(e, 0);
 				if (!e->overflow)
-					link_rw(t, at, p->resume);
+					link_rw(t, at, p->retry);
 			}
+			if (!e->overflow)
+				*jnz = (uint8_t)(e->p - jnz - 1);
+			/* MMIO, code or page-table pages, page-crossing: interpret */
+			emov_rr(e, true, H_RDI, H_ENV);
+			emov_ri64(e, H_RSI, (uint64_t)(uintptr_t)in);
+			emov_ri64(e, H_RAX, (uint64_t)(uintptr_t)bt_h_interp);
+			e8(e, 0xff); e8(e, 0xd0);
+			if (branch) {
+				jmp_rx(t, t->tc->exit_nosave_tramp);
+				break;
+			}
+			e8(e, 0x85); e8(e, 0xc0);
+			e8(e, 0x0f); e8(e, 0x85);
+			uint8_t *at = e->p;
+			e32(e, 0);
+			if (!e->overflow)
+				epatch_rel32(at, tr_rx(t, at), t->tc->exit_nosave_tramp);
+			emit_reload(t);
+			e8(e, 0xe9);
+			at = e->p;
+			e32(e, 0);
+			if (!e->overflow)
+				link_rw(t, at, p->resume);
 			break;
 		}
 		case PEND_EXIT: {
@@ -460,6 +499,7 @@ int bt_translate(struct bt_cpu *c, struct bt_block *b)
 		t->soft = !c->wins || bt_soft_has(c, b->gpa + off);
 		bt_flag_effect(in, &t->fl_rd, &t->fl_wr);
 		offs[i] = (uint16_t)(t->e.p - rw);
+		t->insn_start = t->e.p;
 		if (is_control(in)) {
 			if (!tr_control(t, in))
 				emit_interp(t, in);

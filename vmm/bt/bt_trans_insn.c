@@ -175,6 +175,7 @@ bool tr_seg_ok(const struct tctx *t, const struct bt_insn *in, const struct bt_o
 void tr_ea(struct tctx *t, const struct bt_insn *in, const struct bt_op *op)
 {
 	(void)in;
+	t->addr_start = t->e.p;
 	unsigned base = op->base == BT_NOREG ? H_NONE : bt_host_reg(op->base);
 	unsigned index = op->index == BT_NOREG ? H_NONE : bt_host_reg(op->index);
 	elea(&t->e, false, H_ADDR, base, index, op->scale, (int32_t)op->val);
@@ -188,7 +189,10 @@ void tr_ea(struct tctx *t, const struct bt_insn *in, const struct bt_op *op)
 void tr_check(struct tctx *t, unsigned size, bool write)
 {
 	struct bt_emit *e = &t->e;
-	bool save = tr_flags_live(t);
+	/* The flags must survive the check even when the instruction will
+	 * overwrite them: if it faults (the miss path interprets it), the
+	 * exception frame holds the flags from before it. */
+	bool save = true;
 	if (save) {
 		if (t->tc->lahf_ok) {
 			emov_rr(e, true, H_T3, H_RAX); /* mov r10, rax */
@@ -214,7 +218,7 @@ void tr_check(struct tctx *t, unsigned size, bool write)
 	e8(e, 0x0f); e8(e, 0x85);                                  /* jne slow */
 	uint8_t *patch = e->p;
 	e32(e, 0);
-	tr_pend_slow(t, patch, save);
+	tr_pend_slow(t, patch, save, size, write);
 	eop_mem(e, true, &add, 1, H_ADDR, H_ENV, H_T1, 1,
 		base + (int32_t)offsetof(struct bt_tlb_entry, addend)); /* add r14, addend */
 	if (save) {
@@ -306,6 +310,7 @@ static void tr_memref_raw(struct tctx *t, unsigned base, int32_t disp, unsigned 
 					.win = true };
 		return;
 	}
+	t->addr_start = t->e.p;
 	elea(&t->e, false, H_ADDR, base, H_NONE, 1, disp);
 	tr_check(t, size, write);
 	*ref = (struct memref){ .base = H_ADDR, .index = H_NONE, .scale = 1 };
@@ -541,6 +546,10 @@ bool tr_native(struct tctx *t, const struct bt_insn *in)
 		break;
 	}
 	if (!native_ok_id(in->id) || !only_gpr_regs(in))
+		return false;
+	/* a divide that keeps raising #DE runs in the interpreter: a host
+	 * SIGFPE costs more than the helper */
+	if (t->soft && t->win && (in->id == X86_INS_DIV || in->id == X86_INS_IDIV))
 		return false;
 	const struct bt_op *m = mem_op(in);
 	if (in->lock && !m)

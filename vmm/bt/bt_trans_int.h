@@ -30,6 +30,8 @@ struct pend {
 	uint16_t insn;
 	uint8_t *patch;            /* rel32 to point at the stub (rw) */
 	uint8_t *resume;           /* PEND_SLOW: where to continue (rw) */
+	uint8_t *retry;            /* PEND_SLOW: the address computation (rw) */
+	uint32_t arg;              /* PEND_SLOW: size | write << 8 */
 	uint32_t target;           /* PEND_EXIT: guest EIP */
 	uint32_t eip;              /* EIP of the instruction */
 };
@@ -49,6 +51,8 @@ struct tctx {
 	uint8_t fl_rd, fl_wr;      /* its flag effects */
 	bool win;                  /* memory windows on */
 	bool soft;                 /* the current insn uses the software TLB */
+	uint8_t *addr_start;       /* where the current address computation began */
+	uint8_t *insn_start;       /* where the current instruction's code began */
 	struct pend pend[TR_MAX_PEND];
 	unsigned npend;
 	bool failed;
@@ -99,7 +103,7 @@ void tr_store_imm(struct tctx *t, const struct memref *ref, uint32_t imm);
 void tr_load_r9(struct tctx *t, const struct memref *ref);
 
 /* bt_trans.c */
-void tr_pend_slow(struct tctx *t, uint8_t *patch, bool flags_saved);
+void tr_pend_slow(struct tctx *t, uint8_t *patch, bool flags_saved, unsigned size, bool write);
 /* Set the resume point of the slow paths of the current insn. */
 void tr_resume_here(struct tctx *t);
 /* Emit a jump to guest (target) and end the block (chained or looked up). */

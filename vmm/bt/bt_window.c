@@ -32,9 +32,12 @@
 
 enum rmap_level { RM_DATA, RM_PT, RM_PD };
 
+/* Frame (pfn) is used by window (win): as the data page at linear (lin)
+ * (RM_DATA), or as the page table (RM_PT) or directory (RM_PD) that maps
+ * the linear region starting at (lin). One node per (frame, window, use). */
 struct rmap_node {
 	uint32_t pfn;   /* guest frame (below 4 GiB) */
-	uint32_t lin;   /* linear page in the window */
+	uint32_t lin;   /* linear page (data) or region base (tables) */
 	uint8_t win;
 	uint8_t level;  /* enum rmap_level */
 	uint32_t next;  /* node index + 1, 0 = end */
@@ -69,6 +72,8 @@ struct bt_wins {
 	uint32_t total_mapped;
 	bool fsgsbase;
 	uintptr_t gs;           /* current host GS base */
+	uint64_t recent[8];     /* pages a page-table write unmapped lately */
+	unsigned nrecent;
 };
 
 static uint32_t win_mode(const struct bt_cpu *c)
@@ -211,15 +216,32 @@ static unsigned rm_bucket(uint32_t pfn)
 	return (pfn * 0x9e3779b1u) >> 16;
 }
 
+/* The linear region a table of (level) maps, for mode (mode). */
+static uint32_t region_of(uint32_t mode, unsigned level, uint32_t lin)
+{
+	if (level == RM_PT)
+		return lin & ((mode & WM_PAE) ? ~0x1fffffu : ~0x3fffffu);
+	if (level == RM_PD)
+		return (mode & WM_PAE) ? lin & ~0x3fffffffu : 0;
+	return lin & BT_PAGE_MASK;
+}
+
 static bool rm_add(struct bt_wins *ws, uint64_t gpa, unsigned win, uint32_t lin, unsigned level)
 {
-	if (gpa >= WIN_SPAN || ws->nnodes == RMAP_NODES)
+	if (gpa >= WIN_SPAN)
 		return false;
 	uint32_t pfn = (uint32_t)(gpa >> 12);
+	uint32_t at = region_of(ws->w[win].mode, level, lin);
 	unsigned b = rm_bucket(pfn);
+	for (uint32_t i = ws->heads[b]; i; i = ws->nodes[i - 1].next) {
+		const struct rmap_node *n = &ws->nodes[i - 1];
+		if (n->pfn == pfn && n->lin == at && n->win == win && n->level == level)
+			return true; /* already known */
+	}
+	if (ws->nnodes == RMAP_NODES)
+		return false;
 	struct rmap_node *n = &ws->nodes[ws->nnodes];
-	*n = (struct rmap_node){ pfn, lin & BT_PAGE_MASK, (uint8_t)win, (uint8_t)level,
-				 ws->heads[b] };
+	*n = (struct rmap_node){ pfn, at, (uint8_t)win, (uint8_t)level, ws->heads[b] };
 	ws->heads[b] = ++ws->nnodes;
 	return true;
 }
@@ -241,6 +263,8 @@ static void unmap_page(struct bt_wins *ws, struct bt_window *w, uint32_t lin)
 	uint32_t pn = lin >> 12;
 	if (!page_mapped(w, lin))
 		return;
+	ws->recent[ws->nrecent++ % VMM_ARRAY_SIZE(ws->recent)] =
+		((uint64_t)(w - ws->w) << 32) | (lin & BT_PAGE_MASK) | 1;
 	(void)mprotect(w->base + (lin & BT_PAGE_MASK), BT_PAGE, PROT_NONE);
 	w->mapped[pn / 64] &= ~(1ull << (pn % 64));
 	w->nmapped--;
@@ -288,17 +312,23 @@ bool bt_win_is_pt(struct bt_cpu *c, uint64_t gpa_page)
 	return c->wins && is_pt(c->wins, gpa_page);
 }
 
-/* Does a write of [off, off+len) in a table of (level) for mode (mode)
- * touch the entry that maps (lin)? */
-static bool entry_hit(uint32_t mode, unsigned level, uint32_t lin, unsigned off, unsigned len)
+/* Drop the mappings of window (w) in [lin, lin + len). */
+static unsigned unmap_range(struct bt_wins *ws, struct bt_window *w, uint32_t lin, uint64_t len)
 {
-	unsigned esz = (mode & WM_PAE) ? 8 : 4, idx;
-	if (level == RM_PT)
-		idx = (mode & WM_PAE) ? (lin >> 12) & 0x1ff : (lin >> 12) & 0x3ff;
-	else
-		idx = (mode & WM_PAE) ? (lin >> 21) & 0x1ff : lin >> 22;
-	unsigned lo = idx * esz, hi = lo + esz;
-	return off < hi && off + len > lo;
+	unsigned n = 0;
+	uint32_t first = lin >> 12, count = (uint32_t)(len >> 12);
+	for (uint32_t pn = first; pn < first + count;) {
+		if (!(pn % 64) && pn + 64 <= first + count && !w->mapped[pn / 64]) {
+			pn += 64;
+			continue;
+		}
+		if ((w->mapped[pn / 64] >> (pn % 64)) & 1) {
+			unmap_page(ws, w, pn << 12);
+			n++;
+		}
+		pn++;
+	}
+	return n;
 }
 
 void bt_win_pt_write(struct bt_cpu *c, uint64_t gpa, unsigned len)
@@ -314,11 +344,15 @@ void bt_win_pt_write(struct bt_cpu *c, uint64_t gpa, unsigned len)
 		if (x->pfn != pfn || x->level == RM_DATA || !ws->w[x->win].used)
 			continue;
 		struct bt_window *w = &ws->w[x->win];
-		/* each mapped page has its own node per table: a PDE write drops
-		 * every page of its 4 MiB (2 MiB) range one by one */
-		if (entry_hit(w->mode, x->level, x->lin, off, len)) {
-			unmap_page(ws, w, x->lin);
-			n++;
+		unsigned esz = (w->mode & WM_PAE) ? 8 : 4;
+		/* the entries [first, last] the write touches, and what each maps */
+		unsigned first = off / esz, last = (off + len - 1) / esz;
+		uint64_t span = x->level == RM_PT ? BT_PAGE
+				: (w->mode & WM_PAE) ? 2 * MiB : 4 * MiB;
+		for (unsigned e = first; e <= last && e < BT_PAGE / esz; e++) {
+			uint64_t at = (uint64_t)x->lin + e * span;
+			if (at < WIN_SPAN)
+				n += unmap_range(ws, w, (uint32_t)at, span);
 		}
 	}
 	c->ctr[BT_CTR_WIN_INVAL].count += n;
@@ -382,6 +416,14 @@ int bt_win_fault(struct bt_cpu *c, uintptr_t addr, bool write, uint32_t *pf_err,
 		ws->total_mapped++;
 	}
 	c->ctr[BT_CTR_WIN_FAULTS].count++;
+	/* mapped again right after a page-table write dropped it: the access
+	 * keeps chasing a changing mapping (tell the caller to adapt) */
+	uint64_t me = ((uint64_t)ws->cur << 32) | (lin & BT_PAGE_MASK) | 1;
+	for (unsigned k = 0; k < VMM_ARRAY_SIZE(ws->recent); k++)
+		if (ws->recent[k] == me) {
+			ws->recent[k] = 0;
+			return BT_WIN_REMAPPED;
+		}
 	return BT_WIN_MAPPED;
 }
 

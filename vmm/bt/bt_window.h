@@ -12,6 +12,7 @@
 enum bt_win_result {
 	BT_WIN_NOT_MINE,  /* not a window address */
 	BT_WIN_MAPPED,    /* mapped: retry the access */
+	BT_WIN_REMAPPED,  /* mapped again after a page-table write dropped it */
 	BT_WIN_PF,        /* a guest #PF: error code and CR2 returned */
 	BT_WIN_SLOW,      /* MMIO, ROM, a write to code or a page table: interpret */
 };
