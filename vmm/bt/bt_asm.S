@@ -20,8 +20,16 @@ bt_asm_enter:
 	mov %rsp, 40(%rdi)		/* host_rsp */
 	mov %rdi, %r15
 	mov %rsi, %r11
-	pushq 48(%r15)			/* hflags */
-	popfq
+	/* the guest's flags from hflags: SF ZF AF PF CF by SAHF, OF by an
+	 * ADD that overflows (LAHF/SAHF exist on every host bt accepts) */
+	mov 48(%r15), %r10d
+	mov %r10d, %eax
+	shr $11, %r10d
+	and $1, %r10d
+	shl $8, %eax
+	mov %r10b, %al
+	add $0x7f, %al
+	sahf
 	mov 0(%r15), %eax
 	mov 4(%r15), %ecx
 	mov 8(%r15), %edx

@@ -217,7 +217,7 @@ static void add_to_page(struct bt_cpu *c, struct bt_block *b)
 		(*pp)->bytes[i / 64] |= 1ull << (i % 64);
 }
 
-uint32_t bt_mode_key(const struct bt_cpu *c)
+static uint32_t mode_key(const struct bt_cpu *c)
 {
 	uint32_t k = c->cpl << BT_KEY_CPL_SHIFT;
 	if (c->seg[X86_CS].db)
@@ -238,6 +238,15 @@ uint32_t bt_mode_key(const struct bt_cpu *c)
 		}
 	}
 	return k;
+}
+
+uint32_t bt_mode_key(struct bt_cpu *c)
+{
+	if (c->key_gen != c->mode_gen) {
+		c->key = mode_key(c);
+		c->key_gen = c->mode_gen;
+	}
+	return c->key;
 }
 
 /* Decode a new block at linear (lin) whose first (n) bytes are in (buf). */

@@ -126,6 +126,7 @@ int bt_wrmsr(struct bt_cpu *c, uint32_t idx, uint64_t v)
 		if ((c->efer ^ v) & X86_EFER_NXE)
 			bt_tlb_flush(c);
 		c->efer = v;
+		bt_mode_changed(c);
 		return 0;
 	case 0x2ff:
 	case 0x8b:

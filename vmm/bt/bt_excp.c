@@ -118,6 +118,7 @@ void bt_check_new_ss(struct bt_cpu *c, uint16_t ss, unsigned dpl, struct x86_seg
  * not use become null (SDM 3A 5.8.6, RET step). */
 void bt_null_outer_segs(struct bt_cpu *c)
 {
+	bt_mode_changed(c);
 	static const unsigned segs[] = { X86_ES, X86_DS, X86_FS, X86_GS };
 	for (unsigned i = 0; i < 4; i++) {
 		struct x86_seg *s = &c->seg[segs[i]];
@@ -226,6 +227,7 @@ static void deliver_prot(struct bt_cpu *c, const struct event *e)
 static void deliver(struct bt_cpu *c, const struct event *e)
 {
 	c->int_shadow = 0;
+	bt_mode_changed(c);
 	if (e->vec < 32)
 		c->excp[e->vec].count++;
 	if (bt_pe(c))
@@ -304,6 +306,7 @@ void bt_deliver_irq(struct bt_cpu *c, unsigned vec)
 
 static void iret_real(struct bt_cpu *c, unsigned osz)
 {
+	bt_mode_changed(c);
 	uint32_t mask = bt_sp_mask(c);
 	uint32_t sp = c->gpr[X86_RSP] & mask;
 	uint32_t ip = (uint32_t)bt_read(c, X86_SS, sp, osz);
@@ -364,6 +367,7 @@ void bt_iret(struct bt_cpu *c, unsigned osz)
 	if (!cs.present)
 		bt_raise(c, X86_EXC_NP, err, true);
 	unsigned old_cpl = c->cpl;
+	bt_mode_changed(c);
 	if (rpl > c->cpl) {
 		uint32_t nesp = (uint32_t)bt_read(c, X86_SS, (sp + 3 * osz) & mask, osz);
 		uint16_t nss = (uint16_t)bt_read(c, X86_SS, (sp + 4 * osz) & mask, 2);

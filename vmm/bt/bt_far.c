@@ -10,6 +10,7 @@
 void bt_load_cs(struct bt_cpu *c, uint16_t sel, uint64_t desc, unsigned cpl)
 {
 	struct x86_seg cs;
+	bt_mode_changed(c);
 	x86_seg_from_desc(&cs, sel, desc);
 	bt_desc_set_accessed(c, sel, desc);
 	cs.type |= 1;
@@ -20,6 +21,7 @@ void bt_load_cs(struct bt_cpu *c, uint16_t sel, uint64_t desc, unsigned cpl)
 
 static void real_cs(struct bt_cpu *c, uint16_t sel)
 {
+	bt_mode_changed(c);
 	c->seg[X86_CS].sel = sel;
 	c->seg[X86_CS].base = (uint32_t)sel << 4;
 }
@@ -164,6 +166,7 @@ static void call_gate_inner(struct bt_cpu *c, struct gate *g, unsigned osz)
 		bt_lwrite(c, (uint32_t)ss.base + sp, frame[i], size, dpl == 3);
 	}
 	c->seg[X86_SS] = ss;
+	bt_mode_changed(c);
 	c->gpr[X86_RSP] = (nesp & ~mask) | sp;
 	bt_load_cs(c, g->sel, g->cd, dpl);
 	c->next_eip = g->g32 ? g->off : g->off & 0xffff;
@@ -258,6 +261,7 @@ void bt_far_ret(struct bt_cpu *c, unsigned osz, uint16_t imm)
 		bt_check_new_ss(c, nss, rpl, &ss, X86_EXC_GP, 0);
 		bt_load_cs(c, sel, d, rpl);
 		c->seg[X86_SS] = ss;
+		bt_mode_changed(c);
 		uint32_t nmask = ss.db ? 0xffffffffu : 0xffffu;
 		c->gpr[X86_RSP] = (nesp & ~nmask) | ((nesp + imm) & nmask);
 		bt_null_outer_segs(c);

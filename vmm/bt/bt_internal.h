@@ -207,6 +207,9 @@ struct bt_cpu {
 	int deliver_vector;         /* being delivered, -1 if none (for #DF) */
 	bool inject_pending;        /* exc_* came with regs_set: deliver first */
 	struct bt_event dl;         /* the event bt_deliver_pending is delivering */
+	uint32_t mode_gen;          /* bumped when CPL, segments, CRs, EFER or VM change */
+	uint32_t key_gen, key;      /* bt_mode_key() cached for mode_gen */
+	uint32_t win_gen;           /* the window was selected for this mode_gen */
 	bool shutdown;              /* triple fault */
 	char shutdown_msg[160];
 	char error_msg[160];        /* the engine cannot continue (unsupported feature) */
@@ -270,6 +273,12 @@ struct bt_vm {
 #define BT_KEY_FS_OK (1u << 7) /* FS: 4 GiB limit, usable (base added) */
 #define BT_KEY_GS_OK (1u << 8)
 
+/* Something the mode key or the memory window depend on changed. */
+static inline void bt_mode_changed(struct bt_cpu *c)
+{
+	c->mode_gen++;
+}
+
 static inline unsigned bt_code_bits(const struct bt_cpu *c)
 {
 	return c->seg[X86_CS].db ? 32 : 16;
@@ -285,7 +294,7 @@ static inline bool bt_paging(const struct bt_cpu *c)
 	return (c->cr0 & (X86_CR0_PG | X86_CR0_PE)) == (X86_CR0_PG | X86_CR0_PE);
 }
 
-uint32_t bt_mode_key(const struct bt_cpu *c);
+uint32_t bt_mode_key(struct bt_cpu *c);
 
 /* ---------------------------------------------------------------- exceptions */
 

@@ -79,6 +79,7 @@ uint32_t bt_read_cr(struct bt_cpu *c, unsigned n)
 
 void bt_write_cr(struct bt_cpu *c, unsigned n, uint32_t v)
 {
+	bt_mode_changed(c);
 	switch (n) {
 	case 0: {
 		v |= X86_CR0_ET;

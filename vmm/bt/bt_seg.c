@@ -115,6 +115,7 @@ static void seg_null(struct x86_seg *s, uint16_t sel)
 void bt_load_seg(struct bt_cpu *c, unsigned sreg, uint16_t sel)
 {
 	struct x86_seg *s = &c->seg[sreg];
+	bt_mode_changed(c);
 	if (!bt_pe(c) || vm86(c)) {
 		/* real mode and vm86: only the selector and base change */
 		s->sel = sel;
@@ -166,6 +167,7 @@ void bt_load_seg(struct bt_cpu *c, unsigned sreg, uint16_t sel)
 
 void bt_update_mode(struct bt_cpu *c)
 {
+	bt_mode_changed(c);
 	if (!bt_pe(c))
 		c->cpl = 0;
 	else if (vm86(c))
@@ -293,6 +295,7 @@ void bt_sysenter(struct bt_cpu *c)
 	if (!bt_pe(c) || (cs & ~3u) == 0)
 		bt_raise_gp(c, 0);
 	c->eflags &= ~(uint32_t)(X86_FLAGS_VM | X86_FLAGS_IF | X86_FLAGS_RF);
+	bt_mode_changed(c);
 	x86_seg_flat(&c->seg[X86_CS], cs & 0xfffc, true, false);
 	x86_seg_flat(&c->seg[X86_SS], (cs + 8) & 0xfffc, false, false);
 	c->cpl = 0;
@@ -305,6 +308,7 @@ void bt_sysexit(struct bt_cpu *c)
 	uint16_t cs = (uint16_t)c->msr.sysenter_cs;
 	if (!bt_pe(c) || vm86(c) || c->cpl != 0 || (cs & ~3u) == 0)
 		bt_raise_gp(c, 0);
+	bt_mode_changed(c);
 	x86_seg_flat(&c->seg[X86_CS], (uint16_t)((cs + 16) | 3), true, false);
 	c->seg[X86_CS].dpl = 3;
 	x86_seg_flat(&c->seg[X86_SS], (uint16_t)((cs + 24) | 3), false, false);

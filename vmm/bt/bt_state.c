@@ -98,6 +98,7 @@ int bt_regs_set(struct vcpu *v, const struct x86_state *s)
 		c->cpl = c->seg[X86_SS].dpl;
 	if (bt_paging(c) && (c->cr4 & X86_CR4_PAE))
 		bt_load_pdptes(c);
+	bt_mode_changed(c);
 	bt_tlb_flush(c);
 	bt_win_flush_all(c); /* memory may have changed behind the windows' back */
 	c->exc_vector = -1;

@@ -91,6 +91,11 @@ int bt_trans_init(struct bt_cpu *c)
 	if (!tc->ibtc)
 		goto fail;
 	tc->lahf_ok = host_has_lahf();
+	if (!tc->lahf_ok) {
+		r = -ENODEV;
+		vmm_err("bt: the host CPU lacks LAHF/SAHF in 64-bit mode; the translator needs it");
+		goto fail;
+	}
 	tc->gen = 1;
 	emit_fixed(tc);
 	c->tc = tc;

@@ -145,11 +145,24 @@ static void emit_spill(struct tctx *t)
 	e8(e, 0x41); e8(e, 0x8f); e8(e, 0x47); e8(e, BT_OFF_HFLAGS); /* pop [r15+48] */
 }
 
+/* Reload the guest state. The flags come back through SAHF and an ADD
+ * that sets OF: POPFQ costs several times more. */
 static void emit_reload(struct tctx *t)
 {
 	struct bt_emit *e = &t->e;
-	e8(e, 0x41); e8(e, 0xff); e8(e, 0x77); e8(e, BT_OFF_HFLAGS); /* push [r15+48] */
-	e8(e, 0x9d);                                                 /* popfq */
+	if (t->tc->lahf_ok) {
+		eload(e, false, H_T2, H_ENV, BT_OFF_HFLAGS);          /* mov r11d, [hflags] */
+		emov_rr(e, false, H_RAX, H_T2);                      /* mov eax, r11d */
+		e8(e, 0x41); e8(e, 0xc1); e8(e, 0xeb); e8(e, 11);    /* shr r11d, 11 */
+		e8(e, 0x41); e8(e, 0x83); e8(e, 0xe3); e8(e, 1);     /* and r11d, 1 */
+		e8(e, 0xc1); e8(e, 0xe0); e8(e, 8);                  /* shl eax, 8 */
+		e8(e, 0x44); e8(e, 0x88); e8(e, 0xd8);               /* mov al, r11b */
+		e8(e, 0x04); e8(e, 0x7f);                            /* add al, 0x7f */
+		e8(e, 0x9e);                                         /* sahf */
+	} else {
+		e8(e, 0x41); e8(e, 0xff); e8(e, 0x77); e8(e, BT_OFF_HFLAGS); /* push [r15+48] */
+		e8(e, 0x9d);                                                 /* popfq */
+	}
 	for (unsigned g = 0; g < 8; g++)
 		eload(e, false, bt_host_reg(g), H_ENV, BT_OFF_GPR + 4 * (int32_t)g);
 }

@@ -68,6 +68,8 @@ void bt_flag_effect(const struct bt_insn *in, uint8_t *rd, uint8_t *wr)
 	case X86_INS_CMC:
 		*rd = *wr = LF_CF;
 		return;
+	case X86_INS_CLD: case X86_INS_STD: case X86_INS_PUSHAL: case X86_INS_POPAL:
+		return;
 	case X86_INS_MOV: case X86_INS_MOVZX: case X86_INS_MOVSX: case X86_INS_LEA:
 	case X86_INS_XCHG: case X86_INS_BSWAP: case X86_INS_CBW: case X86_INS_CWDE:
 	case X86_INS_CWD: case X86_INS_CDQ: case X86_INS_NOP: case X86_INS_PAUSE:
@@ -186,6 +188,32 @@ void tr_ea(struct tctx *t, const struct bt_insn *in, const struct bt_op *op)
 	}
 }
 
+/* Keep the guest flags in AH/AL (RAX in R10) while emitted code clobbers
+ * them; pushfq/popfq on hosts without LAHF in 64-bit mode. */
+void tr_flags_save(struct tctx *t)
+{
+	struct bt_emit *e = &t->e;
+	if (t->tc->lahf_ok) {
+		emov_rr(e, true, H_T3, H_RAX);          /* mov r10, rax */
+		e8(e, 0x9f);                            /* lahf */
+		e8(e, 0x0f); e8(e, 0x90); e8(e, 0xc0);  /* seto al */
+	} else {
+		e8(e, 0x9c);                            /* pushfq */
+	}
+}
+
+void tr_flags_restore(struct tctx *t)
+{
+	struct bt_emit *e = &t->e;
+	if (t->tc->lahf_ok) {
+		e8(e, 0x04); e8(e, 0x7f);               /* add al, 0x7f: OF */
+		e8(e, 0x9e);                            /* sahf */
+		emov_rr(e, true, H_RAX, H_T3);          /* mov rax, r10 */
+	} else {
+		e8(e, 0x9d);                            /* popfq */
+	}
+}
+
 void tr_check(struct tctx *t, unsigned size, bool write)
 {
 	struct bt_emit *e = &t->e;
@@ -193,15 +221,8 @@ void tr_check(struct tctx *t, unsigned size, bool write)
 	 * overwrite them: if it faults (the miss path interprets it), the
 	 * exception frame holds the flags from before it. */
 	bool save = true;
-	if (save) {
-		if (t->tc->lahf_ok) {
-			emov_rr(e, true, H_T3, H_RAX); /* mov r10, rax */
-			e8(e, 0x9f);                   /* lahf */
-			e8(e, 0x0f); e8(e, 0x90); e8(e, 0xc0); /* seto al */
-		} else {
-			e8(e, 0x9c); /* pushfq: restored by popfq below */
-		}
-	}
+	if (save)
+		tr_flags_save(t);
 	/* r13 = ((lin >> 12) & 255) * 32; r11 = page of the last byte */
 	emov_rr(e, false, H_T1, H_ADDR);
 	e8(e, 0x41); e8(e, 0xc1); e8(e, 0xed); e8(e, 12);      /* shr r13d, 12 */
@@ -221,15 +242,8 @@ void tr_check(struct tctx *t, unsigned size, bool write)
 	tr_pend_slow(t, patch, save, size, write);
 	eop_mem(e, true, &add, 1, H_ADDR, H_ENV, H_T1, 1,
 		base + (int32_t)offsetof(struct bt_tlb_entry, addend)); /* add r14, addend */
-	if (save) {
-		if (t->tc->lahf_ok) {
-			e8(e, 0x04); e8(e, 0x7f);           /* add al, 0x7f: OF */
-			e8(e, 0x9e);                        /* sahf */
-			emov_rr(e, true, H_RAX, H_T3);      /* mov rax, r10 */
-		} else {
-			e8(e, 0x9d); /* popfq */
-		}
-	}
+	if (save)
+		tr_flags_restore(t);
 }
 
 /* ---- re-encoding ---- */
@@ -438,10 +452,17 @@ static bool native_push(struct tctx *t, const struct bt_insn *in)
 {
 	const struct bt_op *op = &in->op[0];
 	struct memref ref;
-	if (in->osz != 4 || (op->kind == BT_OP_REG && op->rc != BT_RC_GPR))
+	if (in->osz != 4 || (op->kind == BT_OP_REG && op->rc != BT_RC_GPR &&
+			     op->rc != BT_RC_SEG))
 		return false;
 	unsigned src;
-	if (op->kind == BT_OP_MEM) {
+	if (op->kind == BT_OP_REG && op->rc == BT_RC_SEG) {
+		/* PUSH Sreg: the selector, zero-extended */
+		static const uint8_t movzx[2] = { 0x0f, 0xb7 };
+		eop_mem(&t->e, false, movzx, 2, H_T4, H_ENV, H_NONE, 1,
+			(int32_t)offsetof(struct bt_cpu, seg[op->reg].sel));
+		src = H_T4;
+	} else if (op->kind == BT_OP_MEM) {
 		if (!tr_seg_ok(t, in, op, false) || op->size != 4)
 			return false;
 		tr_memref(t, in, op, 4, false, &ref);
@@ -472,6 +493,59 @@ static bool native_pop(struct tctx *t, const struct bt_insn *in)
 	emit_gsp_lea(t, H_GSP, 4);
 	emov_rr(&t->e, false, bt_host_reg(op->reg), H_T4);
 	return true;
+}
+
+/* PUSHAD / POPAD: one 32-byte stack range. */
+static bool native_pusha(struct tctx *t, const struct bt_insn *in, bool pop)
+{
+	static const uint8_t st = 0x89, ld = 0x8b;
+	if (in->osz != 4)
+		return false;
+	struct memref ref;
+	tr_memref_raw(t, H_GSP, pop ? 0 : -32, 32, !pop, &ref);
+	/* slot k (k*4 above the low end) holds EDI, ESI, EBP, ESP, EBX, EDX,
+	 * ECX, EAX */
+	static const unsigned reg_of[8] = { 7, 6, 5, 4, 3, 2, 1, 0 };
+	if (!pop) {
+		for (unsigned k = 0; k < 8; k++) {
+			struct memref r = ref;
+			r.disp += (int32_t)(4 * k);
+			tr_emit_mem(t, NULL, false, &st, 1, bt_host_reg(reg_of[k]), false, &r, NULL, 0);
+		}
+		emit_gsp_lea(t, H_GSP, -32);
+		return true;
+	}
+	/* touch both ends first (in a window they may fault): no guest
+	 * register changes before the last possible fault */
+	struct memref hi = ref, lo = ref;
+	hi.disp += 28;
+	tr_emit_mem(t, NULL, false, &ld, 1, H_T4, false, &hi, NULL, 0); /* r9d = EAX */
+	tr_emit_mem(t, NULL, false, &ld, 1, H_T3, false, &lo, NULL, 0); /* r10d = EDI */
+	for (unsigned k = 1; k < 7; k++) {
+		if (reg_of[k] == 4)
+			continue; /* ESP's slot is skipped */
+		struct memref r = ref;
+		r.disp += (int32_t)(4 * k);
+		tr_emit_mem(t, NULL, false, &ld, 1, bt_host_reg(reg_of[k]), false, &r, NULL, 0);
+	}
+	emov_rr(&t->e, false, H_RDI, H_T3);
+	emov_rr(&t->e, false, H_RAX, H_T4);
+	emit_gsp_lea(t, H_GSP, 32);
+	return true;
+}
+
+/* CLD / STD: EFLAGS.DF lives in the vCPU (string instructions are helpers). */
+static void native_df(struct tctx *t, bool set)
+{
+	struct bt_emit *e = &t->e;
+	bool save = tr_flags_live(t);
+	if (save)
+		tr_flags_save(t);
+	/* and/or dword [r15 + eflags], imm32 */
+	e8(e, 0x41); e8(e, 0x81); e8(e, set ? 0x4f : 0x67); e8(e, BT_OFF_EFLAGS);
+	e32(e, set ? X86_FLAGS_DF : ~(uint32_t)X86_FLAGS_DF);
+	if (save)
+		tr_flags_restore(t);
 }
 
 static bool native_leave(struct tctx *t, const struct bt_insn *in)
@@ -531,6 +605,10 @@ bool tr_native(struct tctx *t, const struct bt_insn *in)
 	case X86_INS_PUSH: return native_push(t, in);
 	case X86_INS_POP: return native_pop(t, in);
 	case X86_INS_LEAVE: return native_leave(t, in);
+	case X86_INS_PUSHAL: return native_pusha(t, in, false);
+	case X86_INS_POPAL: return native_pusha(t, in, true);
+	case X86_INS_CLD: native_df(t, false); return true;
+	case X86_INS_STD: native_df(t, true); return true;
 	case X86_INS_LEA: {
 		const struct bt_op *m = &in->op[1];
 		if (m->kind != BT_OP_MEM || in->op[0].kind != BT_OP_REG)

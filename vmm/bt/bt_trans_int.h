@@ -73,6 +73,9 @@ bool tr_native(struct tctx *t, const struct bt_insn *in);
  * H_ADDR (already computed); leaves the host address in H_ADDR. A miss
  * interprets the current instruction. */
 void tr_check(struct tctx *t, unsigned size, bool write);
+/* Save / restore the guest flags around emitted code that clobbers them. */
+void tr_flags_save(struct tctx *t);
+void tr_flags_restore(struct tctx *t);
 /* H_ADDR = linear address of memory operand (op) (segment base added). */
 void tr_ea(struct tctx *t, const struct bt_insn *in, const struct bt_op *op);
 /* Whether (op)'s segment can be used by translated code in this mode. */

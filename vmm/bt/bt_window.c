@@ -175,12 +175,16 @@ void bt_win_flush_all(struct bt_cpu *c)
 	memset(ws->heads, 0, RMAP_BUCKETS * sizeof(*ws->heads));
 	ws->nnodes = 0;
 	ws->cur = -1;
+	bt_mode_changed(c);
 	c->ctr[BT_CTR_WIN_FLUSH].count++;
 }
 
 uintptr_t bt_win_select(struct bt_cpu *c)
 {
 	struct bt_wins *ws = c->wins;
+	if (c->win_gen == c->mode_gen && ws->cur >= 0)
+		return (uintptr_t)ws->w[ws->cur].base;
+	c->win_gen = c->mode_gen;
 	uint32_t mode = win_mode(c);
 	int pick = -1, lru = 0;
 	for (int i = 0; i < BT_NWIN; i++) {
