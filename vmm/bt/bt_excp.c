@@ -104,7 +104,7 @@ void bt_check_new_ss(struct bt_cpu *c, uint16_t ss, unsigned dpl, struct x86_seg
 	if ((ss & ~3u) == 0)
 		bt_raise(c, vec, ext, true);
 	uint64_t d = bt_desc_read(c, ss, vec);
-	x86_seg_from_desc(out, ss, d);
+	bt_seg_decode(c, out, ss, d);
 	if ((ss & 3u) != dpl || out->dpl != dpl || !out->s || (out->type & 8) ||
 	    !(out->type & 2))
 		bt_raise(c, vec, err, true);
@@ -161,7 +161,7 @@ static void deliver_prot(struct bt_cpu *c, const struct event *e)
 		bt_raise_gp(c, ext);
 	uint64_t d = bt_desc_read(c, sel, X86_EXC_GP);
 	struct x86_seg cs;
-	x86_seg_from_desc(&cs, sel, d);
+	bt_seg_decode(c, &cs, sel, d);
 	uint32_t sel_err = (sel & 0xfffc) | ext;
 	if (!cs.s || !(cs.type & 8) || cs.dpl > c->cpl)
 		bt_raise_gp(c, sel_err);
@@ -357,7 +357,7 @@ void bt_iret(struct bt_cpu *c, unsigned osz)
 		bt_raise_gp(c, 0);
 	uint64_t d = bt_desc_read(c, sel, X86_EXC_GP);
 	struct x86_seg cs;
-	x86_seg_from_desc(&cs, sel, d);
+	bt_seg_decode(c, &cs, sel, d);
 	unsigned rpl = sel & 3;
 	uint32_t err = sel & 0xfffc;
 	if (!cs.s || !(cs.type & 8) || rpl < c->cpl)

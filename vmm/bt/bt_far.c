@@ -11,7 +11,7 @@ void bt_load_cs(struct bt_cpu *c, uint16_t sel, uint64_t desc, unsigned cpl)
 {
 	struct x86_seg cs;
 	bt_mode_changed(c);
-	x86_seg_from_desc(&cs, sel, desc);
+	bt_seg_decode(c, &cs, sel, desc);
 	bt_desc_set_accessed(c, sel, desc);
 	cs.type |= 1;
 	cs.sel = (uint16_t)((sel & 0xfffc) | cpl);
@@ -73,7 +73,7 @@ static void read_gate(struct bt_cpu *c, uint16_t sel, uint64_t gd, struct gate *
 	if ((g->sel & ~3u) == 0)
 		bt_raise_gp(c, 0);
 	g->cd = bt_desc_read(c, g->sel, X86_EXC_GP);
-	x86_seg_from_desc(&g->cs, g->sel, g->cd);
+	bt_seg_decode(c, &g->cs, g->sel, g->cd);
 	if (!g->cs.s || !(g->cs.type & 8) || g->cs.dpl > c->cpl)
 		bt_raise_gp(c, g->sel & 0xfffc);
 	if (!g->cs.present)
@@ -91,7 +91,7 @@ void bt_far_jmp(struct bt_cpu *c, uint16_t sel, uint32_t off, unsigned osz)
 		bt_raise_gp(c, 0);
 	uint64_t d = bt_desc_read(c, sel, X86_EXC_GP);
 	struct x86_seg cs;
-	x86_seg_from_desc(&cs, sel, d);
+	bt_seg_decode(c, &cs, sel, d);
 	if (cs.s) {
 		if (!(cs.type & 8))
 			bt_raise_gp(c, sel & 0xfffc);
@@ -186,7 +186,7 @@ void bt_far_call(struct bt_cpu *c, uint16_t sel, uint32_t off, unsigned osz)
 		bt_raise_gp(c, 0);
 	uint64_t d = bt_desc_read(c, sel, X86_EXC_GP);
 	struct x86_seg cs;
-	x86_seg_from_desc(&cs, sel, d);
+	bt_seg_decode(c, &cs, sel, d);
 	if (cs.s) {
 		if (!(cs.type & 8))
 			bt_raise_gp(c, sel & 0xfffc);
@@ -242,7 +242,7 @@ void bt_far_ret(struct bt_cpu *c, unsigned osz, uint16_t imm)
 		bt_raise_gp(c, 0);
 	uint64_t d = bt_desc_read(c, sel, X86_EXC_GP);
 	struct x86_seg cs;
-	x86_seg_from_desc(&cs, sel, d);
+	bt_seg_decode(c, &cs, sel, d);
 	unsigned rpl = sel & 3;
 	uint32_t err = sel & 0xfffc;
 	if (!cs.s || !(cs.type & 8) || rpl < c->cpl)

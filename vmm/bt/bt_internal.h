@@ -207,6 +207,11 @@ struct bt_cpu {
 	int deliver_vector;         /* being delivered, -1 if none (for #DF) */
 	bool inject_pending;        /* exc_* came with regs_set: deliver first */
 	struct bt_event dl;         /* the event bt_deliver_pending is delivering */
+	struct bt_desc_cache {      /* decoded descriptors (bt_seg_decode) */
+		uint64_t raw;
+		struct x86_seg seg;
+		bool valid;
+	} desc_cache[16];
 	uint32_t mode_gen;          /* bumped when CPL, segments, CRs, EFER or VM change */
 	uint32_t key_gen, key;      /* bt_mode_key() cached for mode_gen */
 	uint32_t win_gen;           /* the window was selected for this mode_gen */
@@ -224,7 +229,8 @@ struct bt_cpu {
 
 	/* --- software TLB: [0] supervisor, [1] user --- */
 	struct bt_tlb_entry tlb[2][BT_TLB_SIZE];
-	bool tlb_large;             /* some entry came from a large page */
+	bool tlb_large;             /* some entry came from a large page ... */
+	uint32_t large_regions[8];  /* ... in these 4 MiB regions (0: unused) */
 	uint32_t code_pages[64];    /* linear pages we looked code up in since */
 	unsigned ncode_pages;       /* the last full flush (INVLPG elsewhere */
 	bool code_pages_all;        /* leaves the jump caches alone) */
@@ -380,6 +386,8 @@ static inline uint32_t bt_sp_mask(const struct bt_cpu *c)
 /* Read the 8-byte descriptor for (sel) from the GDT/LDT; raises (vec) with
  * the selector as error code if it is outside the table. */
 uint64_t bt_desc_read(struct bt_cpu *c, uint16_t sel, unsigned vec);
+/* x86_seg_from_desc with a small cache of decoded descriptors. */
+void bt_seg_decode(struct bt_cpu *c, struct x86_seg *seg, uint16_t sel, uint64_t desc);
 /* Set the accessed bit of (sel)'s descriptor if clear. */
 void bt_desc_set_accessed(struct bt_cpu *c, uint16_t sel, uint64_t desc);
 /* Load a data/stack segment register (not CS) with protected-mode checks. */

@@ -25,6 +25,7 @@ void bt_tlb_flush(struct bt_cpu *c)
 		}
 	c->ctr[BT_CTR_TLB_FLUSH].count++;
 	c->tlb_large = false;
+	memset(c->large_regions, 0, sizeof(c->large_regions));
 	c->ncode_pages = 0;
 	c->code_pages_all = false;
 	bt_jc_flush(c);
@@ -42,7 +43,10 @@ bool bt_tlb_flush_page(struct bt_cpu *c, uint32_t lin)
 	/* 4 MiB / 2 MiB pages are cached as 4 KiB entries: INVLPG of any
 	 * address in one drops them all (SDM 3A 4.10.4.1) */
 	uint32_t region = lin & ~0x3fffffu;
-	if (c->tlb_large) {
+	bool in_large = false;
+	for (unsigned i = 0; c->tlb_large && i < VMM_ARRAY_SIZE(c->large_regions); i++)
+		in_large |= c->large_regions[i] == (region | 1);
+	if (in_large) {
 		for (unsigned u = 0; u < 2; u++)
 			for (unsigned i = 0; i < BT_TLB_SIZE; i++) {
 				struct bt_tlb_entry *e = &c->tlb[u][i];
@@ -281,6 +285,29 @@ static struct bt_tlb_entry *tlb_fill(struct bt_cpu *c, uint32_t lin, enum bt_acc
 	if (w.large) {
 		e->flags |= BT_TLBF_LARGE;
 		c->tlb_large = true;
+		uint32_t region = (lin & ~0x3fffffu) | 1;
+		unsigned i, free_slot = VMM_ARRAY_SIZE(c->large_regions);
+		for (i = 0; i < VMM_ARRAY_SIZE(c->large_regions); i++) {
+			if (c->large_regions[i] == region)
+				break;
+			if (!c->large_regions[i] && free_slot == VMM_ARRAY_SIZE(c->large_regions))
+				free_slot = i;
+		}
+		if (i == VMM_ARRAY_SIZE(c->large_regions)) {
+			if (free_slot == VMM_ARRAY_SIZE(c->large_regions))
+				free_slot = (lin >> 22) % VMM_ARRAY_SIZE(c->large_regions);
+			/* an evicted region's entries can no longer be found by
+			 * INVLPG: drop them now */
+			uint32_t old = c->large_regions[free_slot];
+			for (unsigned u = 0; old && u < 2; u++)
+				for (unsigned k = 0; k < BT_TLB_SIZE; k++) {
+					struct bt_tlb_entry *x = &c->tlb[u][k];
+					if ((x->flags & BT_TLBF_LARGE) &&
+					    ((x->tag_r & ~0x3fffffu) | 1) == old)
+						x->tag_r = x->tag_w = x->tag_x = BT_TLB_INVALID;
+				}
+			c->large_regions[free_slot] = region;
+		}
 	}
 	const struct mem_region *r = mem_find(&c->vm->mem, gpage);
 	if (!r) {

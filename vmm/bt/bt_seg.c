@@ -105,6 +105,33 @@ void bt_desc_set_accessed(struct bt_cpu *c, uint16_t sel, uint64_t desc)
 	bt_swrite(c, lin, ((desc >> 40) & 0xff) | 1, 1);
 }
 
+void bt_seg_decode(struct bt_cpu *c, struct x86_seg *seg, uint16_t sel, uint64_t desc)
+{
+	/* a few descriptors are loaded over and over (kernel/user data on
+	 * every exception): decode each once */
+	struct bt_desc_cache *e = &c->desc_cache[(desc ^ (desc >> 40)) % VMM_ARRAY_SIZE(c->desc_cache)];
+	if (e->valid && e->raw == desc) {
+		*seg = e->seg;
+	} else {
+		x86_seg_from_desc(seg, sel, desc);
+		e->raw = desc;
+		e->seg = *seg;
+		e->valid = true;
+	}
+	seg->sel = sel;
+}
+
+/* What the mode key sees of a segment (bt_mode_key): flat for CS, DS, ES,
+ * SS; usable with a 4 GiB limit for FS, GS. */
+static bool key_class(unsigned sreg, const struct x86_seg *s)
+{
+	if (s->unusable || !s->present || s->limit != 0xffffffffu)
+		return false;
+	if (sreg == X86_FS || sreg == X86_GS)
+		return (s->type & 0xe) == 0x2;
+	return !s->base && (s->type & 0xe) == 0x2;
+}
+
 static void seg_null(struct x86_seg *s, uint16_t sel)
 {
 	memset(s, 0, sizeof(*s));
@@ -115,8 +142,9 @@ static void seg_null(struct x86_seg *s, uint16_t sel)
 void bt_load_seg(struct bt_cpu *c, unsigned sreg, uint16_t sel)
 {
 	struct x86_seg *s = &c->seg[sreg];
-	bt_mode_changed(c);
+	bool was = key_class(sreg, s);
 	if (!bt_pe(c) || vm86(c)) {
+		bt_mode_changed(c);
 		/* real mode and vm86: only the selector and base change */
 		s->sel = sel;
 		s->base = (uint32_t)sel << 4;
@@ -135,11 +163,13 @@ void bt_load_seg(struct bt_cpu *c, unsigned sreg, uint16_t sel)
 		if (sreg == X86_SS)
 			bt_raise_gp(c, 0);
 		seg_null(s, sel);
+		if (was)
+			bt_mode_changed(c);
 		return;
 	}
 	uint64_t d = bt_desc_read(c, sel, X86_EXC_GP);
 	struct x86_seg n;
-	x86_seg_from_desc(&n, sel, d);
+	bt_seg_decode(c, &n, sel, d);
 	uint32_t err = sel & 0xfffc;
 	if (!n.s)
 		bt_raise_gp(c, err);
@@ -163,6 +193,8 @@ void bt_load_seg(struct bt_cpu *c, unsigned sreg, uint16_t sel)
 	bt_desc_set_accessed(c, sel, d);
 	n.type |= 1;
 	*s = n;
+	if (key_class(sreg, s) != was)
+		bt_mode_changed(c);
 }
 
 void bt_update_mode(struct bt_cpu *c)
@@ -182,7 +214,7 @@ void bt_ltr(struct bt_cpu *c, uint16_t sel)
 		bt_raise_gp(c, sel & 0xfffc);
 	uint64_t d = bt_desc_read(c, sel, X86_EXC_GP);
 	struct x86_seg n;
-	x86_seg_from_desc(&n, sel, d);
+	bt_seg_decode(c, &n, sel, d);
 	if (n.s || (n.type != 1 && n.type != 9))
 		bt_raise_gp(c, sel & 0xfffc);
 	if (!n.present)
@@ -204,7 +236,7 @@ void bt_lldt(struct bt_cpu *c, uint16_t sel)
 		bt_raise_gp(c, sel & 0xfffc);
 	uint64_t d = bt_desc_read(c, sel, X86_EXC_GP);
 	struct x86_seg n;
-	x86_seg_from_desc(&n, sel, d);
+	bt_seg_decode(c, &n, sel, d);
 	if (n.s || n.type != 2)
 		bt_raise_gp(c, sel & 0xfffc);
 	if (!n.present)
@@ -246,7 +278,7 @@ void bt_lar_lsl(struct bt_cpu *c, const struct bt_insn *in, bool lsl)
 		return;
 	}
 	struct x86_seg n;
-	x86_seg_from_desc(&n, sel, d);
+	bt_seg_decode(c, &n, sel, d);
 	if (!n.s) {
 		static const uint16_t lar_ok = 0x1a3e; /* types 1-5, 9, 11, 12 */
 		static const uint16_t lsl_ok = 0x0a0e; /* types 1-3, 9, 11 */
@@ -276,7 +308,7 @@ void bt_verr_verw(struct bt_cpu *c, uint16_t sel, bool write)
 		return;
 	}
 	struct x86_seg n;
-	x86_seg_from_desc(&n, sel, d);
+	bt_seg_decode(c, &n, sel, d);
 	bool ok = n.s;
 	bool code = n.type & TYPE_CODE;
 	bool conforming = code && (n.type & TYPE_CONFORMING);
