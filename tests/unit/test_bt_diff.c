@@ -79,12 +79,28 @@ static void uc_hook_intr(uc_engine *uc, uint32_t intno, void *user)
 	uc_emu_stop(uc);
 }
 
+static uint8_t uc_gdt[64]; /* the harness's GDT, copied into Unicorn */
+
+/* Flat data selector 0x10 in every data segment register, as bt's. */
+static void uc_reset_segs(uc_engine *uc)
+{
+	static const int sregs[] = { UC_X86_REG_DS, UC_X86_REG_ES, UC_X86_REG_FS,
+				     UC_X86_REG_GS, UC_X86_REG_SS };
+	uint32_t sel = 0x10;
+	for (unsigned i = 0; i < VMM_ARRAY_SIZE(sregs); i++)
+		uc_reg_write(uc, sregs[i], &sel);
+}
+
 static uc_engine *uc_setup(void)
 {
 	uc_engine *uc;
 	if (uc_open(UC_ARCH_X86, UC_MODE_32, &uc) != UC_ERR_OK)
 		return NULL;
 	assert_int_equal(uc_mem_map(uc, 0, 1 * MiB, UC_PROT_ALL), UC_ERR_OK);
+	uc_mem_write(uc, BTH_GDT, uc_gdt, sizeof(uc_gdt));
+	uc_x86_mmr gdtr = { .base = BTH_GDT, .limit = sizeof(uc_gdt) - 1 };
+	uc_reg_write(uc, UC_X86_REG_GDTR, &gdtr);
+	uc_reset_segs(uc);
 	uc_hook hh;
 	assert_int_equal(uc_hook_add(uc, &hh, UC_HOOK_INTR, (void *)uc_hook_intr, NULL, 1, 0),
 			 UC_ERR_OK);
@@ -108,6 +124,8 @@ static void run_uc(uc_engine **ucp, const struct dg_case *c, struct outcome *o)
 	uint32_t fl = c->eflags | 2;
 	uc_reg_write(uc, UC_X86_REG_EFLAGS, &fl);
 	uc_vector = -1;
+	uc_reset_segs(uc);
+	uc_mem_write(uc, BTH_GDT, uc_gdt, sizeof(uc_gdt)); /* accessed bits */
 	/* Unicorn caches translations and the stop address in them */
 	uc_ctl_remove_cache(uc, DG_CODE, DG_CODE + sizeof(c->code));
 	uc_err e = uc_emu_start(uc, DG_CODE, DG_CODE + c->n - 1, 200000, 0);
@@ -267,6 +285,7 @@ static void test_bt_diff_random_instructions(void **state)
 	bool have_trans = ht->c->tc != NULL;
 	assert_int_equal(bt_regs_get(hi->v, &base_state), 0);
 #ifdef HAVE_UNICORN
+	assert_int_equal(mem_read(&hi->vm->mem, BTH_GDT, uc_gdt, sizeof(uc_gdt)), 0);
 	uc_engine *uc = uc_setup();
 	assert_non_null(uc);
 #endif

@@ -645,6 +645,85 @@ static void g_callret(struct dg_case *c)
 	snprintf(c->what, sizeof(c->what), "call/ret");
 }
 
+/* Segment loads with valid, null, out-of-table, system, code, RPL/DPL
+ * mismatched and 16-bit selectors (#GP, or a usable segment: an access
+ * through it follows, then the selector is read back into EDX). The GDT
+ * is the harness's: 0x08 code, 0x10 data, 0x18/0x20 ring-3 code/data, 0x28
+ * TSS, 0x30/0x38 16-bit code/data (limit 64 KiB), limit 0x3f. */
+static void g_seg(struct dg_case *c)
+{
+	static const uint16_t sels[] = { 0x10, 0x20, 0x08, 0x18, 0x28, 0x40, 0x00,
+					 0x13, 0x33, 0x23, 0x3b, 0x38, 0x12, 0x3c };
+	static const uint8_t sregs[] = { 0, 3, 4, 5 }; /* ES DS FS GS */
+	static const uint8_t ovr[] = { 0x26, 0x3e, 0x64, 0x65 };
+	if (c->locked & 0xd) {
+		dg_b(c, 0x90);
+		return;
+	}
+	c->locked |= 0xd; /* EAX EDX EBX */
+	uint16_t sel = sels[dg_n(VMM_ARRAY_SIZE(sels))];
+	unsigned k = dg_n(4), r = dg_n(4), sr = sregs[r];
+	switch (k) {
+	case 0: /* mov ax, sel; mov sreg, ax */
+		dg_b(c, 0x66); dg_b(c, 0xb8); dg_w(c, sel);
+		dg_b(c, 0x8e); dg_b(c, (uint8_t)(0xc0 | (sr << 3)));
+		break;
+	case 1: /* push sel; pop sreg */
+		dg_b(c, 0x68); dg_d(c, sel);
+		if (sr == 0) dg_b(c, 0x07);
+		else if (sr == 3) dg_b(c, 0x1f);
+		else { dg_b(c, 0x0f); dg_b(c, sr == 4 ? 0xa1 : 0xa9); }
+		break;
+	case 2: { /* lds/les/lfs/lgs ebx, [disp32]: the pointer in data */
+		uint32_t off = 0x200 + 8 * dg_n(32);
+		uint32_t ptr = dg_r32() & 0xfff;
+		memcpy(c->data + off, &ptr, 4);
+		memcpy(c->data + off + 4, &sel, 2);
+		if (sr == 0) dg_b(c, 0xc4);
+		else if (sr == 3) dg_b(c, 0xc5);
+		else { dg_b(c, 0x0f); dg_b(c, sr == 4 ? 0xb4 : 0xb5); }
+		dg_b(c, 0x1d); dg_d(c, DG_DATA + off);
+		break;
+	}
+	default: /* mov ss, ax (null and non-writable: #GP) */
+		sr = 2;
+		if (dg_n(2))
+			sel = 0x10;
+		dg_b(c, 0x66); dg_b(c, 0xb8); dg_w(c, sel);
+		dg_b(c, 0x8e); dg_b(c, 0xd0);
+		break;
+	}
+	/* mov ecx, sreg:[disp32] through the segment just loaded, for the
+	 * flat ones only: QEMU (Unicorn) checks neither null segments nor
+	 * limits in protected mode, the CPU (and bt) do */
+	if (sr != 2 && (sel & ~3u) != 0 && (sel & ~3u) != 0x38) {
+		dg_b(c, ovr[r]); dg_b(c, 0x8b); dg_b(c, 0x0d); dg_d(c, DG_DATA + dg_n(0x100));
+	}
+	dg_b(c, 0x8c); dg_b(c, (uint8_t)(0xc2 | (sr << 3))); /* mov edx, sreg */
+	snprintf(c->what, sizeof(c->what), "segment load %u sreg %u sel %#x", k, sr, sel);
+}
+
+/* Software interrupts and #BR, #OF traps (their EIP is after the insn). */
+static void g_trap(struct dg_case *c)
+{
+	switch (dg_n(3)) {
+	case 0: dg_b(c, 0xcc); break;                       /* int3 */
+	case 1: dg_b(c, 0xcd); dg_b(c, (uint8_t)(0x40 + dg_n(0x40))); break; /* int n */
+	default: {
+		/* bound eax, [disp32]: lower/upper around EAX or not */
+		uint32_t off = 0x600 + 8 * dg_n(32);
+		int32_t lo = (int32_t)dg_n(100) - 50, hi = lo + (int32_t)dg_n(100);
+		memcpy(c->data + off, &lo, 4);
+		memcpy(c->data + off + 4, &hi, 4);
+		c->gpr[0] = (uint32_t)((int32_t)dg_n(200) - 100);
+		c->locked |= 1;
+		dg_b(c, 0x62); dg_b(c, 0x05); dg_d(c, DG_DATA + off);
+		break;
+	}
+	}
+	snprintf(c->what, sizeof(c->what), "trap");
+}
+
 typedef void (*dg_fn)(struct dg_case *c);
 
 static const struct {
@@ -662,6 +741,7 @@ static const struct {
 	{ g_bcd, "bcd", false },       { g_string, "string", false },
 	{ g_stack, "stack", false },   { g_branch, "branch", true },
 	{ g_callret, "callret", false },
+	{ g_seg, "seg", false },       { g_trap, "trap", false },
 };
 
 #endif
