@@ -217,6 +217,27 @@ static void test_bt_interp_cpuid_identifies_triplex_bt(void **state)
 	bth_free(h);
 }
 
+/* A code cache too small for the guest's code: translations are dropped
+ * and made again, the result does not change. 2000 distinct blocks. */
+BTH_CODE(t_flush, "mov $3, %esi\n xor %eax, %eax\n"
+		  "2:\n .rept 2000\n add $1, %eax\n jmp 1f\n 1:\n .endr\n"
+		  "dec %esi\n jnz 2b\n hlt");
+
+static void test_bt_code_cache_flush_when_full(void **state)
+{
+	(void)state;
+	setenv("TRIPLEX_BT_CACHE_KB", "64", 1);
+	struct bth *h = bth_new(BTH_FLAT32);
+	unsetenv("TRIPLEX_BT_CACHE_KB");
+	bth_load(h, BTH_CODE_ADDR, t_flush_start, t_flush_end);
+	h->c->budget = 100000;
+	assert_int_equal(bth_run(h), BTH_HLT);
+	assert_int_equal(h->c->gpr[X86_RAX], 6000);
+	if (h->c->tc)
+		assert_true(h->c->ctr[BT_CTR_CACHE_FLUSH].count > 0);
+	bth_free(h);
+}
+
 static int setup_interp(void **state)
 {
 	(void)state;
@@ -245,6 +266,7 @@ int main(void)
 		cmocka_unit_test(test_bt_interp_ring3_cli_is_gp),
 		cmocka_unit_test(test_bt_interp_delivers_external_interrupt),
 		cmocka_unit_test(test_bt_interp_cpuid_identifies_triplex_bt),
+		cmocka_unit_test(test_bt_code_cache_flush_when_full),
 	};
 	int r = cmocka_run_group_tests_name("bt interpreter", tests, setup_interp, NULL);
 	r |= cmocka_run_group_tests_name("bt translator", tests, setup_trans, NULL);

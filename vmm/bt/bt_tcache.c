@@ -50,6 +50,9 @@ int bt_trans_init(struct bt_cpu *c)
 		return -ENOMEM;
 	tc->fd = -1;
 	tc->size = BT_CODE_CACHE_SIZE;
+	const char *kb = getenv("TRIPLEX_BT_CACHE_KB"); /* tests: force flushes */
+	if (kb && atoi(kb) >= 64)
+		tc->size = VMM_ALIGN_UP((size_t)atoi(kb) * KiB, BT_PAGE);
 	int r = -ENOMEM;
 	tc->fd = memfd_create("triplex-bt-code", MFD_CLOEXEC);
 	if (tc->fd < 0 || ftruncate(tc->fd, (off_t)tc->size) < 0) {

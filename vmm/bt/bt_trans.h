@@ -38,7 +38,7 @@ struct bt_ibtc_entry {
 	uint64_t host;
 };
 
-#define BT_CODE_CACHE_SIZE (64 * MiB)
+#define BT_CODE_CACHE_SIZE (64 * MiB) /* TRIPLEX_BT_CACHE_KB overrides (tests) */
 
 /* Host code range of a block; (b) is NULL once the block is gone. */
 struct bt_tindex {
