@@ -118,13 +118,14 @@ void bt_check_new_ss(struct bt_cpu *c, uint16_t ss, unsigned dpl, struct x86_seg
  * not use become null (SDM 3A 5.8.6, RET step). */
 void bt_null_outer_segs(struct bt_cpu *c)
 {
-	bt_mode_changed(c);
 	static const unsigned segs[] = { X86_ES, X86_DS, X86_FS, X86_GS };
 	for (unsigned i = 0; i < 4; i++) {
 		struct x86_seg *s = &c->seg[segs[i]];
 		bool conforming_code = (s->type & 0xc) == 0xc;
 		if (!s->unusable && (!s->s || !conforming_code) && s->dpl < c->cpl) {
 			uint16_t sel = s->sel;
+			if (bt_seg_key_class(segs[i], s))
+				bt_mode_changed(c);
 			memset(s, 0, sizeof(*s));
 			s->sel = sel;
 			s->unusable = 1;
@@ -227,13 +228,17 @@ static void deliver_prot(struct bt_cpu *c, const struct event *e)
 static void deliver(struct bt_cpu *c, const struct event *e)
 {
 	c->int_shadow = 0;
-	bt_mode_changed(c);
 	if (e->vec < 32)
 		c->excp[e->vec].count++;
-	if (bt_pe(c))
+	if (bt_pe(c)) {
+		uint32_t view = bt_cpl_cs_ss_view(c);
 		deliver_prot(c, e);
-	else
+		if (bt_cpl_cs_ss_view(c) != view)
+			bt_mode_changed(c);
+	} else {
+		bt_mode_changed(c);
 		deliver_real(c, e);
+	}
 }
 
 static bool contributory(unsigned v)
@@ -288,6 +293,19 @@ void bt_deliver_pending(struct bt_cpu *c)
 	c->exc_vector = -1;
 	c->exc_ext = false;
 	c->jmp = saved;
+}
+
+void bt_soft_int(struct bt_cpu *c, unsigned vec)
+{
+	/* delivered in place (no unwinding): the instruction is complete */
+	c->exc_vector = (int)vec;
+	c->exc_error = 0;
+	c->exc_has_error = false;
+	c->exc_soft = true;
+	c->exc_ext = false;
+	bt_deliver_pending(c);
+	c->next_eip = c->eip;
+	c->stop_block = true;
 }
 
 void bt_deliver_irq(struct bt_cpu *c, unsigned vec)
@@ -367,7 +385,7 @@ void bt_iret(struct bt_cpu *c, unsigned osz)
 	if (!cs.present)
 		bt_raise(c, X86_EXC_NP, err, true);
 	unsigned old_cpl = c->cpl;
-	bt_mode_changed(c);
+	uint32_t view = bt_cpl_cs_ss_view(c);
 	if (rpl > c->cpl) {
 		uint32_t nesp = (uint32_t)bt_read(c, X86_SS, (sp + 3 * osz) & mask, osz);
 		uint16_t nss = (uint16_t)bt_read(c, X86_SS, (sp + 4 * osz) & mask, 2);
@@ -386,6 +404,8 @@ void bt_iret(struct bt_cpu *c, unsigned osz)
 		c->seg[X86_CS] = cs;
 		c->gpr[X86_RSP] = (c->gpr[X86_RSP] & ~mask) | ((sp + 3 * osz) & mask);
 	}
+	if (bt_cpl_cs_ss_view(c) != view)
+		bt_mode_changed(c);
 	if (ip > c->seg[X86_CS].limit)
 		bt_raise_gp(c, 0);
 	c->next_eip = osz == 2 ? ip & 0xffff : ip;

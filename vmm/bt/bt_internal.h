@@ -311,6 +311,9 @@ VMM_NORETURN void bt_raise_gp(struct bt_cpu *c, uint32_t err);
 VMM_NORETURN void bt_raise_ud(struct bt_cpu *c);
 /* A software interrupt (INT n, INT3, INTO): EIP after the instruction. */
 VMM_NORETURN void bt_raise_soft(struct bt_cpu *c, unsigned vec);
+/* The same, delivered at once from within the instruction (c->next_eip is
+ * the return address); the instruction then completes at the handler. */
+void bt_soft_int(struct bt_cpu *c, unsigned vec);
 /* Deliver the raised exception c->exc_vector through the IDT (may raise
  * again: call under the run loop's setjmp). */
 void bt_deliver_pending(struct bt_cpu *c);
@@ -348,9 +351,40 @@ int bt_walk(struct bt_cpu *c, uint32_t lin, enum bt_acc acc, bool user, bool set
 void bt_load_pdptes(struct bt_cpu *c);
 
 /* Linear-address access (no segmentation). (user): CPL 3 access rules.
- * Raise #PF on failure. Sizes 1, 2, 4, 8. */
-uint64_t bt_lread(struct bt_cpu *c, uint32_t lin, unsigned size, bool user);
-void bt_lwrite(struct bt_cpu *c, uint32_t lin, uint64_t v, unsigned size, bool user);
+ * Raise #PF on failure. Sizes 1, 2, 4, 8. The TLB hit is inline; the rest
+ * (fills, MMIO, page crossing, code and page-table pages) is out of line. */
+uint64_t bt_lread_slow(struct bt_cpu *c, uint32_t lin, unsigned size, bool user);
+void bt_lwrite_slow(struct bt_cpu *c, uint32_t lin, uint64_t v, unsigned size, bool user);
+
+static inline uint64_t bt_lread(struct bt_cpu *c, uint32_t lin, unsigned size, bool user)
+{
+	const struct bt_tlb_entry *e = &c->tlb[user][(lin >> 12) & (BT_TLB_SIZE - 1)];
+	if (VMM_LIKELY(e->tag_r == (lin & BT_PAGE_MASK) && (lin & 0xfff) + size <= BT_PAGE)) {
+		const void *p = (const void *)(e->addend + lin);
+		switch (size) {
+		case 1: return *(const uint8_t *)p;
+		case 2: { uint16_t v; __builtin_memcpy(&v, p, 2); return v; }
+		case 4: { uint32_t v; __builtin_memcpy(&v, p, 4); return v; }
+		default: { uint64_t v; __builtin_memcpy(&v, p, 8); return v; }
+		}
+	}
+	return bt_lread_slow(c, lin, size, user);
+}
+
+static inline void bt_lwrite(struct bt_cpu *c, uint32_t lin, uint64_t v, unsigned size, bool user)
+{
+	const struct bt_tlb_entry *e = &c->tlb[user][(lin >> 12) & (BT_TLB_SIZE - 1)];
+	if (VMM_LIKELY(e->tag_w == (lin & BT_PAGE_MASK) && (lin & 0xfff) + size <= BT_PAGE)) {
+		void *p = (void *)(e->addend + lin);
+		switch (size) {
+		case 1: *(uint8_t *)p = (uint8_t)v; return;
+		case 2: { uint16_t x = (uint16_t)v; __builtin_memcpy(p, &x, 2); return; }
+		case 4: { uint32_t x = (uint32_t)v; __builtin_memcpy(p, &x, 4); return; }
+		default: __builtin_memcpy(p, &v, 8); return;
+		}
+	}
+	bt_lwrite_slow(c, lin, v, size, user);
+}
 /* Supervisor ("implicit") accesses: descriptor tables, TSS. */
 uint64_t bt_sread(struct bt_cpu *c, uint32_t lin, unsigned size);
 void bt_swrite(struct bt_cpu *c, uint32_t lin, uint64_t v, unsigned size);
@@ -386,6 +420,17 @@ static inline uint32_t bt_sp_mask(const struct bt_cpu *c)
 /* Read the 8-byte descriptor for (sel) from the GDT/LDT; raises (vec) with
  * the selector as error code if it is outside the table. */
 uint64_t bt_desc_read(struct bt_cpu *c, uint16_t sel, unsigned vec);
+/* What the mode key sees of segment register (sreg): flat (CS, DS, ES,
+ * SS) or usable with a 4 GiB limit (FS, GS). */
+bool bt_seg_key_class(unsigned sreg, const struct x86_seg *s);
+/* The mode key's view of CPL, CS and SS, to tell whether a transfer
+ * changed it (bt_mode_changed only then: the key and window stay cached). */
+static inline uint32_t bt_cpl_cs_ss_view(const struct bt_cpu *c)
+{
+	return c->cpl | (bt_seg_key_class(X86_CS, &c->seg[X86_CS]) << 2) |
+	       ((uint32_t)c->seg[X86_CS].db << 3) |
+	       (bt_seg_key_class(X86_SS, &c->seg[X86_SS]) << 4);
+}
 /* x86_seg_from_desc with a small cache of decoded descriptors. */
 void bt_seg_decode(struct bt_cpu *c, struct x86_seg *seg, uint16_t sel, uint64_t desc);
 /* Set the accessed bit of (sel)'s descriptor if clear. */

@@ -110,8 +110,7 @@ void bt_set_eflags(struct bt_cpu *c, uint32_t v, uint32_t mask)
 	if ((c->eflags ^ old) & (X86_FLAGS_IF | X86_FLAGS_TF | X86_FLAGS_VM))
 		c->stop_block = true;
 	if ((c->eflags ^ old) & X86_FLAGS_VM)
-		bt_update_mode(c);
-	bt_mode_changed(c);
+		bt_update_mode(c); /* which bumps the mode */
 }
 
 unsigned bt_insn_cc(const struct bt_insn *in)

@@ -296,14 +296,17 @@ bool bt_interp_ctl(struct bt_cpu *c, const struct bt_insn *in)
 	case X86_INS_INT:
 		if ((c->eflags & X86_FLAGS_VM) && ((c->eflags >> 12) & 3) < 3)
 			bt_raise_gp(c, 0);
-		bt_raise_soft(c, in->op[0].val & 0xff);
+		bt_soft_int(c, in->op[0].val & 0xff);
+		return true;
 	case X86_INS_INT3:
-		bt_raise_soft(c, X86_EXC_BP);
+		bt_soft_int(c, X86_EXC_BP);
+		return true;
 	case X86_INS_INT1:
-		bt_raise_soft(c, X86_EXC_DB);
+		bt_soft_int(c, X86_EXC_DB);
+		return true;
 	case X86_INS_INTO:
 		if (c->eflags & X86_FLAGS_OF)
-			bt_raise_soft(c, X86_EXC_OF);
+			bt_soft_int(c, X86_EXC_OF);
 		return true;
 	case X86_INS_IRET: bt_iret(c, 2); return true;
 	case X86_INS_IRETD: bt_iret(c, 4); return true;

@@ -362,11 +362,8 @@ static uint64_t read_page(struct bt_cpu *c, uint32_t lin, unsigned size, bool us
 	return host_load(e->addend + lin, size);
 }
 
-uint64_t bt_lread(struct bt_cpu *c, uint32_t lin, unsigned size, bool user)
+uint64_t bt_lread_slow(struct bt_cpu *c, uint32_t lin, unsigned size, bool user)
 {
-	struct bt_tlb_entry *e = tlb_ent(c, lin, user);
-	if (VMM_LIKELY(e->tag_r == (lin & BT_PAGE_MASK) && (lin & 0xfff) + size <= BT_PAGE))
-		return host_load(e->addend + lin, size);
 	if ((lin & 0xfff) + size <= BT_PAGE)
 		return read_page(c, lin, size, user);
 	/* crosses a page: both parts must be readable (fault on the first) */
@@ -417,13 +414,8 @@ void bt_probe_write(struct bt_cpu *c, uint32_t lin, unsigned len, bool user)
 		write_entry(c, (lin & BT_PAGE_MASK) + BT_PAGE, user);
 }
 
-void bt_lwrite(struct bt_cpu *c, uint32_t lin, uint64_t v, unsigned size, bool user)
+void bt_lwrite_slow(struct bt_cpu *c, uint32_t lin, uint64_t v, unsigned size, bool user)
 {
-	struct bt_tlb_entry *e = tlb_ent(c, lin, user);
-	if (VMM_LIKELY(e->tag_w == (lin & BT_PAGE_MASK) && (lin & 0xfff) + size <= BT_PAGE)) {
-		host_store(e->addend + lin, v, size);
-		return;
-	}
 	if ((lin & 0xfff) + size <= BT_PAGE) {
 		write_page(c, lin, v, size, user);
 		return;

@@ -123,7 +123,7 @@ void bt_seg_decode(struct bt_cpu *c, struct x86_seg *seg, uint16_t sel, uint64_t
 
 /* What the mode key sees of a segment (bt_mode_key): flat for CS, DS, ES,
  * SS; usable with a 4 GiB limit for FS, GS. */
-static bool key_class(unsigned sreg, const struct x86_seg *s)
+bool bt_seg_key_class(unsigned sreg, const struct x86_seg *s)
 {
 	if (s->unusable || !s->present || s->limit != 0xffffffffu)
 		return false;
@@ -142,7 +142,7 @@ static void seg_null(struct x86_seg *s, uint16_t sel)
 void bt_load_seg(struct bt_cpu *c, unsigned sreg, uint16_t sel)
 {
 	struct x86_seg *s = &c->seg[sreg];
-	bool was = key_class(sreg, s);
+	bool was = bt_seg_key_class(sreg, s);
 	if (!bt_pe(c) || vm86(c)) {
 		bt_mode_changed(c);
 		/* real mode and vm86: only the selector and base change */
@@ -193,7 +193,7 @@ void bt_load_seg(struct bt_cpu *c, unsigned sreg, uint16_t sel)
 	bt_desc_set_accessed(c, sel, d);
 	n.type |= 1;
 	*s = n;
-	if (key_class(sreg, s) != was)
+	if (bt_seg_key_class(sreg, s) != was)
 		bt_mode_changed(c);
 }
 
