@@ -37,6 +37,25 @@ uint32_t bt_h_interp(struct bt_cpu *c, const struct bt_insn *in)
 	       (in->flags & BT_I_BRANCH) || (c->eflags & X86_FLAGS_TF);
 }
 
+/* IN/OUT without the generic interpreter (only EAX ECX EDX ESI EDI and the
+ * flags were stored): arg = port | 0x10000 (port in DX) | size << 20 |
+ * 1 << 24 (OUT). Returns 1, having done nothing, when the port needs the
+ * TSS bitmap check (CPL > IOPL) or the size is odd: the caller then
+ * interprets the instruction. */
+uint32_t bt_h_io(struct bt_cpu *c, uint32_t arg)
+{
+	unsigned size = (arg >> 20) & 0xf;
+	if ((bt_pe(c) && ((c->eflags & X86_FLAGS_VM) || c->cpl > ((c->eflags >> 12) & 3))) ||
+	    (size != 1 && size != 2 && size != 4))
+		return 1;
+	uint16_t port = (arg & 0x10000) ? (uint16_t)c->gpr[X86_RDX] : (uint16_t)(arg & 0xff);
+	if (arg & (1u << 24))
+		bt_out(c, port, c->gpr[X86_RAX], size);
+	else
+		bt_reg_write(c, X86_RAX, size, bt_in(c, port, size));
+	return 0;
+}
+
 /* A software TLB miss: fill the entry for the (size)-byte access at
  * (lin) (write if bit 8 of arg) and tell the caller whether the inline
  * check will now pass (0) or the instruction must be interpreted (1: MMIO,

@@ -190,6 +190,77 @@ static void emit_helper(struct tctx *t, const void *fn, uint64_t arg, bool leave
 	emit_reload(t);
 }
 
+/* Reload (mask) of the guest GPRs and the flags (SAHF method). */
+static void emit_reload_some(struct tctx *t, unsigned mask)
+{
+	struct bt_emit *e = &t->e;
+	eload(e, false, H_T2, H_ENV, BT_OFF_HFLAGS);
+	emov_rr(e, false, H_RAX, H_T2);
+	e8(e, 0x41); e8(e, 0xc1); e8(e, 0xeb); e8(e, 11);    /* shr r11d, 11 */
+	e8(e, 0x41); e8(e, 0x83); e8(e, 0xe3); e8(e, 1);     /* and r11d, 1 */
+	e8(e, 0xc1); e8(e, 0xe0); e8(e, 8);                  /* shl eax, 8 */
+	e8(e, 0x44); e8(e, 0x88); e8(e, 0xd8);               /* mov al, r11b */
+	e8(e, 0x04); e8(e, 0x7f);                            /* add al, 0x7f */
+	e8(e, 0x9e);                                         /* sahf */
+	for (unsigned g = 0; g < 8; g++)
+		if (mask & (1u << g))
+			eload(e, false, bt_host_reg(g), H_ENV, BT_OFF_GPR + 4 * (int32_t)g);
+}
+
+/* IN/OUT with a port in an immediate or DX: a helper that needs only the
+ * registers C may clobber (EAX ECX EDX ESI EDI); if the port is not
+ * plainly allowed (IOPL) it declines and the interpreter does the rest. */
+static bool tr_io(struct tctx *t, const struct bt_insn *in)
+{
+	struct bt_emit *e = &t->e;
+	bool out = in->id == X86_INS_OUT;
+	const struct bt_op *pop = out ? &in->op[0] : &in->op[1];
+	const struct bt_op *rop = out ? &in->op[1] : &in->op[0];
+	if (in->nops != 2 || rop->kind != BT_OP_REG || rop->rc != BT_RC_GPR)
+		return false;
+	uint32_t arg = (pop->kind == BT_OP_REG ? 0x10000u : (pop->val & 0xff)) |
+		       ((uint32_t)rop->size << 20) | (out ? 1u << 24 : 0);
+	static const unsigned clobbered = (1u << 0) | (1u << 1) | (1u << 2) | (1u << 6) | (1u << 7);
+	for (unsigned g = 0; g < 8; g++)
+		if (clobbered & (1u << g))
+			estore(e, false, bt_host_reg(g), H_ENV, BT_OFF_GPR + 4 * (int32_t)g);
+	e8(e, 0x9c);                                              /* pushfq */
+	e8(e, 0x41); e8(e, 0x8f); e8(e, 0x47); e8(e, BT_OFF_HFLAGS); /* pop [r15+48] */
+	emov_rr(e, true, H_RDI, H_ENV);
+	emov_ri(e, H_RSI, arg);
+	emov_ri64(e, H_RAX, (uint64_t)(uintptr_t)bt_h_io);
+	e8(e, 0xff); e8(e, 0xd0);                                 /* call rax */
+	e8(e, 0x85); e8(e, 0xc0);                                 /* test eax, eax */
+	e8(e, 0x0f); e8(e, 0x85);                                 /* jnz slow */
+	uint8_t *slow = e->p;
+	e32(e, 0);
+	emit_reload_some(t, clobbered);
+	e8(e, 0xe9);                                              /* jmp done */
+	uint8_t *done = e->p;
+	e32(e, 0);
+	if (!e->overflow)
+		link_rw(t, slow, e->p);
+	/* slow: complete the spill, interpret */
+	for (unsigned g = 0; g < 8; g++)
+		if (!(clobbered & (1u << g)))
+			estore(e, false, bt_host_reg(g), H_ENV, BT_OFF_GPR + 4 * (int32_t)g);
+	estore_imm32(e, H_ENV, BT_OFF_EIP, t->eip);
+	emov_rr(e, true, H_RDI, H_ENV);
+	emov_ri64(e, H_RSI, (uint64_t)(uintptr_t)in);
+	emov_ri64(e, H_RAX, (uint64_t)(uintptr_t)bt_h_interp);
+	e8(e, 0xff); e8(e, 0xd0);
+	e8(e, 0x85); e8(e, 0xc0);
+	e8(e, 0x0f); e8(e, 0x85);
+	uint8_t *at = e->p;
+	e32(e, 0);
+	if (!e->overflow)
+		epatch_rel32(at, tr_rx(t, at), t->tc->exit_nosave_tramp);
+	emit_reload(t);
+	if (!e->overflow)
+		link_rw(t, done, e->p);
+	return true;
+}
+
 static void emit_interp(struct tctx *t, const struct bt_insn *in)
 {
 	emit_helper(t, bt_h_interp, (uint64_t)(uintptr_t)in, (in->flags & BT_I_BRANCH) != 0);
@@ -520,7 +591,8 @@ int bt_translate(struct bt_cpu *c, struct bt_block *b)
 			tr_resume_here(t);
 			break;
 		}
-		if (!tr_native(t, in))
+		if (!tr_native(t, in) &&
+		    !((in->id == X86_INS_IN || in->id == X86_INS_OUT) && tr_io(t, in)))
 			emit_interp(t, in);
 		tr_resume_here(t);
 		off += in->len;

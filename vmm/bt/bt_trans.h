@@ -115,6 +115,7 @@ extern char bt_asm_exit[], bt_asm_exit_nosave[];
  * (c->eip says where to resume). */
 uint32_t bt_h_interp(struct bt_cpu *c, const struct bt_insn *in);
 uint32_t bt_h_fill(struct bt_cpu *c, uint32_t arg, uint32_t lin);
+uint32_t bt_h_io(struct bt_cpu *c, uint32_t arg);
 uint32_t bt_h_in(struct bt_cpu *c, uint32_t arg);
 uint32_t bt_h_out(struct bt_cpu *c, uint32_t arg);
 
