@@ -298,6 +298,7 @@ void bt_deliver_pending(struct bt_cpu *c)
 void bt_soft_int(struct bt_cpu *c, unsigned vec)
 {
 	/* delivered in place (no unwinding): the instruction is complete */
+	c->helper[BT_H_INT].count++;
 	c->exc_vector = (int)vec;
 	c->exc_error = 0;
 	c->exc_has_error = false;
@@ -344,6 +345,7 @@ static void iret_real(struct bt_cpu *c, unsigned osz)
 
 void bt_iret(struct bt_cpu *c, unsigned osz)
 {
+	c->helper[BT_H_IRET].count++;
 	if (!bt_pe(c)) {
 		iret_real(c, osz);
 		return;

@@ -82,6 +82,7 @@ static void read_gate(struct bt_cpu *c, uint16_t sel, uint64_t gd, struct gate *
 
 void bt_far_jmp(struct bt_cpu *c, uint16_t sel, uint32_t off, unsigned osz)
 {
+	c->helper[BT_H_FAR].count++;
 	if (!bt_pe(c) || (c->eflags & X86_FLAGS_VM)) {
 		real_cs(c, sel);
 		c->next_eip = osz == 2 ? off & 0xffff : off;
@@ -175,6 +176,7 @@ static void call_gate_inner(struct bt_cpu *c, struct gate *g, unsigned osz)
 
 void bt_far_call(struct bt_cpu *c, uint16_t sel, uint32_t off, unsigned osz)
 {
+	c->helper[BT_H_FAR].count++;
 	if (!bt_pe(c) || (c->eflags & X86_FLAGS_VM)) {
 		uint32_t v[2] = { c->seg[X86_CS].sel, c->next_eip };
 		push_frame(c, v, 2, osz);
@@ -226,6 +228,7 @@ void bt_far_call(struct bt_cpu *c, uint16_t sel, uint32_t off, unsigned osz)
 
 void bt_far_ret(struct bt_cpu *c, unsigned osz, uint16_t imm)
 {
+	c->helper[BT_H_FAR].count++;
 	uint32_t mask = bt_sp_mask(c);
 	uint32_t sp = c->gpr[X86_RSP] & mask;
 	uint32_t ip = (uint32_t)bt_read(c, X86_SS, sp, osz);

@@ -86,6 +86,8 @@ enum bt_ctr {
 	BT_CTR_TRANS_INSNS,   /* guest instructions translated */
 	BT_CTR_CODE_BYTES,    /* host code bytes emitted */
 	BT_CTR_CHAIN,         /* direct block chains made */
+	BT_CTR_CHAIN_HITS,    /* chained transfers taken (TRIPLEX_BT_PROFILE=1) */
+	BT_CTR_DISPATCH,      /* blocks entered from the dispatcher */
 	BT_CTR_IND_LOOKUP,    /* indirect branch lookups in the dispatcher */
 	BT_CTR_IND_MISS,      /* ... that missed the fast table */
 	BT_CTR_INTERP_INSNS,  /* instructions run by the interpreter */
@@ -179,6 +181,7 @@ struct bt_cpu {
 	uint64_t ibtc_tag;         /* 72: (generation, key) << 32 for the current mode */
 	uint64_t win_base;         /* 80: memory window (GS base) */
 	uint64_t ind_lookups;      /* 88: indirect lookups done by translated code */
+	uint64_t block_entries;    /* 96: block entries (TRIPLEX_BT_PROFILE=1 only) */
 
 	/* --- architectural state --- */
 	struct x86_seg seg[X86_NR_SREGS];
@@ -225,6 +228,7 @@ struct bt_cpu {
 	bool halted_exit;           /* HLT executed: return VCPU_EXIT_HLT */
 	bool code_dirty;            /* a write hit a code page: re-look-up */
 	bool interp_only;           /* --bt-interp */
+	bool profile;               /* TRIPLEX_BT_PROFILE=1: count chained transfers */
 	bool mode_changed;          /* CR0/CR4/EFER/CS changed: flush lookups */
 
 	/* --- software TLB: [0] supervisor, [1] user --- */

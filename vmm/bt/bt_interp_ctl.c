@@ -316,10 +316,10 @@ bool bt_interp_ctl(struct bt_cpu *c, const struct bt_insn *in)
 	case X86_INS_PUSHAL: pusha(c, 4); return true;
 	case X86_INS_POPAW: popa(c, 2); return true;
 	case X86_INS_POPAL: popa(c, 4); return true;
-	case X86_INS_PUSHF: pushf(c, 2); return true;
-	case X86_INS_PUSHFD: pushf(c, 4); return true;
-	case X86_INS_POPF: popf(c, 2); return true;
-	case X86_INS_POPFD: popf(c, 4); return true;
+	case X86_INS_PUSHF: c->helper[BT_H_FLAGS].count++; pushf(c, 2); return true;
+	case X86_INS_PUSHFD: c->helper[BT_H_FLAGS].count++; pushf(c, 4); return true;
+	case X86_INS_POPF: c->helper[BT_H_FLAGS].count++; popf(c, 2); return true;
+	case X86_INS_POPFD: c->helper[BT_H_FLAGS].count++; popf(c, 4); return true;
 	case X86_INS_ENTER: enter(c, in); return true;
 	case X86_INS_LEAVE: leave(c, osz); return true;
 	case X86_INS_BOUND: bound(c, in); return true;

@@ -164,6 +164,7 @@ bool bt_interp_string(struct bt_cpu *c, const struct bt_insn *in)
 		return false;
 	}
 	unsigned sseg = src_seg(in);
+	c->helper[BT_H_STRING].count++;
 	uint32_t amask = in->asz == 2 ? 0xffff : 0xffffffffu;
 	int32_t delta = (c->eflags & X86_FLAGS_DF) ? -(int32_t)size : (int32_t)size;
 	if (k == S_INS || k == S_OUTS)

@@ -126,6 +126,7 @@ void bt_write_cr(struct bt_cpu *c, unsigned n, uint32_t v)
 
 static void mov_crdr(struct bt_cpu *c, const struct bt_insn *in)
 {
+	c->helper[BT_H_CR].count++;
 	if (bt_pe(c) && c->cpl != 0)
 		bt_raise_gp(c, 0);
 	const struct bt_op *d = &in->op[0], *s = &in->op[1];
@@ -161,6 +162,7 @@ static void desc_table(struct bt_cpu *c, const struct bt_insn *in)
 		bt_raise_ud(c);
 	uint32_t ea = bt_op_ea(c, in, m);
 	bool load = in->id == X86_INS_LGDT || in->id == X86_INS_LIDT;
+	c->helper[BT_H_DESC].count++;
 	bool gdt = in->id == X86_INS_LGDT || in->id == X86_INS_SGDT;
 	struct x86_dtable *t = gdt ? &c->gdt : &c->idt;
 	if (load) {
@@ -220,6 +222,7 @@ bool bt_interp_sys(struct bt_cpu *c, const struct bt_insn *in)
 	switch (in->id) {
 	case X86_INS_CLI:
 	case X86_INS_STI:
+		c->helper[BT_H_FLAGS].count++;
 		if (bt_pe(c) && c->cpl > iopl(c))
 			bt_raise_gp(c, 0);
 		if (in->id == X86_INS_CLI) {

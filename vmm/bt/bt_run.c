@@ -21,6 +21,8 @@ static const char *const ctr_labels[BT_CTR_NR] = {
 	[BT_CTR_TRANS_INSNS] = "insns translated",
 	[BT_CTR_CODE_BYTES] = "code-cache bytes",
 	[BT_CTR_CHAIN] = "chain links",
+	[BT_CTR_CHAIN_HITS] = "chained transfers (profile)",
+	[BT_CTR_DISPATCH] = "dispatcher block entries",
 	[BT_CTR_IND_LOOKUP] = "indirect lookups",
 	[BT_CTR_IND_MISS] = "indirect misses",
 	[BT_CTR_INTERP_INSNS] = "interpreted insns",
@@ -40,6 +42,8 @@ static const char *const ctr_labels[BT_CTR_NR] = {
 	[BT_CTR_RETRANSLATE] = "retranslations",
 };
 
+/* Sensitive operations by kind, whether a helper or the interpreter ran
+ * them; "interpret insn" counts helper calls into the interpreter. */
 static const char *const helper_labels[BT_H_NR] = {
 	[BT_H_IO] = "port i/o",	      [BT_H_STRING] = "string",   [BT_H_CPUID] = "cpuid",
 	[BT_H_RDTSC] = "rdtsc",	      [BT_H_MSR] = "rdmsr/wrmsr", [BT_H_CR] = "mov cr",
@@ -140,6 +144,8 @@ static int bt_vcpu_create(struct vcpu *v)
 	c->vm = v->vm;
 	c->bvm = v->vm->engine_priv;
 	c->interp_only = c->bvm->interp_only;
+	const char *prof = getenv("TRIPLEX_BT_PROFILE");
+	c->profile = prof && *prof && strcmp(prof, "0");
 	c->dec = bt_decoder_create();
 	c->bc = bt_bcache_create();
 	c->jc = calloc(BT_JC_SIZE, sizeof(*c->jc));
@@ -313,6 +319,12 @@ int bt_run_loop(struct bt_cpu *c, struct vcpu_exit *ex)
 		interp_block(c, b, c->int_shadow ? 1 : BT_BLOCK_MAX_INSNS);
 	}
 	c->ctr[BT_CTR_IND_LOOKUP].count = c->ind_lookups;
+	if (c->profile) {
+		uint64_t other = c->ctr[BT_CTR_DISPATCH].count + c->ind_lookups -
+				 c->ctr[BT_CTR_IND_MISS].count;
+		c->ctr[BT_CTR_CHAIN_HITS].count =
+			c->block_entries > other ? c->block_entries - other : 0;
+	}
 	c->jmp = NULL;
 	return 0;
 }

@@ -143,6 +143,7 @@ void bt_load_seg(struct bt_cpu *c, unsigned sreg, uint16_t sel)
 {
 	struct x86_seg *s = &c->seg[sreg];
 	bool was = bt_seg_key_class(sreg, s);
+	c->helper[BT_H_SEG].count++;
 	if (!bt_pe(c) || vm86(c)) {
 		bt_mode_changed(c);
 		/* real mode and vm86: only the selector and base change */

@@ -14,6 +14,7 @@
  *     ool:    slow paths, exit stubs */
 #include <capstone/capstone.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "vmm/bt/bt_flags.h"
@@ -21,6 +22,18 @@
 #include "vmm/bt/bt_window.h"
 
 __thread struct bt_cpu *bt_cur_cpu;
+
+_Static_assert(offsetof(struct bt_cpu, gpr) == BT_OFF_GPR, "bt_cpu layout");
+_Static_assert(offsetof(struct bt_cpu, eip) == BT_OFF_EIP, "bt_cpu layout");
+_Static_assert(offsetof(struct bt_cpu, eflags) == BT_OFF_EFLAGS, "bt_cpu layout");
+_Static_assert(offsetof(struct bt_cpu, host_rsp) == BT_OFF_HOST_RSP, "bt_cpu layout");
+_Static_assert(offsetof(struct bt_cpu, hflags) == BT_OFF_HFLAGS, "bt_cpu layout");
+_Static_assert(offsetof(struct bt_cpu, exit_slot) == BT_OFF_EXIT_SLOT, "bt_cpu layout");
+_Static_assert(offsetof(struct bt_cpu, ibtc) == BT_OFF_IBTC, "bt_cpu layout");
+_Static_assert(offsetof(struct bt_cpu, ibtc_tag) == BT_OFF_IBTC_TAG, "bt_cpu layout");
+_Static_assert(offsetof(struct bt_cpu, win_base) == BT_OFF_WIN_BASE, "bt_cpu layout");
+_Static_assert(offsetof(struct bt_cpu, ind_lookups) == BT_OFF_IND_LOOKUPS, "bt_cpu layout");
+_Static_assert(offsetof(struct bt_cpu, block_entries) == BT_OFF_BLOCK_ENTRIES, "bt_cpu layout");
 
 void bt_tcache_add_index(struct bt_tcache *tc, struct bt_block *b);
 
@@ -573,6 +586,12 @@ int bt_translate(struct bt_cpu *c, struct bt_block *b)
 		e32(&t->e, 0);
 		epatch_rel32(at, tr_rx(t, at), t->tc->poll);
 	}
+	if (c->profile) {
+		/* count every entry (chained, table or dispatcher) */
+		eload(&t->e, true, H_T2, H_ENV, BT_OFF_BLOCK_ENTRIES);
+		elea(&t->e, true, H_T2, H_T2, H_NONE, 1, 1);
+		estore(&t->e, true, H_T2, H_ENV, BT_OFF_BLOCK_ENTRIES);
+	}
 	uint32_t off = 0;
 	bool ended = false;
 	for (unsigned i = 0; i < b->ninsn && !t->e.overflow && !t->failed; i++) {
@@ -631,6 +650,7 @@ void bt_run_translated(struct bt_cpu *c, const struct bt_block *b)
 	c->hflags = (c->eflags & BT_FL_ARITH) | 0x202;
 	c->ibtc_tag = (((uint64_t)c->tc->gen << 10) | (b->key & 0x3ff)) << 32;
 	c->exit_slot = 0;
+	c->ctr[BT_CTR_DISPATCH].count++;
 	bt_cur_cpu = c;
 	bt_asm_enter(c, b->host);
 	bt_cur_cpu = NULL;

@@ -25,6 +25,7 @@
 #define BT_OFF_IBTC_TAG 72
 #define BT_OFF_WIN_BASE 80
 #define BT_OFF_IND_LOOKUPS 88
+#define BT_OFF_BLOCK_ENTRIES 96
 
 #define BT_EXIT_INDIRECT 1ull /* exit_slot value: indirect miss, fill the table */
 
