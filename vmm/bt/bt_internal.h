@@ -493,6 +493,30 @@ bool bt_interp_ctl(struct bt_cpu *c, const struct bt_insn *in);
 bool bt_interp_sys(struct bt_cpu *c, const struct bt_insn *in);
 bool bt_interp_misc(struct bt_cpu *c, const struct bt_insn *in);
 
+/* A resolved operand for read-modify-write: a register or a checked
+ * linear address (bt_interp_alu.c). Memory destinations are checked for
+ * writing before they are read, as the CPU does (#PF with W=1). */
+struct bt_loc {
+	bool mem;
+	uint8_t reg;
+	uint8_t size;
+	uint32_t lin;
+};
+void bt_loc_get(struct bt_cpu *c, const struct bt_insn *in, const struct bt_op *op, bool write,
+		struct bt_loc *l);
+uint32_t bt_loc_read(struct bt_cpu *c, const struct bt_loc *l);
+void bt_loc_write(struct bt_cpu *c, const struct bt_loc *l, uint32_t v);
+/* EFLAGS bits (mask) from (f). */
+void bt_set_flags(struct bt_cpu *c, uint32_t mask, uint32_t f);
+/* LOCK is only valid with a memory destination (#UD otherwise). */
+bool bt_lock_ok(struct bt_cpu *c, const struct bt_insn *in);
+/* bt_interp_bits.c */
+void bt_interp_shift(struct bt_cpu *c, const struct bt_insn *in);
+void bt_interp_dshift(struct bt_cpu *c, const struct bt_insn *in);
+void bt_interp_bittest(struct bt_cpu *c, const struct bt_insn *in);
+void bt_interp_bitscan(struct bt_cpu *c, const struct bt_insn *in);
+void bt_interp_bcd(struct bt_cpu *c, const struct bt_insn *in);
+
 /* Operand helpers. */
 uint32_t bt_op_ea(struct bt_cpu *c, const struct bt_insn *in, const struct bt_op *op);
 uint32_t bt_op_read(struct bt_cpu *c, const struct bt_insn *in, const struct bt_op *op);

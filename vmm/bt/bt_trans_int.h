@@ -105,7 +105,20 @@ void tr_stack_ref(struct tctx *t, int32_t disp, bool write, struct memref *ref);
 void tr_store_imm(struct tctx *t, const struct memref *ref, uint32_t imm);
 void tr_load_r9(struct tctx *t, const struct memref *ref);
 
+/* Legacy prefixes to carry over: operand size, REP, and LOCK (mem). */
+void tr_copy_prefixes(struct tctx *t, const struct bt_insn *in, bool mem);
+/* The stack (bt_trans_mem.c); false: use the helper. */
+bool tr_push(struct tctx *t, const struct bt_insn *in);
+bool tr_pop(struct tctx *t, const struct bt_insn *in);
+bool tr_pusha(struct tctx *t, const struct bt_insn *in, bool pop);
+bool tr_leave(struct tctx *t, const struct bt_insn *in);
+
 /* bt_trans.c */
+struct pend *tr_pend_new(struct tctx *t, enum pend_kind k);
+/* jmp rel32 to an executable-view address. */
+void tr_jmp_rx(struct tctx *t, const uint8_t *target_rx);
+/* bt_trans_ctl.c: control flow that ends the block; false: the helper. */
+bool tr_control(struct tctx *t, const struct bt_insn *in);
 void tr_pend_slow(struct tctx *t, uint8_t *patch, bool flags_saved, unsigned size, bool write);
 /* Set the resume point of the slow paths of the current insn. */
 void tr_resume_here(struct tctx *t);

@@ -22,6 +22,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 
+#include "vmm/bt/bt_trans.h"
 #include "vmm/bt/bt_window.h"
 
 #define WIN_SPAN (4 * GiB)
@@ -444,4 +445,50 @@ void bt_special_write(struct bt_cpu *c, uint64_t gpa, unsigned len)
 		bt_code_write(c, gpa, len);
 	if (bt_win_is_pt(c, gpa & ~0xfffull))
 		bt_win_pt_write(c, gpa, len);
+}
+
+/* ---- instructions that use the software TLB (adaptive) ---- */
+
+static unsigned soft_slot(uint64_t gpa, unsigned cap)
+{
+	return (unsigned)((gpa * 0x9e3779b97f4a7c15ull) >> 40) & (cap - 1);
+}
+
+bool bt_soft_has(const struct bt_cpu *c, uint64_t gpa)
+{
+	if (!c->soft_n)
+		return false;
+	for (unsigned i = soft_slot(gpa, c->soft_cap);; i = (i + 1) & (c->soft_cap - 1)) {
+		if (c->soft[i] == gpa + 1)
+			return true;
+		if (!c->soft[i])
+			return false;
+	}
+}
+
+void bt_soft_add(struct bt_cpu *c, uint64_t gpa)
+{
+	if (bt_soft_has(c, gpa))
+		return;
+	if ((c->soft_n + 1) * 2 > c->soft_cap) {
+		unsigned ncap = c->soft_cap ? c->soft_cap * 2 : 256;
+		uint64_t *n = calloc(ncap, sizeof(*n));
+		VMM_ASSERT(n);
+		for (unsigned i = 0; i < c->soft_cap; i++) {
+			if (!c->soft[i])
+				continue;
+			unsigned j = soft_slot(c->soft[i] - 1, ncap);
+			while (n[j])
+				j = (j + 1) & (ncap - 1);
+			n[j] = c->soft[i];
+		}
+		free(c->soft);
+		c->soft = n;
+		c->soft_cap = ncap;
+	}
+	unsigned i = soft_slot(gpa, c->soft_cap);
+	while (c->soft[i])
+		i = (i + 1) & (c->soft_cap - 1);
+	c->soft[i] = gpa + 1;
+	c->soft_n++;
 }
