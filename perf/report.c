@@ -225,7 +225,7 @@ static json_t *engine_json(const struct report_engine *e)
 	char why[160] = "";
 	if (!clean)
 		snprintf(why, sizeof(why), "runs timed out or ended differently (exit statuses vary)");
-	return json_pack("{s:s, s:s, s:s?, s:{s:o, s:O}, s:o, s:o, s:o}", "engine", e->name,
+	return json_pack("{s:s, s:s, s:s?, s:{s:o, s:o}, s:o, s:o, s:o}", "engine", e->name,
 			 "status", clean ? "ran" : "failed", "why", why[0] ? why : NULL, "wall_ms",
 			 "summary", report_summary(walls), "runs", walls, "exit_status", statuses,
 			 "benches", benches, "counters", counters_per_run(e->counters, e->nr_runs));

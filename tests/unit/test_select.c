@@ -66,41 +66,38 @@ static void test_scan_int3_alone_is_not_a_software_interrupt_need(void **state)
 	assert_false(g.needs & GUEST_NEEDS_USER_INT32);
 }
 
-/* A Multiboot image that switches to long mode: wrmsr + mov cr0 in 32-bit
- * code, a 64-bit code descriptor in its data, and syscall in 64-bit code. */
+/* A Multiboot image that switches to long mode: EFER.LME set from 32-bit
+ * code, then mov cr0; and syscall in its 64-bit code. */
 static void test_scan_long_mode_switch_is_not_32bit_paging(void **state)
 {
-	uint8_t img[64] = { 0 };
-	static const uint8_t code[] = { 0x0f, 0x30,		/* wrmsr */
-					0x0f, 0x22, 0xc0,	/* mov cr0, eax */
-					0x0f, 0x05,		/* syscall (64-bit code) */
+	static const uint8_t code[] = { 0xb9, 0x80, 0x00, 0x00, 0xc0,	/* mov ecx, 0xc0000080 */
+					0x0f, 0x32,			/* rdmsr */
+					0x0d, 0x00, 0x01, 0x00, 0x00,	/* or eax, 0x100 */
+					0x0f, 0x30,			/* wrmsr */
+					0x0f, 0x22, 0xc0,		/* mov cr0, eax */
+					0x0f, 0x05,			/* syscall (64-bit code) */
 					0xf4 };
-	memcpy(img, code, sizeof(code));
-	uint64_t desc = 0x00af9a000000ffffull; /* 64-bit code segment */
-	memcpy(img + 16, &desc, 8);
 	struct sel_guest g;
-	guest_of(&g, img, sizeof(img), 32);
+	guest_of(&g, code, sizeof(code), 32);
 	assert_true(g.needs & GUEST_NEEDS_LONG_SWITCH);
 	assert_true(g.needs & GUEST_NEEDS_LONG);
 	assert_false(g.needs & GUEST_NEEDS_PAGING32);
 	assert_true(g.needs & GUEST_NEEDS_SYSCALL64);
 }
 
-/* Code bytes that happen to read as a 64-bit code descriptor (seen in
- * 32-bit guests) are not a GDT: no null descriptor before them. */
-static void test_scan_descriptor_pattern_in_code_is_not_long_mode(void **state)
+/* 32-bit PAE code that turns on NX writes EFER too, but not LME. */
+static void test_scan_efer_nx_write_is_not_a_long_mode_switch(void **state)
 {
-	uint8_t img[64];
-	memset(img, 0x90, sizeof(img));                  /* nops */
-	static const uint8_t code[] = { 0x0f, 0x30 };   /* wrmsr (EFER.NXE, say) */
-	memcpy(img, code, sizeof(code));
-	uint64_t desc = 0x003b9fe800102debull;          /* from a 32-bit suite image */
-	memcpy(img + 16, &desc, 8);
-	img[sizeof(img) - 1] = 0xf4;
+	static const uint8_t code[] = { 0xb9, 0x80, 0x00, 0x00, 0xc0,	/* mov ecx, 0xc0000080 */
+					0x0f, 0x32,			/* rdmsr */
+					0x0d, 0x00, 0x08, 0x00, 0x00,	/* or eax, 0x800 (NXE) */
+					0x0f, 0x30,			/* wrmsr */
+					0x0f, 0x22, 0xc0,		/* mov cr0, eax */
+					0xf4 };
 	struct sel_guest g;
-	guest_of(&g, img, sizeof(img), 32);
+	guest_of(&g, code, sizeof(code), 32);
 	assert_false(g.needs & GUEST_NEEDS_LONG_SWITCH);
-	assert_false(g.needs & GUEST_NEEDS_LONG);
+	assert_true(g.needs & GUEST_NEEDS_PAGING32);
 }
 
 static void test_scan_real_mode_entry_needs_real_mode(void **state)
@@ -191,7 +188,7 @@ int main(void)
 		cmocka_unit_test(test_scan_iret_in_32bit_guest_needs_interrupt_return),
 		cmocka_unit_test(test_scan_int3_alone_is_not_a_software_interrupt_need),
 		cmocka_unit_test(test_scan_long_mode_switch_is_not_32bit_paging),
-		cmocka_unit_test(test_scan_descriptor_pattern_in_code_is_not_long_mode),
+		cmocka_unit_test(test_scan_efer_nx_write_is_not_a_long_mode_switch),
 		cmocka_unit_test(test_scan_real_mode_entry_needs_real_mode),
 		cmocka_unit_test(test_scan_skips_data_objects_named_by_the_symbol_table),
 		cmocka_unit_test(test_host_probe_fills_a_stable_fingerprint),

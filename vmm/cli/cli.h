@@ -50,6 +50,11 @@ struct sel_profile;
 void cli_build_profile(const struct run_config *rc, const struct host_caps *caps,
 		       const struct sel_guest *g, struct sel_profile *prof);
 
+/* No kernel given: the first build of the demo guest (64-bit, then 32-bit)
+ * that some engine here can run, or the first found (so the error names its
+ * needs). Malloc'd path, or NULL if none is installed. */
+char *cli_pick_demo(const struct run_config *rc, const struct host_caps *caps);
+
 int cli_run(int argc, char **argv);
 int cli_perf(int argc, char **argv);
 int cli_probe(int argc, char **argv);

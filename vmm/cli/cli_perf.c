@@ -166,17 +166,17 @@ int cli_perf(int argc, char **argv)
 	check_modes(o.modes);
 	struct run_config rc;
 	cli_config_parse(&rc, o.run_argc, o.run_argv, true); /* validates, exits 2 on error */
+	struct host_caps caps;
+	sel_host_probe(&caps);
 	char *demo = NULL;
 	if (!rc.load.kernel) {
-		demo = cli_find_guest("demo-64.elf");
+		demo = cli_pick_demo(&rc, &caps);
 		if (!demo)
 			perf_fail("no kernel given and the demo guest was not found", NULL);
 		rc.load.kernel = demo;
 		o.run_argv[o.run_argc++] = "--kernel";
 		o.run_argv[o.run_argc++] = demo;
 	}
-	struct host_caps caps;
-	sel_host_probe(&caps);
 	struct sel_guest g;
 	if (sel_guest_probe(&rc.load, &g))
 		return 2;

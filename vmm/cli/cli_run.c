@@ -13,7 +13,9 @@
 #include "vmm/dev/dev.h"
 #include "vmm/select/select.h"
 
-#define DEMO_GUEST "demo-64.elf"
+/* The demo guest's builds, best first: the 64-bit one where an engine can
+ * run it, else the 32-bit one (bt runs 32-bit guests everywhere). */
+static const char *const demo_guests[] = { "demo-64.elf", "demo-32.elf" };
 
 /* The workload profile for the policy: --workload, else the config's
  * "workload", else an assumption (said so); plus what a profiled run of this
@@ -178,23 +180,53 @@ out:
 	return status;
 }
 
+char *cli_pick_demo(const struct run_config *rc, const struct host_caps *caps)
+{
+	char *first = NULL;
+	for (unsigned i = 0; i < VMM_ARRAY_SIZE(demo_guests); i++) {
+		char *path = cli_find_guest(demo_guests[i]);
+		if (!path)
+			continue;
+		struct load_params p = rc->load;
+		p.kernel = path;
+		struct sel_guest g;
+		struct sel_avail avail[SEL_MAX_ENGINES];
+		bool runnable = false;
+		if (sel_guest_probe(&p, &g) == 0) {
+			unsigned n = sel_gather(caps, &g, avail, SEL_MAX_ENGINES);
+			for (unsigned k = 0; k < n; k++)
+				runnable |= avail[k].ok;
+		}
+		if (runnable) {
+			free(first);
+			return path;
+		}
+		if (!first)
+			first = path;
+		else
+			free(path);
+	}
+	return first;
+}
+
 int cli_run(int argc, char **argv)
 {
 	struct run_config rc;
 	cli_config_parse(&rc, argc, argv, true);
-	char *demo = NULL;
-	if (!rc.load.kernel) {
-		demo = cli_find_guest(DEMO_GUEST);
-		if (!demo) {
-			vmm_err("no kernel given, and the demo guest %s was not found next to the "
-				"triplex binary (%s/../guests): run 'make guests', or give --kernel",
-				DEMO_GUEST, cli_exe_dir());
-			return VM_EXIT_USAGE;
-		}
-		rc.load.kernel = demo;
-	}
 	struct host_caps caps;
 	sel_host_probe(&caps);
+	char *demo = NULL;
+	if (!rc.load.kernel) {
+		demo = cli_pick_demo(&rc, &caps);
+		if (!demo) {
+			vmm_err("no kernel given, and the demo guest (%s) was not found next to the "
+				"triplex binary (%s/../guests): run 'make guests', or give --kernel",
+				demo_guests[0], cli_exe_dir());
+			return VM_EXIT_USAGE;
+		}
+		vmm_info("no kernel given: booting the demo guest %s", demo);
+		rc.load.kernel = demo;
+	}
 	struct sel_guest g;
 	int status;
 	if (sel_guest_probe(&rc.load, &g)) {

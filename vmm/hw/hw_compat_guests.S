@@ -10,11 +10,14 @@
 #define BASE 0x1000
 #define A(x) ((x) - hw_probe_blob + BASE)
 #define RESULT_PORT 0x99
+#define IDT 0x14000
 #define TSS32 0x12000
 #define TSS64 0x13000
 #define IDT 0x14000
 #define KSTACK 0x80000
 #define USTACK 0x70000
+
+#include "vmm/core/probe_guest.inc"
 
 	.section .rodata
 	.globl hw_probe_blob
@@ -33,22 +36,7 @@ hw_probe_blob:
 	.long A(syscall64_entry)
 	.long A(user_exc64_entry)
 
-	.balign 8
-gdt:
-	.quad 0
-	.quad 0x00cf9a000000ffff	/* 0x08 kernel code 32 */
-	.quad 0x00af9a000000ffff	/* 0x10 kernel code 64 */
-	.quad 0x00cf92000000ffff	/* 0x18 kernel data */
-	.quad 0x00cffa000000ffff	/* 0x20 user code 32 (DPL 3) */
-	.quad 0x00cff2000000ffff	/* 0x28 user data (DPL 3) */
-	.quad 0x00affa000000ffff	/* 0x30 user code 64 (DPL 3) */
-	.quad 0x0000890120000067	/* 0x38 TSS32 at 0x12000, available */
-	.quad 0x0000890130000067	/* 0x40 TSS64 at 0x13000, available (low) */
-	.quad 0				/* 0x48 TSS64 (high) */
-gdt_end:
-gdtr:
-	.word gdt_end - gdt - 1
-	.long A(gdt)
+	PROBE_GDT
 
 /* ---------------- real mode ---------------- */
 	.code16
@@ -72,21 +60,7 @@ setup32:
 	mov %ax, %ss
 	mov %ax, %fs
 	mov %ax, %gs
-	/* 32-bit interrupt gates, DPL 0, for the 32 exception stubs */
-	mov $IDT, %edi
-	mov $A(stubs32), %esi
-	xor %ecx, %ecx
-2:	mov %esi, %eax
-	mov %ax, (%edi)
-	movw $0x08, 2(%edi)
-	movw $0x8e00, 4(%edi)
-	shr $16, %eax
-	mov %ax, 6(%edi)
-	add $8, %edi
-	add $8, %esi
-	inc %ecx
-	cmp $32, %ecx
-	jb 2b
+	PROBE_IDT32_FILL
 	/* int 0x80: a DPL 3 gate */
 	mov $A(int80_32), %eax
 	mov $(IDT + 0x80 * 8), %edi
@@ -102,19 +76,8 @@ idtr32:
 	.word 256 * 8 - 1
 	.long IDT
 
-	.balign 8
-stubs32:
-	.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-	.balign 8
-	push $\v
-	jmp fault32
-	.endr
-fault32:
-	pop %eax
-	or $0xe000, %eax
-	out %eax, $RESULT_PORT
-1:	hlt
-	jmp 1b
+	PROBE_STUBS32 RESULT_PORT
+	.code32
 
 int80_32:
 	mov %cs, %eax
@@ -241,24 +204,8 @@ long64:
 	mov %ax, %ds
 	mov %ax, %ss
 	mov $KSTACK, %rsp
-	/* 64-bit interrupt gates for the 32 stubs and int 0x80 (DPL 3) */
-	mov $IDT, %rdi
-	mov $A(stubs64), %rsi
-	xor %ecx, %ecx
-1:	mov %rsi, %rax
-	mov %ax, (%rdi)
-	movw $0x10, 2(%rdi)
-	movw $0x8e00, 4(%rdi)
-	shr $16, %rax
-	mov %ax, 6(%rdi)
-	shr $16, %rax
-	mov %eax, 8(%rdi)
-	movl $0, 12(%rdi)
-	add $16, %rdi
-	add $8, %rsi
-	inc %ecx
-	cmp $32, %ecx
-	jb 1b
+	PROBE_IDT64_FILL
+	/* int 0x80: a DPL 3 gate */
 	mov $A(int80_64), %rax
 	mov $(IDT + 0x80 * 16), %rdi
 	mov %ax, (%rdi)
@@ -281,19 +228,8 @@ idtr64:
 long_next:
 	.quad 0
 
-	.balign 8
-stubs64:
-	.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-	.balign 8
-	push $\v
-	jmp fault64
-	.endr
-fault64:
-	pop %rax
-	or $0xe000, %eax
-	out %eax, $RESULT_PORT
-1:	hlt
-	jmp 1b
+	PROBE_STUBS64 RESULT_PORT
+	.code64
 
 int80_64:
 syscall_handler:

@@ -213,7 +213,7 @@ int load_elf64_parse(const struct load_image *im, struct load_plan *plan)
 
 /* A zero page for a kernel without a setup header: the fields a 64-bit
  * kernel reads (boot.rst "64-bit BOOT PROTOCOL", zero-page.rst). */
-static void zp_header(uint8_t *zp, const struct load_plan *plan)
+static void zp_header(uint8_t *zp, const struct load_image *im, const struct load_plan *plan)
 {
 	load_put16(zp + LX_BOOT_FLAG, 0xaa55);
 	load_put32(zp + LX_HEADER, LX_HDRS_MAGIC);
@@ -227,25 +227,7 @@ static void zp_header(uint8_t *zp, const struct load_plan *plan)
 int load_elf64_load(const struct load_image *im, const struct guest_mem *m,
 		    const struct load_plan *plan, struct load_result *res)
 {
-	struct load_linux_boot lb;
-	int r = load_x86_linux_prepare(im, m, plan, &lb);
-	if (r)
-		return r;
-	uint8_t *zp = calloc(1, LX_ZP_SIZE);
-	if (!zp) {
-		vmm_err("%s: zero page: %s", im->name, strerror(ENOMEM));
-		load_x86_linux_abort(&lb);
-		return -ENOMEM;
-	}
-	r = load_plan_copy(im, m, plan, res);
-	if (r) {
-		load_x86_linux_abort(&lb);
-	} else {
-		zp_header(zp, plan);
-		r = load_x86_linux_commit(im, m, &lb, zp, plan->entry, res);
-	}
-	free(zp);
-	return r;
+	return load_x86_linux_boot(im, m, plan, res, zp_header);
 }
 
 /* ---- symbol table: data objects inside code, for the guest probe ---- */

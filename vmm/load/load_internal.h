@@ -171,6 +171,14 @@ VMM_MUST_CHECK int load_x86_linux_commit(const struct load_image *im, const stru
 					 struct load_linux_boot *lb, uint8_t *zp,
 					 gpa_t entry, struct load_result *res);
 void load_x86_linux_abort(struct load_linux_boot *lb);
+/* The whole Linux 64-bit boot for ELF64 and bzImage: prepare, copy the
+ * kernel's segments, let (fill) put the kernel's header into a zeroed zero
+ * page, commit. 0 or -errno (logged). */
+typedef void (*load_zp_fill_fn)(uint8_t *zp, const struct load_image *im,
+				const struct load_plan *plan);
+VMM_MUST_CHECK int load_x86_linux_boot(const struct load_image *im, const struct guest_mem *m,
+				       const struct load_plan *plan, struct load_result *res,
+				       load_zp_fill_fn fill);
 
 /* Linux boot_params (zero page) offsets, Documentation/arch/x86/zero-page.rst
  * and boot.rst "The Real-Mode Kernel Header". */

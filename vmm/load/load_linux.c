@@ -129,6 +129,14 @@ int load_linux_parse(const struct load_image *im, struct load_plan *plan)
 	return 0;
 }
 
+/* boot.rst "64-bit BOOT PROTOCOL": the setup header goes into a zeroed
+ * boot_params; code32_start says where the protected-mode kernel is. */
+static void zp_setup_header(uint8_t *zp, const struct load_image *im, const struct load_plan *plan)
+{
+	memcpy(zp + LX_SETUP_SECTS, im->img + LX_SETUP_SECTS, plan->linux.hdr_end - LX_SETUP_SECTS);
+	load_put32(zp + LX_CODE32_START, (uint32_t)plan->seg[0].gpa);
+}
+
 int load_linux_load(const struct load_image *im, const struct guest_mem *m,
 		    const struct load_plan *plan, struct load_result *res)
 {
@@ -139,27 +147,5 @@ int load_linux_load(const struct load_image *im, const struct guest_mem *m,
 			(unsigned long long)load_ram_end(m));
 		return -ENOSPC;
 	}
-	struct load_linux_boot lb;
-	int r = load_x86_linux_prepare(im, m, plan, &lb);
-	if (r)
-		return r;
-	uint8_t *zp = calloc(1, LX_ZP_SIZE);
-	if (!zp) {
-		vmm_err("%s: zero page: %s", im->name, strerror(ENOMEM));
-		load_x86_linux_abort(&lb);
-		return -ENOMEM;
-	}
-	r = load_plan_copy(im, m, plan, res);
-	if (r) {
-		load_x86_linux_abort(&lb);
-	} else {
-		/* boot.rst "64-bit BOOT PROTOCOL": the setup header goes into a
-		 * zeroed boot_params; code32_start says where the kernel is. */
-		memcpy(zp + LX_SETUP_SECTS, im->img + LX_SETUP_SECTS,
-		       plan->linux.hdr_end - LX_SETUP_SECTS);
-		load_put32(zp + LX_CODE32_START, (uint32_t)load);
-		r = load_x86_linux_commit(im, m, &lb, zp, plan->entry, res);
-	}
-	free(zp);
-	return r;
+	return load_x86_linux_boot(im, m, plan, res, zp_setup_header);
 }

@@ -220,3 +220,27 @@ int load_x86_linux_commit(const struct load_image *im, const struct guest_mem *m
 	load_x86_linux_abort(lb);
 	return r;
 }
+
+int load_x86_linux_boot(const struct load_image *im, const struct guest_mem *m,
+			const struct load_plan *plan, struct load_result *res, load_zp_fill_fn fill)
+{
+	struct load_linux_boot lb;
+	int r = load_x86_linux_prepare(im, m, plan, &lb);
+	if (r)
+		return r;
+	uint8_t *zp = calloc(1, LX_ZP_SIZE);
+	if (!zp) {
+		vmm_err("%s: zero page: %s", im->name, strerror(ENOMEM));
+		load_x86_linux_abort(&lb);
+		return -ENOMEM;
+	}
+	r = load_plan_copy(im, m, plan, res);
+	if (r) {
+		load_x86_linux_abort(&lb);
+	} else {
+		fill(zp, im, plan);
+		r = load_x86_linux_commit(im, m, &lb, zp, plan->entry, res);
+	}
+	free(zp);
+	return r;
+}

@@ -24,6 +24,8 @@
 #define KSTACK 0x80000
 #define USTACK 0x70000
 
+#include "vmm/core/probe_guest.inc"
+
 	.section .rodata
 	.globl sel_calib_blob
 	.globl sel_calib_blob_end
@@ -32,21 +34,7 @@ sel_calib_blob:
 	.long A(t32_ring0), A(t32_ring3), A(t32_exit), A(t32_pf), A(t32_pte), A(t32_syscall)
 	.long A(t64_ring0), A(t64_ring3), A(t64_exit), A(t64_pf), A(t64_pte), A(t64_syscall)
 
-	.balign 8
-gdt:
-	.quad 0
-	.quad 0x00cf9a000000ffff	/* 0x08 kernel code 32 */
-	.quad 0x00af9a000000ffff	/* 0x10 kernel code 64 */
-	.quad 0x00cf92000000ffff	/* 0x18 kernel data */
-	.quad 0x00cffa000000ffff	/* 0x20 user code 32 */
-	.quad 0x00cff2000000ffff	/* 0x28 user data */
-	.quad 0x00affa000000ffff	/* 0x30 user code 64 */
-	.quad 0x0000890120000067	/* 0x38 TSS32 at 0x12000 */
-	.quad 0x0000890130000067	/* 0x40 TSS64 at 0x13000 (low) */
-	.quad 0				/* 0x48 (high) */
-gdt_end:
-gdtr:	.word gdt_end - gdt - 1
-	.long A(gdt)
+	PROBE_GDT
 idtr32:	.word 256 * 8 - 1
 	.long IDT
 idtr64:	.word 256 * 16 - 1
@@ -63,20 +51,7 @@ setup32:
 	mov %ax, %ss
 	mov %ax, %fs
 	mov %ax, %gs
-	mov $IDT, %edi			/* every vector reports itself */
-	mov $A(stubs32), %esi
-	xor %ecx, %ecx
-2:	mov %esi, %eax
-	mov %ax, (%edi)
-	movw $0x08, 2(%edi)
-	movw $0x8e00, 4(%edi)
-	shr $16, %eax
-	mov %ax, 6(%edi)
-	add $8, %edi
-	add $8, %esi
-	inc %ecx
-	cmp $32, %ecx
-	jb 2b
+	PROBE_IDT32_FILL			/* every vector reports itself */
 	lidt A(idtr32)
 	movl $KSTACK, (TSS32 + 4)
 	movl $0x18, (TSS32 + 8)
@@ -100,19 +75,8 @@ setup32:
 	out %eax, $CALIB_PORT
 	.endm
 
-	.balign 8
-stubs32:
-	.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-	.balign 8
-	push $\v
-	jmp fault32
-	.endr
-fault32:
-	pop %eax
-	or $0xe000, %eax
-	out %eax, $CALIB_PORT
-1:	hlt
-	jmp 1b
+	PROBE_STUBS32 CALIB_PORT
+	.code32
 
 stop32:
 	MARK CALIB_STOP
@@ -296,42 +260,15 @@ long64:
 	mov %ax, %ds
 	mov %ax, %ss
 	mov $KSTACK, %rsp
-	mov $IDT, %rdi
-	mov $A(stubs64), %rsi
-	xor %ecx, %ecx
-1:	mov %rsi, %rax
-	mov %ax, (%rdi)
-	movw $0x10, 2(%rdi)
-	movw $0x8e00, 4(%rdi)
-	shr $16, %rax
-	mov %ax, 6(%rdi)
-	shr $16, %rax
-	mov %eax, 8(%rdi)
-	movl $0, 12(%rdi)
-	add $16, %rdi
-	add $8, %rsi
-	inc %ecx
-	cmp $32, %ecx
-	jb 1b
+	PROBE_IDT64_FILL
 	lidt A(idtr64)
 	movq $KSTACK, (TSS64 + 4)
 	mov $0x40, %ax
 	ltr %ax
 	jmp *(A(long_target))
 
-	.balign 8
-stubs64:
-	.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-	.balign 8
-	push $\v
-	jmp fault64
-	.endr
-fault64:
-	pop %rax
-	or $0xe000, %eax
-	out %eax, $CALIB_PORT
-1:	hlt
-	jmp 1b
+	PROBE_STUBS64 CALIB_PORT
+	.code64
 
 stop64:
 	MARK CALIB_STOP

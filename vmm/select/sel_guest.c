@@ -5,9 +5,10 @@
  *
  * The sweep is conservative by design: any MOV to CR0 in 32-bit code of an
  * image that never enters long mode counts as "enables 32-bit paging". An
- * image enters long mode if it both writes an MSR and carries a 64-bit code
- * segment descriptor (L=1) in its bytes; its 32-bit code is then the switch
- * to long mode and its 64-bit code is scanned again in 64-bit mode. */
+ * image enters long mode if its 32-bit code writes EFER (MSR 0xc0000080)
+ * with LME set (mov ecx, 0xc0000080 ... or reg, 0x100 ... wrmsr); its 32-bit
+ * code is then the switch to long mode and its code is scanned again as
+ * 64-bit code. ELF data objects in code sections are skipped (symbols). */
 #include <capstone/capstone.h>
 #include <errno.h>
 #include <stdio.h>
@@ -30,6 +31,8 @@ const char *sel_need_name(enum guest_need n)
 
 struct sweep {
 	bool cr0_write, msr_write, soft_int, syscall, iret;
+	bool efer_lme;           /* a wrmsr to EFER with LME set */
+	bool ecx_is_efer, lme_bit; /* the data flow leading to it */
 	char cr0_ev[80], int_ev[80], sys_ev[80], iret_ev[80];
 };
 
@@ -66,6 +69,34 @@ static uint64_t data_end(const struct sweep_input *in, uint64_t off)
 	return 0;
 }
 
+/* The immediate after ", " in an operand string, or -1. */
+static long long op_imm(const char *ops)
+{
+	const char *c = strstr(ops, ", ");
+	return c ? strtoll(c + 2, NULL, 0) : -1;
+}
+
+/* Follow `mov ecx, 0xc0000080` ... `or eax, 0x100` (or `or ah, 1`, or
+ * `bts eax, 8`) ... `wrmsr`: an EFER write that sets LME (SDM 3A 10.8.5). */
+static void track_efer(struct sweep *s, const cs_insn *in)
+{
+	if (in->id == X86_INS_MOV && !strncmp(in->op_str, "ecx, ", 5)) {
+		s->ecx_is_efer = op_imm(in->op_str) == 0xc0000080;
+		s->lme_bit = false;
+	} else if (in->id == X86_INS_OR || in->id == X86_INS_BTS) {
+		long long imm = op_imm(in->op_str);
+		bool ah = !strncmp(in->op_str, "ah, ", 4);
+		if (in->id == X86_INS_BTS)
+			s->lme_bit |= imm == 8;
+		else if (imm > 0)
+			s->lme_bit |= ah ? (imm & 1) : (imm & 0x100) != 0;
+	} else if (in->id == X86_INS_WRMSR) {
+		if (s->ecx_is_efer && s->lme_bit)
+			s->efer_lme = true;
+		s->lme_bit = false;
+	}
+}
+
 /* Decode the image bytes [off, off+len), loaded at (gpa), in (bits)-bit mode.
  * Undecodable bytes are skipped one at a time; known data objects whole. */
 static int sweep_code(const struct sweep_input *im, uint64_t off, uint64_t len, uint64_t gpa,
@@ -96,6 +127,7 @@ static int sweep_code(const struct sweep_input *im, uint64_t off, uint64_t len, 
 			addr++;
 			continue;
 		}
+		track_efer(s, in);
 		switch (in->id) {
 		case X86_INS_MOV:
 			if (!strncmp(in->op_str, "cr0,", 4)) {
@@ -129,30 +161,6 @@ static int sweep_code(const struct sweep_input *im, uint64_t off, uint64_t len, 
 	return 0;
 }
 
-/* A present 64-bit code segment descriptor (S=1, code, L=1, D=0). */
-/* A 64-bit code descriptor inside something that looks like a GDT: the
- * null descriptor no more than 8 entries before it, with present
- * descriptors in between. Code bytes alone match the descriptor's bit
- * pattern now and then (the suite's 32-bit images did). */
-static bool has_long_descriptor(const uint8_t *img, uint64_t len)
-{
-	for (uint64_t off = 8; off + 8 <= len; off += 8) {
-		uint64_t d;
-		memcpy(&d, img + off, 8);
-		if (!(((d >> 43) & 3) == 3 && (d >> 47 & 1) && (d >> 53 & 1) && !(d >> 54 & 1) &&
-		      (d & 0xffff) && !(d >> 56)))
-			continue;
-		for (uint64_t k = 1; k <= 8 && k * 8 <= off; k++) {
-			uint64_t p;
-			memcpy(&p, img + off - k * 8, 8);
-			if (!p)
-				return true;
-			if (!(p >> 47 & 1))
-				break;
-		}
-	}
-	return false;
-}
 
 static void need(struct sel_guest *g, enum guest_need n, const char *ev)
 {
@@ -176,7 +184,7 @@ static int sweep_all(const struct sweep_input *im, const struct guest_info *info
 		if (r)
 			return r;
 	}
-	*switches = info->bits != 64 && s32->msr_write && has_long_descriptor(im->img, im->len);
+	*switches = info->bits != 64 && s32->efer_lme;
 	for (unsigned i = 0; *switches && i < info->nr_code; i++) {
 		uint64_t off = info->code[i].file_off, size = info->code[i].size;
 		if (info->code[i].bits == 32 && off <= im->len && size <= im->len - off) {
@@ -199,8 +207,8 @@ static void classify(struct sel_guest *g, const struct sweep *s32, const struct 
 		need(g, GUEST_NEEDS_PROT32, info->bits == 16 ? "may switch to protected mode"
 							     : "32-bit entry");
 	if (switches) {
-		need(g, GUEST_NEEDS_LONG_SWITCH, "writes an MSR and has a 64-bit code descriptor");
-		need(g, GUEST_NEEDS_LONG, "64-bit code descriptor");
+		need(g, GUEST_NEEDS_LONG_SWITCH, "sets EFER.LME from 32-bit code");
+		need(g, GUEST_NEEDS_LONG, "enters long mode");
 	} else if (info->bits == 64) {
 		need(g, GUEST_NEEDS_LONG, "64-bit entry");
 	} else {

@@ -1,0 +1,61 @@
+/* guests/lib/rt_syscall_64.S: the SYSCALL entry (IA32_LSTAR). SYSCALL
+ * leaves RSP at the user's value (SDM 3A 5.8.8), so the entry uses SWAPGS
+ * to reach the per-CPU block (KERNEL_GS_BASE = &rt_percpu), takes the
+ * current task's kernel stack from it, and swaps back at once: kernel C
+ * code always runs with the user's GS, which makes task switches between
+ * SYSCALL and interrupt entries safe. The frame is a struct trap_frame with
+ * vector VEC_SYSCALL_INSN; the return goes through SYSRET. FMASK has
+ * cleared IF, so nothing can interrupt the window between the swaps. */
+
+	.text
+	.globl rt_syscall_entry
+rt_syscall_entry:
+	swapgs
+	mov %rsp, %gs:16	/* rt_percpu.user_sp */
+	mov %gs:8, %rsp		/* rt_percpu.kstack */
+	pushq $0x23		/* ss: SEL_UDATA */
+	pushq %gs:16		/* sp */
+	swapgs
+	push %r11		/* flags: SYSCALL saved RFLAGS in R11 */
+	pushq $0x2b		/* cs: SEL_UCODE64 */
+	push %rcx		/* ip: SYSCALL saved RIP in RCX */
+	pushq $0		/* err */
+	pushq $0x100		/* vector: VEC_SYSCALL_INSN */
+	push %rax
+	push %rcx
+	push %rdx
+	push %rbx
+	push %rbp
+	push %rsi
+	push %rdi
+	push %r8
+	push %r9
+	push %r10
+	push %r11
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+	mov %rsp, %rdi
+	call syscall_dispatch
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %r11
+	pop %r10
+	pop %r9
+	pop %r8
+	pop %rdi
+	pop %rsi
+	pop %rbp
+	pop %rbx
+	pop %rdx
+	pop %rcx
+	pop %rax
+	add $16, %rsp		/* vector, err */
+	pop %rcx		/* ip for SYSRET */
+	add $8, %rsp		/* cs */
+	pop %r11		/* flags for SYSRET */
+	pop %rsp		/* user RSP; ss is implied */
+	sysretq
