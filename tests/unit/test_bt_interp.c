@@ -238,6 +238,22 @@ static void test_bt_code_cache_flush_when_full(void **state)
 	bth_free(h);
 }
 
+/* PUSH [mem] whose operand and stack slot share a software-TLB entry
+ * (pages 0x9 and 0x109): the two accesses evict each other. */
+BTH_CODE(t_conflict, "mov $0x109ff0, %esp\n movl $0x5678, 0x9010\n push 0x9010\n"
+		     "pop %ebx\n hlt");
+
+static void test_bt_tlb_conflict_in_one_instruction(void **state)
+{
+	(void)state;
+	struct bth *h = bth_new(BTH_FLAT32);
+	bth_load(h, BTH_CODE_ADDR, t_conflict_start, t_conflict_end);
+	h->c->budget = 1000;
+	assert_int_equal(bth_run(h), BTH_HLT);
+	assert_int_equal(h->c->gpr[X86_RBX], 0x5678);
+	bth_free(h);
+}
+
 static int setup_interp(void **state)
 {
 	(void)state;
@@ -249,6 +265,22 @@ static int setup_trans(void **state)
 {
 	(void)state;
 	setenv("TRIPLEX_BT_INTERP", "0", 1);
+	unsetenv("TRIPLEX_BT_MEM");
+	return 0;
+}
+
+static int setup_softmmu(void **state)
+{
+	(void)state;
+	setenv("TRIPLEX_BT_INTERP", "0", 1);
+	setenv("TRIPLEX_BT_MEM", "softmmu", 1);
+	return 0;
+}
+
+static int teardown_softmmu(void **state)
+{
+	(void)state;
+	unsetenv("TRIPLEX_BT_MEM");
 	return 0;
 }
 
@@ -267,8 +299,11 @@ int main(void)
 		cmocka_unit_test(test_bt_interp_delivers_external_interrupt),
 		cmocka_unit_test(test_bt_interp_cpuid_identifies_triplex_bt),
 		cmocka_unit_test(test_bt_code_cache_flush_when_full),
+		cmocka_unit_test(test_bt_tlb_conflict_in_one_instruction),
 	};
 	int r = cmocka_run_group_tests_name("bt interpreter", tests, setup_interp, NULL);
 	r |= cmocka_run_group_tests_name("bt translator", tests, setup_trans, NULL);
+	r |= cmocka_run_group_tests_name("bt translator, software TLB", tests, setup_softmmu,
+					 teardown_softmmu);
 	return r;
 }

@@ -224,6 +224,22 @@ static int setup_trans(void **state)
 {
 	(void)state;
 	setenv("TRIPLEX_BT_INTERP", "0", 1);
+	unsetenv("TRIPLEX_BT_MEM");
+	return 0;
+}
+
+static int setup_softmmu(void **state)
+{
+	(void)state;
+	setenv("TRIPLEX_BT_INTERP", "0", 1);
+	setenv("TRIPLEX_BT_MEM", "softmmu", 1);
+	return 0;
+}
+
+static int teardown_softmmu(void **state)
+{
+	(void)state;
+	unsetenv("TRIPLEX_BT_MEM");
 	return 0;
 }
 
@@ -243,5 +259,7 @@ int main(void)
 	const struct CMUnitTest tests[] = { PAGING_TESTS };
 	int r = cmocka_run_group_tests_name("bt paging (interpreter)", tests, setup_interp, NULL);
 	r |= cmocka_run_group_tests_name("bt paging (translator)", tests, setup_trans, NULL);
+	r |= cmocka_run_group_tests_name("bt paging (translator, software TLB)", tests,
+					 setup_softmmu, teardown_softmmu);
 	return r;
 }

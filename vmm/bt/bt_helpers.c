@@ -68,6 +68,19 @@ uint32_t bt_h_fill(struct bt_cpu *c, uint32_t arg, uint32_t lin)
 	c->helper[BT_H_MEM].count++;
 	if ((lin & 0xfff) + size > BT_PAGE)
 		return 1;
+	/* Two accesses of one instruction can evict each other from the
+	 * direct-mapped TLB (push [mem] with both in one slot): the retry
+	 * would miss forever. Refilling the same slot for the same
+	 * instruction twice in a row interprets it instead. */
+	unsigned slot = (lin >> 12) & (BT_TLB_SIZE - 1);
+	if (c->fill_eip == c->eip && c->fill_slot == slot) {
+		if (++c->fill_n >= 2)
+			return 1;
+	} else {
+		c->fill_eip = c->eip;
+		c->fill_slot = slot;
+		c->fill_n = 0;
+	}
 	bool user = c->cpl == 3;
 	uint32_t page = lin & BT_PAGE_MASK;
 	bt_tlb_touch(c, lin, write, user);

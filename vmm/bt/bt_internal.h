@@ -256,6 +256,7 @@ struct bt_cpu {
 	bool adapt_pending;         /* retranslate the page of adapt_gpa */
 	uint64_t adapt_gpa;
 	struct { uint64_t gpa; uint32_t n; } adapt[256]; /* window faults per insn */
+	uint32_t fill_eip, fill_slot, fill_n; /* TLB-miss retries of one insn */
 	uint64_t *soft;             /* insns that use the software TLB (hash set) */
 	unsigned soft_n, soft_cap;
 	unsigned kick;              /* atomic: leave the run loop soon */
