@@ -254,6 +254,28 @@ static void test_bt_tlb_conflict_in_one_instruction(void **state)
 	bth_free(h);
 }
 
+/* A divide that raises #DE again and again (handler skips it): the
+ * translator adapts once (the divide moves to a helper) instead of
+ * retranslating its page on every few faults. */
+BTH_CODE(t_div_loop, "mov $200, %esi\n xor %ecx, %ecx\n"
+		     "1: mov $5, %eax\n xor %edx, %edx\n div %ecx\n dec %esi\n jnz 1b\n hlt\n"
+		     "t_div_handler: addl $2, (%esp)\n iret");
+extern const uint8_t t_div_handler[];
+
+static void test_bt_repeated_divide_error_adapts_once(void **state)
+{
+	(void)state;
+	struct bth *h = bth_new(BTH_FLAT32);
+	bth_load(h, BTH_CODE_ADDR, t_div_loop_start, t_div_loop_end);
+	bth_gate(h, X86_EXC_DE, BTH_CODE_ADDR + (uint32_t)(t_div_handler - t_div_loop_start),
+		 BTH_KCS, 0xe, 0);
+	assert_int_equal(bth_run(h), BTH_HLT);
+	assert_int_equal(h->c->gpr[X86_RSI], 0);
+	assert_true(h->c->ctr[BT_CTR_RETRANSLATE].count <= 1);
+	assert_true(h->c->ctr[BT_CTR_BLOCKS].count < 50);
+	bth_free(h);
+}
+
 static int setup_interp(void **state)
 {
 	(void)state;
@@ -300,6 +322,7 @@ int main(void)
 		cmocka_unit_test(test_bt_interp_cpuid_identifies_triplex_bt),
 		cmocka_unit_test(test_bt_code_cache_flush_when_full),
 		cmocka_unit_test(test_bt_tlb_conflict_in_one_instruction),
+		cmocka_unit_test(test_bt_repeated_divide_error_adapts_once),
 	};
 	int r = cmocka_run_group_tests_name("bt interpreter", tests, setup_interp, NULL);
 	r |= cmocka_run_group_tests_name("bt translator", tests, setup_trans, NULL);

@@ -377,7 +377,8 @@ int bt_translate(struct bt_cpu *c, struct bt_block *b)
 		t->cur = i;
 		t->eip = b->eip + off;
 		t->live_out = live_out[i];
-		t->soft = !c->wins || bt_soft_has(c, b->gpa + off);
+		t->adapted = bt_soft_has(c, b->gpa + off);
+		t->soft = !c->wins || t->adapted;
 		bt_flag_effect(in, &t->fl_rd, &t->fl_wr);
 		offs[i] = (uint16_t)(t->e.p - rw);
 		t->insn_start = t->e.p;

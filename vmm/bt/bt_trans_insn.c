@@ -346,7 +346,7 @@ bool tr_native(struct tctx *t, const struct bt_insn *in)
 		return false;
 	/* a divide that keeps raising #DE runs in the interpreter: a host
 	 * SIGFPE costs more than the helper */
-	if (t->soft && t->win && (in->id == X86_INS_DIV || in->id == X86_INS_IDIV))
+	if (t->adapted && (in->id == X86_INS_DIV || in->id == X86_INS_IDIV))
 		return false;
 	const struct bt_op *m = mem_op(in);
 	if (in->lock && !m)

@@ -51,6 +51,7 @@ struct tctx {
 	uint8_t fl_rd, fl_wr;      /* its flag effects */
 	bool win;                  /* memory windows on */
 	bool soft;                 /* the current insn uses the software TLB */
+	bool adapted;              /* the current insn kept faulting (adaptive list) */
 	uint8_t *addr_start;       /* where the current address computation began */
 	uint8_t *insn_start;       /* where the current instruction's code began */
 	struct pend pend[TR_MAX_PEND];
