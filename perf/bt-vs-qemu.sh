@@ -3,8 +3,8 @@
 # performance table. Runs the 32-bit workload guests (compute callret
 # syscall io pgfault ptemod divzero ctxsw) under Triplex bt and under
 # QEMU TCG (same image, same machine, one guest at a time), compute and
-# callret also natively (the guests' own kernels compiled for the host with
-# the guests' flags), RUNS times each, and prints the medians of the
+# callret also natively (build/guests/native-32: the guests' own kernels
+# and callret assembly built as a Linux program), RUNS times each, and prints the medians of the
 # guests' "bench NAME ... cycles_per_iter=X" lines (RDTSC cycles per
 # iteration) with the ratios, plus the translation cost per guest
 # instruction (decode + translate, from --stats).
@@ -52,65 +52,14 @@ run_qemu() { # IMAGE -> cycles
 
 # Native: the guests' compute kernels and callret_rec, with the guests'
 # code-generation flags, timed with RDTSC like the guests time themselves.
-build_native() {
-	cc=${CC:-cc}
-	flags="-m32 -O2 -fno-pic -fno-pie -mgeneral-regs-only -fno-tree-loop-distribute-patterns"
-	cat >"$tmp/native_compute.c" <<'EOF'
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <x86intrin.h>
-#include "compute.h"
-int main(void)
-{
-	struct compute_sizes sz = COMPUTE_FULL_SIZES;
-	struct compute_result r;
-	void *s = malloc(compute_scratch_size(&sz));
-	compute_pass(&sz, s, &r); /* warm up, as the guest's first pass is */
-	uint64_t t0 = __rdtsc();
-	for (int i = 0; i < 10; i++)
-		compute_pass(&sz, s, &r);
-	printf("bench compute iters=10 cycles_per_iter=%llu\n",
-	       (unsigned long long)((__rdtsc() - t0) / 10));
-	return 0;
-}
-EOF
-	cat >"$tmp/native_callret.c" <<'EOF'
-#include <stdint.h>
-#include <stdio.h>
-#include <x86intrin.h>
-uint32_t callret_rec(uint32_t depth, uint32_t x);
-int main(void)
-{
-	const uint64_t iters = 50000000, depth = 16;
-	uint32_t sum = 0;
-	uint64_t t0 = __rdtsc();
-	for (uint64_t i = 0; i < iters / depth; i++)
-		sum += callret_rec(depth - 1, (uint32_t)i);
-	uint64_t t = __rdtsc() - t0;
-	printf("bench callret iters=%llu cycles_per_iter=%llu.%02llu sum=%u\n",
-	       (unsigned long long)iters, (unsigned long long)(t / iters),
-	       (unsigned long long)(t * 100 / iters % 100), sum);
-	return 0;
-}
-EOF
-	sed 's/\.section \.utext, "ax"/.text/' "$SRC/work/callret_32.S" >"$tmp/callret_32.S"
-	# shellcheck disable=SC2086
-	$cc $flags -I"$SRC/work" -c "$SRC/work/compute_kern_user.c" -o "$tmp/ck.o" &&
-		$cc $flags -I"$SRC/work" "$tmp/native_compute.c" "$tmp/ck.o" -o "$tmp/native_compute" &&
-		$cc -m32 -O2 "$tmp/native_callret.c" "$tmp/callret_32.S" -o "$tmp/native_callret" \
-			-Wl,-z,noexecstack
-}
-
+# native: build/guests/native-32 runs the guests' own compute kernels and
+# callret assembly as a Linux program (guests/native).
 have_native=0
-if [ -f "$SRC/work/compute_kern_user.c" ] && build_native 2>"$tmp/build.err"; then
+if [ -x "$GB/native-32" ]; then
 	have_native=1
 else
-	echo "native: cannot build the native kernels from $SRC/work (needs cc -m32):" >&2
-	sed 's/^/  /' "$tmp/build.err" >&2
+	echo "native: $GB/native-32 not built (make guests)" >&2
 fi
-have_qemu=1
-command -v "$QEMU" >/dev/null 2>&1 || have_qemu=0
 
 printf '%-9s %14s %14s %9s %14s %9s\n' workload "bt" "qemu-tcg" "bt/qemu" "native" "bt/native"
 for w in $WORKLOADS; do
@@ -124,8 +73,8 @@ for w in $WORKLOADS; do
 	while [ $i -lt "$RUNS" ]; do
 		run_bt "$img" >>"$tmp/bt"
 		[ $have_qemu = 1 ] && run_qemu "$img" >>"$tmp/qemu"
-		if [ $have_native = 1 ] && [ -x "$tmp/native_$w" ]; then
-			"$tmp/native_$w" >"$tmp/out" && cycles_of "$tmp/out" >>"$tmp/native"
+		if [ $have_native = 1 ] && { [ "$w" = compute ] || [ "$w" = callret ]; }; then
+			"$GB/native-32" "$w" >"$tmp/out" && cycles_of "$tmp/out" >>"$tmp/native"
 		fi
 		i=$((i + 1))
 	done
