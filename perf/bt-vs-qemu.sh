@@ -1,5 +1,5 @@
 #!/bin/sh
-# perf/bt-vs-qemu.sh [BUILD_DIR] [GUEST_DIR] [GUEST_SRC]: the bt engine's
+# perf/bt-vs-qemu.sh [BUILD_DIR] [GUEST_DIR]: the bt engine's
 # performance table. Runs the 32-bit workload guests (compute callret
 # syscall io pgfault ptemod divzero ctxsw) under Triplex bt and under
 # QEMU TCG (same image, same machine, one guest at a time), compute and
@@ -12,11 +12,10 @@
 # Environment: RUNS (default 5), QEMU (default qemu-system-i386),
 # WORKLOADS (a subset), BT_ARGS (extra triplex arguments, e.g. --bt-interp),
 # TRIPLEX_BT_MEM=softmmu (compare guest-memory strategies).
-# Defaults: BUILD_DIR build/release, GUEST_DIR build/guests, GUEST_SRC guests.
+# Defaults: BUILD_DIR build/release, GUEST_DIR build/guests.
 set -u
 B=${1:-build/release}
 GB=${2:-build/guests}
-SRC=${3:-guests}
 RUNS=${RUNS:-5}
 QEMU=${QEMU:-qemu-system-i386}
 WORKLOADS=${WORKLOADS:-"compute callret syscall io pgfault ptemod divzero ctxsw"}
@@ -60,6 +59,8 @@ if [ -x "$GB/native-32" ]; then
 else
 	echo "native: $GB/native-32 not built (make guests)" >&2
 fi
+have_qemu=1
+command -v "$QEMU" >/dev/null 2>&1 || have_qemu=0
 
 printf '%-9s %14s %14s %9s %14s %9s\n' workload "bt" "qemu-tcg" "bt/qemu" "native" "bt/native"
 for w in $WORKLOADS; do
