@@ -72,9 +72,10 @@ if "$T" probe 2>/dev/null | grep -q '^  [a-z][a-z]   available'; then
 	fi
 	expect "--stats prints the counters" 85 "== triplex stats" -- run --kernel "$GB/tiny-exit.elf" --serial none --stats
 	expect "a triple fault stops the guest with status 4 and its registers" 4 "RIP=" -- run --kernel "$GB/tiny-triple.elf" --serial none
-	expect "perf runs every engine and writes the reports" 0 "regret" -- perf --kernel "$GB/tiny-timer64.elf" --runs 2 --out "$w/perf"
-	if [ -s "$w/perf/report.txt" ] && grep -q '"schema": "triplex-perf-report/1"' "$w/perf/report.json" &&
-		grep -q '<svg' "$w/perf/report.html" && grep -q '"regret"' "$w/perf/report.json"; then
+	expect "perf runs every engine and writes the reports" 0 "regret" -- perf --kernel "$GB/tiny-timer64.elf" --runs 2 --out "$w/perf/nested"
+	if [ -s "$w/perf/nested/report.txt" ] &&
+		grep -q '"schema": "triplex-perf-report/1"' "$w/perf/nested/report.json" &&
+		grep -q '<svg' "$w/perf/nested/report.html" && grep -q '"regret"' "$w/perf/nested/report.json"; then
 		echo "ok cli: perf report.txt, report.json (schema, regret) and report.html (svg)"
 	else
 		echo "not ok cli: perf report.txt, report.json (schema, regret) and report.html (svg)"
