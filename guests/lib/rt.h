@@ -31,6 +31,11 @@ int guest_main(void);
 /* Write (code) to isa-debug-exit (port 0xf4, 32-bit) and halt forever if
  * the port is absent. */
 __attribute__((noreturn)) void rt_exit(uint32_t code);
+/* Power the machine off (ACPI PM1a); falls back to rt_exit(RT_EXIT_OK). */
+__attribute__((noreturn)) void rt_poweroff(void);
+/* A guest that defines this as true powers off after a clean run instead of
+ * exiting through isa-debug-exit (the demo: a clean run ends with status 0). */
+extern const bool rt_poweroff_on_success;
 
 /* Print "FATAL what" and exit with RT_EXIT_FATAL. */
 __attribute__((noreturn)) void rt_panic(const char *what);

@@ -16,6 +16,15 @@ void rt_exit(uint32_t code)
 	}
 }
 
+void rt_poweroff(void)
+{
+	/* ACPI PM1a control, SLP_EN with sleep type 0: QEMU's PC machine and
+	 * Triplex at 0x604, Bochs and older QEMU at 0xb004. */
+	outw(0x604, 0x2000);
+	outw(0xb004, 0x2000);
+	rt_exit(RT_EXIT_OK); /* no ACPI PM: isa-debug-exit, or halt */
+}
+
 void rt_panic(const char *what)
 {
 	kprintf("FATAL %s\n", what);

@@ -6,6 +6,9 @@
 #include "rt_internal.h"
 
 uint64_t rt_mem_end = 32ull << 20; /* if the loader says nothing */
+/* a weak reference: 0 unless the guest defines it (GCC may fold a weak
+ * definition's initializer into this file's code) */
+extern const bool rt_poweroff_on_success __attribute__((weak));
 
 void rt_main(uint32_t mbi_phys)
 {
@@ -28,5 +31,7 @@ void rt_main(uint32_t mbi_phys)
 	trap_init();
 	rc = guest_main();
 	kprintf("done\n");
+	if (rc == 0 && &rt_poweroff_on_success && rt_poweroff_on_success)
+		rt_poweroff();
 	rt_exit(rc == 0 ? RT_EXIT_OK : (uint32_t)rc);
 }

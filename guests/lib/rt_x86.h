@@ -79,6 +79,12 @@ static inline void outb(uint16_t port, uint8_t v)
 	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
 }
 
+static inline void outw(uint16_t port, uint16_t v)
+{
+	RT_VMI(vmi_call3(PV_CALL_IO_OUT, port, 2, v));
+	__asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
+}
+
 static inline void outl(uint16_t port, uint32_t v)
 {
 	RT_VMI(vmi_call3(PV_CALL_IO_OUT, port, 4, v));

@@ -79,9 +79,10 @@ if "$T" probe 2>/dev/null | grep -q '^  [a-z][a-z]   available'; then
 	fi
 	expect "--stats prints the counters" 85 "== triplex stats" -- run --kernel "$GB/tiny-exit.elf" --serial none --stats
 	expect "a triple fault stops the guest with status 4 and its registers" 4 "RIP=" -- run --kernel "$GB/tiny-triple.elf" --serial none
-	expect "perf runs every engine and writes the reports" 0 "regret" -- perf --kernel "$GB/tiny-timer64.elf" --runs 2 --out "$w/perf"
-	if [ -s "$w/perf/report.txt" ] && grep -q '"schema": "triplex-perf-report/1"' "$w/perf/report.json" &&
-		grep -q '<svg' "$w/perf/report.html" && grep -q '"regret"' "$w/perf/report.json"; then
+	expect "perf runs every engine and writes the reports" 0 "regret" -- perf --kernel "$GB/tiny-timer64.elf" --runs 2 --out "$w/perf/nested"
+	if [ -s "$w/perf/nested/report.txt" ] &&
+		grep -q '"schema": "triplex-perf-report/1"' "$w/perf/nested/report.json" &&
+		grep -q '<svg' "$w/perf/nested/report.html" && grep -q '"regret"' "$w/perf/nested/report.json"; then
 		echo "ok cli: perf report.txt, report.json (schema, regret) and report.html (svg)"
 	else
 		echo "not ok cli: perf report.txt, report.json (schema, regret) and report.html (svg)"
@@ -91,6 +92,14 @@ else
 	for n in "config-relative kernel path" "debug-exit status" "serial override" "stats" "triple fault" "perf reports"; do
 		echo "ok cli: $n # SKIP no engine can run guests on this host"
 	done
+fi
+"$T" probe --guest "$GB/tiny-exit.elf" >"$w/probe-guest.txt" 2>&1
+if grep -q "^guest: tiny-exit.elf: multiboot, 32-bit entry" "$w/probe-guest.txt" &&
+	grep -Eq "^mode: [a-z]+ \(auto|^mode auto: no engine" "$w/probe-guest.txt"; then
+	echo "ok cli: probe --guest shows the guest, its needs and the policy's choice"
+else
+	echo "not ok cli: probe --guest shows the guest, its needs and the policy's choice"
+	sed 's/^/  | /' "$w/probe-guest.txt" | tail -5
 fi
 "$T" probe --json >"$w/probe.json" 2>&1
 if grep -q '"engines"' "$w/probe.json" && grep -q '"fingerprint"' "$w/probe.json"; then

@@ -202,6 +202,7 @@ static const struct flag flags[] = {
 	{ "--stats", false, true },   { "--log", true, false },     { "--quiet", false, false },
 	{ "-q", false, false },       { "--explain", false, false },
 	{ "--stats-json", true, true }, { "--workload", true, false },
+	{ "--bt-interp", false, true },
 };
 
 static void apply_flag(struct run_config *rc, const char *name, const char *v)
@@ -236,6 +237,8 @@ static void apply_flag(struct run_config *rc, const char *name, const char *v)
 		rc->explain = true;
 	else if (!strcmp(name, "--stats-json"))
 		rc->stats_json = v;
+	else if (!strcmp(name, "--bt-interp"))
+		setenv("TRIPLEX_BT_INTERP", "1", 1); /* read by the bt engine's vm_create */
 	else if (!strcmp(name, "--workload")) {
 		struct sel_profile prof;
 		if (sel_profile_class(v, &prof))

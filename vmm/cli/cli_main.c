@@ -31,6 +31,7 @@ static void usage(FILE *f)
 		"  --stats                print the engine's counters when the guest stops\n"
 		"  --stats-json FILE      write the run's figures and counters as JSON\n"
 		"  --explain              print the engine choice's whole cost table\n"
+		"  --bt-interp            bt: run the whole guest on the reference interpreter\n"
 		"  --workload CLASS       what the guest does, for the choice: compute, kernel,\n"
 		"                         io, syscall, pagefault, mixed\n"
 		"  --log MODULES          debug output for modules (comma-separated; 'all')\n"

@@ -139,6 +139,24 @@ static int run_once(const struct perf_opts *o, const char *engine, unsigned k,
 	return 0;
 }
 
+/* mkdir -p: create (path) and its missing parents. 0 or -errno. */
+static int mkdir_p(const char *path)
+{
+	char buf[700];
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(buf, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
 static bool mode_listed(const char *modes, const char *name)
 {
 	char buf[64];
@@ -182,7 +200,7 @@ int cli_perf(int argc, char **argv)
 		return 2;
 	char dir[700];
 	snprintf(dir, sizeof(dir), "%s/runs", o.out);
-	if ((mkdir(o.out, 0755) && errno != EEXIST) || (mkdir(dir, 0755) && errno != EEXIST))
+	if (mkdir_p(dir))
 		perf_fail("cannot create the output directory", o.out);
 
 	struct report rep;

@@ -80,10 +80,10 @@ static json_t *guest_json(const struct sel_guest *g)
 		json_object_set_new(pv, "abi_version", json_integer(g->pv.n.version));
 	else if (g->pv.present)
 		json_object_set_new(pv, "why", json_string(g->pv.why));
-	return json_pack("{s:s, s:s, s:i, s:s, s:I, s:s, s:o, s:o}", "name", g->info.name, "format",
-			 load_format_name(g->info.format), "bits", (int)g->info.bits, "entry_mode",
-			 g->info.entry_mode, "entry", (json_int_t)g->info.entry, "hash", hash,
-			 "needs", needs, "pv", pv);
+	return json_pack("{s:s, s:s, s:i, s:s, s:I, s:s, s:s, s:o, s:o}", "name", g->info.name,
+			 "format", load_format_name(g->info.format), "bits", (int)g->info.bits,
+			 "entry_mode", g->info.entry_mode, "entry", (json_int_t)g->info.entry, "hash",
+			 hash, "os", g->os_hint, "needs", needs, "pv", pv);
 }
 
 int cli_probe(int argc, char **argv)
@@ -111,7 +111,8 @@ int cli_probe(int argc, char **argv)
 	}
 #endif
 	struct sel_calib calib;
-	if (sel_calibrate(&caps, &calib, o.refresh) == 0) {
+	bool have_calib = sel_calibrate(&caps, &calib, o.refresh) == 0;
+	if (have_calib) {
 		json_object_set_new(root, "calibration", sel_calib_json(&calib));
 		if (!o.json)
 			sel_calib_print(stdout, &calib);
@@ -142,10 +143,22 @@ int cli_probe(int argc, char **argv)
 	json_object_set_new(root, "engines", engines);
 	if (o.guest) {
 		json_object_set_new(root, "guest", guest_json(&g));
+		/* what `triplex run --mode auto` would choose, and why */
+		struct run_config rc = { 0 };
+		struct sel_profile prof;
+		struct sel_avail avail[SEL_MAX_ENGINES];
+		cli_build_profile(&rc, &caps, &g, &prof);
+		struct sel_input in = { .caps = &caps, .calib = have_calib ? &calib : NULL,
+					.guest = &g, .profile = &prof, .avail = avail,
+					.nr_avail = sel_gather(&caps, &g, avail, SEL_MAX_ENGINES),
+					.mode = "auto" };
+		struct sel_result res;
+		sel_choose(&in, &res);
+		json_object_set_new(root, "choice", sel_result_json(&res));
 		if (!o.json) {
-			printf("guest: %s: %s, %u-bit entry (%s) at %#llx\n", g.info.name,
+			printf("guest: %s: %s, %u-bit entry (%s) at %#llx, OS: %s\n", g.info.name,
 			       load_format_name(g.info.format), g.info.bits, g.info.entry_mode,
-			       (unsigned long long)g.info.entry);
+			       (unsigned long long)g.info.entry, g.os_hint);
 			for (unsigned b = 0; b < GUEST_NEEDS_NR; b++)
 				if (g.needs & (1u << b))
 					printf("  needs %s (%s)\n", sel_need_name(1u << b), g.evidence[b]);
@@ -156,6 +169,8 @@ int cli_probe(int argc, char **argv)
 				printf("  not PV-capable: %s\n", g.pv.why);
 			else
 				printf("  not PV-capable: no Triplex VMI note\n");
+			sel_result_print(stdout, &in, &res);
+			printf("%s\n", res.reason);
 		}
 	}
 	if (o.json) {

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "vmm/bt/bt.h"
 #ifdef HAVE_KVM
 #include "vmm/hw/hw.h"
 #endif
@@ -12,6 +13,7 @@ static const struct engine_ops *const engines[] = {
 #ifdef HAVE_KVM
 	&hw_engine_ops,
 #endif
+	&bt_engine_ops,
 	&pv_engine_ops,
 	NULL, /* keeps the array non-empty in builds without any optional engine */
 };

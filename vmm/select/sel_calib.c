@@ -17,7 +17,7 @@
 #include "vmm/select/select.h"
 
 #define CALIB_TIMEOUT_NS (2 * 1000000000ull)
-#define CALIB_CACHE_VERSION 1
+#define CALIB_CACHE_VERSION 2
 
 extern const uint8_t sel_calib_blob[], sel_calib_blob_end[];
 

@@ -123,9 +123,13 @@ t32_ring0:
 	LOOP4 CALIB_N_RING0
 	jmp stop32
 
-t32_ring3:
+t32_ring3:				/* user code runs paged, as under any OS */
 	mov $KSTACK, %esp
 	call setup32
+	call paging32
+	mov $(0x28 | 3), %ax		/* user data segments, as an OS loads them */
+	mov %ax, %ds
+	mov %ax, %es
 	push $(0x28 | 3)
 	push $USTACK
 	push $0x3002			/* IOPL 3: ring 3 may write the port */
@@ -190,7 +194,11 @@ sys_handler32:
 t32_syscall:
 	mov $KSTACK, %esp
 	call setup32
+	call paging32
 	GATE32 0x80, sys_handler32, 0xee00
+	mov $(0x28 | 3), %ax		/* user data segments, as an OS loads them */
+	mov %ax, %ds
+	mov %ax, %es
 	push $(0x28 | 3)
 	push $USTACK
 	push $0x3002

@@ -228,6 +228,22 @@ static void classify(struct sel_guest *g, const struct sweep *s32, const struct 
 	}
 }
 
+/* What kind of OS the image is, from its format and its bytes. */
+static void os_hint(const uint8_t *img, uint64_t len, struct sel_guest *g)
+{
+	static const char linux_banner[] = "Linux version ";
+	const char *hint = "unknown";
+	if (g->info.format == LOAD_BZIMAGE)
+		hint = "linux";
+	else if (memmem(img, len, linux_banner, sizeof(linux_banner) - 1))
+		hint = "linux";
+	else if (g->info.format == LOAD_MULTIBOOT)
+		hint = "multiboot kernel";
+	else if (g->info.format == LOAD_FLAT)
+		hint = "flat binary";
+	snprintf(g->os_hint, sizeof(g->os_hint), "%s", hint);
+}
+
 int sel_guest_scan(const uint8_t *img, uint64_t len, struct sel_guest *g)
 {
 	struct sweep s32 = { 0 }, s64 = { 0 };
@@ -243,6 +259,7 @@ int sel_guest_scan(const uint8_t *img, uint64_t len, struct sel_guest *g)
 	if (r)
 		return r;
 	classify(g, &s32, &s64, switches);
+	os_hint(img, len, g);
 	(void)pv_note_parse(img, len, &g->pv); /* a malformed note: g->pv.why */
 	return 0;
 }

@@ -79,6 +79,7 @@ enum guest_need {
 
 struct sel_guest {
 	struct guest_info info;
+	char os_hint[32];                       /* "linux", "multiboot kernel", ... */
 	unsigned needs;                         /* enum guest_need bits */
 	char evidence[GUEST_NEEDS_NR][80];      /* the instruction that implied each */
 	struct pv_guest_note pv;                /* the Triplex VMI note (docs/vmi.md) */

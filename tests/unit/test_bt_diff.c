@@ -1,0 +1,347 @@
+/* test_bt_diff.c: differential test of the bt engine. Random and corner-case
+ * instructions and short sequences (test_bt_diffgen.h) run on the bt
+ * interpreter, the bt translator and Unicorn (QEMU's x86 decoder and
+ * semantics, an independent implementation); registers, the flags the SDM
+ * defines, exceptions and memory must agree.
+ *
+ * make check runs a fixed seed and a bounded count; long runs:
+ *     DIFF_SEED=1234 DIFF_N=200000 build/release/tests/unit/test_bt_diff
+ * Unicorn is optional (HAVE_UNICORN); without it interpreter and translator
+ * are compared with each other only. */
+#include <stdio.h>
+
+#include "tests/unit/test_bt_harness.h"
+#include "tests/unit/test_bt_diffgen.h"
+#include "vmm/bt/bt_trans.h"
+
+#ifdef HAVE_UNICORN
+#include <unicorn/unicorn.h>
+#endif
+
+struct outcome {
+	uint32_t gpr[8], eip, eflags;
+	int vector;         /* exception vector, -1 if none */
+	bool error;         /* the runner failed (message in msg) */
+	char msg[128];
+	uint8_t data[DG_DATA_SIZE];
+	uint8_t stack[DG_STACK_SIZE];
+};
+
+static struct x86_state base_state;
+
+static void run_bt(struct bth *h, const struct dg_case *c, struct outcome *o)
+{
+	struct vm *vm = h->vm;
+	memset(o, 0, sizeof(*o));
+	assert_int_equal(mem_write(&vm->mem, DG_CODE, c->code, c->n), 0);
+	assert_int_equal(mem_write(&vm->mem, DG_DATA, c->data, DG_DATA_SIZE), 0);
+	assert_int_equal(mem_write(&vm->mem, DG_STACK_LO, c->stack, DG_STACK_SIZE), 0);
+	struct x86_state s = base_state;
+	for (unsigned i = 0; i < 8; i++)
+		s.gpr[i] = c->gpr[i];
+	s.gpr[X86_RSP] = DG_ESP;
+	s.rip = DG_CODE;
+	s.rflags = c->eflags | 2;
+	assert_int_equal(bt_regs_set(h->v, &s), 0);
+	bt_block_flush_all(h->c);
+	/* warm the TLB (regs_set flushed it) so translated memory accesses run
+	 * natively rather than through the miss path */
+	for (uint32_t pg = DG_DATA; pg < DG_DATA + DG_DATA_SIZE; pg += BT_PAGE)
+		bt_probe_write(h->c, pg, 1, false);
+	bt_probe_write(h->c, DG_STACK_LO, 1, false);
+	h->c->budget = 10000;
+	enum bth_result r = bth_run(h);
+	o->vector = -1;
+	if (r == BTH_EXC) {
+		o->vector = h->vector;
+		o->eip = h->fault_eip;
+		o->eflags = h->fault_eflags;
+	} else if (r == BTH_HLT) {
+		o->eip = h->c->eip - 1;
+		o->eflags = h->c->eflags;
+	} else {
+		o->error = true;
+		snprintf(o->msg, sizeof(o->msg), "bt: %s", h->ex.msg);
+	}
+	memcpy(o->gpr, h->c->gpr, sizeof(o->gpr));
+	assert_int_equal(mem_read(&vm->mem, DG_DATA, o->data, DG_DATA_SIZE), 0);
+	assert_int_equal(mem_read(&vm->mem, DG_STACK_LO, o->stack, DG_STACK_SIZE), 0);
+}
+
+#ifdef HAVE_UNICORN
+static int uc_vector;
+
+static void uc_hook_intr(uc_engine *uc, uint32_t intno, void *user)
+{
+	(void)user;
+	if (uc_vector < 0) /* later calls come from delivering it through no IDT */
+		uc_vector = (int)intno;
+	uc_emu_stop(uc);
+}
+
+static uint8_t uc_gdt[64]; /* the harness's GDT, copied into Unicorn */
+
+/* Flat data selector 0x10 in every data segment register, as bt's. */
+static void uc_reset_segs(uc_engine *uc)
+{
+	static const int sregs[] = { UC_X86_REG_DS, UC_X86_REG_ES, UC_X86_REG_FS,
+				     UC_X86_REG_GS, UC_X86_REG_SS };
+	uint32_t sel = 0x10;
+	for (unsigned i = 0; i < VMM_ARRAY_SIZE(sregs); i++)
+		uc_reg_write(uc, sregs[i], &sel);
+}
+
+static uc_engine *uc_setup(void)
+{
+	uc_engine *uc;
+	if (uc_open(UC_ARCH_X86, UC_MODE_32, &uc) != UC_ERR_OK)
+		return NULL;
+	assert_int_equal(uc_mem_map(uc, 0, 1 * MiB, UC_PROT_ALL), UC_ERR_OK);
+	uc_mem_write(uc, BTH_GDT, uc_gdt, sizeof(uc_gdt));
+	uc_x86_mmr gdtr = { .base = BTH_GDT, .limit = sizeof(uc_gdt) - 1 };
+	uc_reg_write(uc, UC_X86_REG_GDTR, &gdtr);
+	uc_reset_segs(uc);
+	uc_hook hh;
+	assert_int_equal(uc_hook_add(uc, &hh, UC_HOOK_INTR, (void *)uc_hook_intr, NULL, 1, 0),
+			 UC_ERR_OK);
+	return uc;
+}
+
+static void run_uc(uc_engine **ucp, const struct dg_case *c, struct outcome *o)
+{
+	static const int regs[8] = { UC_X86_REG_EAX, UC_X86_REG_ECX, UC_X86_REG_EDX,
+				     UC_X86_REG_EBX, UC_X86_REG_ESP, UC_X86_REG_EBP,
+				     UC_X86_REG_ESI, UC_X86_REG_EDI };
+	uc_engine *uc = *ucp;
+	memset(o, 0, sizeof(*o));
+	uc_mem_write(uc, DG_CODE, c->code, c->n);
+	uc_mem_write(uc, DG_DATA, c->data, DG_DATA_SIZE);
+	uc_mem_write(uc, DG_STACK_LO, c->stack, DG_STACK_SIZE);
+	for (unsigned i = 0; i < 8; i++) {
+		uint32_t v = i == 4 ? DG_ESP : c->gpr[i];
+		uc_reg_write(uc, regs[i], &v);
+	}
+	uint32_t fl = c->eflags | 2;
+	uc_reg_write(uc, UC_X86_REG_EFLAGS, &fl);
+	uc_vector = -1;
+	uc_reset_segs(uc);
+	uc_mem_write(uc, BTH_GDT, uc_gdt, sizeof(uc_gdt)); /* accessed bits */
+	/* Unicorn caches translations and the stop address in them */
+	uc_ctl_remove_cache(uc, DG_CODE, DG_CODE + sizeof(c->code));
+	uc_err e = uc_emu_start(uc, DG_CODE, DG_CODE + c->n - 1, 200000, 0);
+	o->vector = uc_vector;
+	if (e == UC_ERR_INSN_INVALID)
+		o->vector = X86_EXC_UD;
+	else if (e != UC_ERR_OK) {
+		o->error = true;
+		snprintf(o->msg, sizeof(o->msg), "unicorn: %s", uc_strerror(e));
+	}
+	for (unsigned i = 0; i < 8; i++)
+		uc_reg_read(uc, regs[i], &o->gpr[i]);
+	uc_reg_read(uc, UC_X86_REG_EIP, &o->eip);
+	uc_reg_read(uc, UC_X86_REG_EFLAGS, &o->eflags);
+	uc_mem_read(uc, DG_DATA, o->data, DG_DATA_SIZE);
+	uc_mem_read(uc, DG_STACK_LO, o->stack, DG_STACK_SIZE);
+	if (o->vector >= 0) {
+		/* Unicorn keeps the exception as "being delivered" (the next one
+		 * would become #DF): start afresh */
+		uc_close(uc);
+		*ucp = uc_setup();
+		assert_non_null(*ucp);
+	}
+}
+#endif
+
+/* Compare (a) and (b); print the first difference. true if equal. */
+static bool same(const struct dg_case *c, const char *an, const struct outcome *a,
+		 const char *bn, const struct outcome *b, char *why, size_t len)
+{
+	if (a->error || b->error) {
+		snprintf(why, len, "%s", a->error ? a->msg : b->msg);
+		return a->error && b->error;
+	}
+	if (a->vector != b->vector) {
+		snprintf(why, len, "vector %s=%d %s=%d", an, a->vector, bn, b->vector);
+		return false;
+	}
+	if (a->eip != b->eip) {
+		snprintf(why, len, "eip %s=%#x %s=%#x", an, a->eip, bn, b->eip);
+		return false;
+	}
+	for (unsigned i = 0; i < 8; i++) {
+		if ((c->reg_undef >> i) & 1)
+			continue;
+		if (a->gpr[i] != b->gpr[i]) {
+			static const char *const names[8] = { "eax", "ecx", "edx", "ebx",
+							      "esp", "ebp", "esi", "edi" };
+			snprintf(why, len, "%s %s=%#x %s=%#x", names[i], an, a->gpr[i], bn, b->gpr[i]);
+			return false;
+		}
+	}
+	uint32_t m = (FL_ARITH | FL_DF) & ~(a->vector < 0 ? c->undef : 0);
+	if ((a->eflags & m) != (b->eflags & m)) {
+		snprintf(why, len, "eflags %s=%#x %s=%#x (compared %#x)", an, a->eflags & m, bn,
+			 b->eflags & m, m);
+		return false;
+	}
+	for (unsigned i = 0; i < DG_DATA_SIZE; i++)
+		if (a->data[i] != b->data[i]) {
+			snprintf(why, len, "data[%#x] %s=%#x %s=%#x", DG_DATA + i, an, a->data[i], bn,
+				 b->data[i]);
+			return false;
+		}
+	/* an exception frame below ESP differs between the runners; the
+	 * final PUSHFD slot holds the flags, compared above with their mask */
+	unsigned lo = a->vector >= 0 ? VMM_MIN(a->gpr[4] - DG_STACK_LO, DG_STACK_SIZE) : 0;
+	unsigned fl_slot = a->gpr[4] - 4 - DG_STACK_LO;
+	for (unsigned i = lo; i < DG_STACK_SIZE; i++)
+		if (a->stack[i] != b->stack[i] && (a->vector >= 0 || i - fl_slot >= 4)) {
+			snprintf(why, len, "stack[%#x] %s=%#x %s=%#x", DG_STACK_LO + i, an,
+				 a->stack[i], bn, b->stack[i]);
+			return false;
+		}
+	return true;
+}
+
+static void gen_case(struct dg_case *c, bool single)
+{
+	memset(c, 0, sizeof(*c));
+	c->single = single;
+	for (unsigned i = 0; i < 8; i++)
+		c->gpr[i] = dg_val();
+	c->gpr[4] = DG_ESP;
+	c->eflags = (dg_r32() & FL_ARITH) | 2;
+	for (unsigned i = 0; i < DG_DATA_SIZE; i += 4) {
+		uint32_t v = dg_n(3) ? dg_r32() : 0;
+		memcpy(c->data + i, &v, 4);
+	}
+	for (unsigned i = 0; i < DG_STACK_SIZE; i += 4) {
+		uint32_t v = dg_r32();
+		memcpy(c->stack + i, &v, 4);
+	}
+	unsigned n = single ? 1 : 2 + dg_n(6);
+	for (unsigned i = 0; i < n; i++) {
+		unsigned g;
+		do {
+			g = dg_n(VMM_ARRAY_SIZE(dg_gens));
+		} while (!single && !dg_gens[g].seq);
+		if (c->n > sizeof(c->code) - 24)
+			break;
+		dg_gens[g].fn(c);
+		if (!single)
+			snprintf(c->what, sizeof(c->what), "sequence of %u", n);
+	}
+	/* PUSHFD; POPFD; HLT: Unicorn 2.0.1 can report stale EFLAGS when its
+	 * last block ended in a LOOPcc; reading the flags makes it sync them */
+	dg_b(c, 0x9c);
+	dg_b(c, 0x9d);
+	dg_b(c, 0xf4);
+}
+
+static void print_out(const char *name, const struct outcome *o)
+{
+	fprintf(stderr, "  %s: eax=%#x ecx=%#x edx=%#x ebx=%#x esp=%#x ebp=%#x esi=%#x edi=%#x"
+		" eip=%#x fl=%#x vec=%d\n", name, o->gpr[0], o->gpr[1], o->gpr[2], o->gpr[3],
+		o->gpr[4], o->gpr[5], o->gpr[6], o->gpr[7], o->eip, o->eflags, o->vector);
+}
+
+static void print_case(struct bth *h, const struct dg_case *c, const char *why, uint64_t seed)
+{
+	char hex[3 * sizeof(c->code) + 1] = "";
+	for (unsigned i = 0; i < c->n; i++)
+		snprintf(hex + 3 * i, 4, "%02x ", c->code[i]);
+	fprintf(stderr, "diff: case seed %#llx (%s): %s\n  code: %s\n",
+		(unsigned long long)seed, c->what, why, hex);
+	unsigned off = 0;
+	while (off < c->n) {
+		struct bt_insn in;
+		char txt[96];
+		if (bt_decode(h->c->dec, c->code + off, c->n - off, DG_CODE + off, 32, &in))
+			break;
+		bt_disasm(h->c->dec, &in, DG_CODE + off, 32, txt, sizeof(txt));
+		fprintf(stderr, "    %#x: %s\n", DG_CODE + off, txt);
+		off += in.len;
+	}
+	fprintf(stderr, "  in: eax=%#x ecx=%#x edx=%#x ebx=%#x ebp=%#x esi=%#x edi=%#x fl=%#x\n",
+		c->gpr[0], c->gpr[1], c->gpr[2], c->gpr[3], c->gpr[5], c->gpr[6], c->gpr[7],
+		c->eflags);
+}
+
+static uint64_t env_u64(const char *name, uint64_t def)
+{
+	const char *e = getenv(name);
+	return e && *e ? strtoull(e, NULL, 0) : def;
+}
+
+static void test_bt_diff_random_instructions(void **state)
+{
+	(void)state;
+	uint64_t seed = env_u64("DIFF_SEED", 0x7e57b7d1ff5eedull);
+	uint64_t n = env_u64("DIFF_N", 4000);
+	setenv("TRIPLEX_BT_INTERP", "1", 1);
+	struct bth *hi = bth_new(BTH_FLAT32);
+	setenv("TRIPLEX_BT_INTERP", "0", 1);
+	struct bth *ht = bth_new(BTH_FLAT32);
+	bool have_trans = ht->c->tc != NULL;
+	assert_int_equal(bt_regs_get(hi->v, &base_state), 0);
+#ifdef HAVE_UNICORN
+	assert_int_equal(mem_read(&hi->vm->mem, BTH_GDT, uc_gdt, sizeof(uc_gdt)), 0);
+	uc_engine *uc = uc_setup();
+	assert_non_null(uc);
+#endif
+	unsigned fails = 0;
+	struct dg_case *c = malloc(sizeof(*c));
+	struct outcome *oi = malloc(sizeof(*oi)), *ot = malloc(sizeof(*ot));
+	struct outcome *ou = malloc(sizeof(*ou));
+	for (uint64_t k = 0; k < n && fails < 20; k++) {
+		uint64_t cs = seed + k * 0x9e3779b97f4a7c15ull;
+		dg_seed = cs | 1;
+		gen_case(c, dg_n(4) != 0);
+		char why[256];
+		run_bt(hi, c, oi);
+		if (have_trans) {
+			run_bt(ht, c, ot);
+			if (!same(c, "interp", oi, "trans", ot, why, sizeof(why))) {
+				print_case(hi, c, why, cs);
+				print_out("interp", oi);
+				print_out("trans", ot);
+				fails++;
+				continue;
+			}
+		}
+#ifdef HAVE_UNICORN
+		run_uc(&uc, c, ou);
+		if (!same(c, "bt", oi, "unicorn", ou, why, sizeof(why))) {
+			print_case(hi, c, why, cs);
+			print_out("bt", oi);
+			print_out("unicorn", ou);
+			fails++;
+		}
+#endif
+	}
+	if (have_trans)
+		fprintf(stderr, "diff: translator: %llu blocks translated, %llu interpreter helper calls\n",
+			(unsigned long long)ht->c->ctr[BT_CTR_TRANSLATED].count,
+			(unsigned long long)ht->c->helper[BT_H_INTERP].count);
+	fprintf(stderr, "diff: %llu cases from seed %#llx (%s), %u failures\n",
+		(unsigned long long)n, (unsigned long long)seed,
+		have_trans ? "interp+trans" : "interp only", fails);
+	free(c);
+	free(oi);
+	free(ot);
+	free(ou);
+#ifdef HAVE_UNICORN
+	uc_close(uc);
+#endif
+	bth_free(hi);
+	bth_free(ht);
+	assert_int_equal(fails, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bt_diff_random_instructions),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

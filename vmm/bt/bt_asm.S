@@ -1,0 +1,71 @@
+/* bt_asm.S: entry to and exit from translated code (System V x86-64).
+ *
+ * bt_asm_enter(struct bt_cpu *c, const void *code) saves the host's
+ * callee-saved registers, loads the guest GPRs (ESP into R12) and the
+ * guest's arithmetic flags (c->hflags) and jumps to (code) with R15 = c.
+ * Translated code leaves through bt_asm_exit (guest registers live: store
+ * them) or bt_asm_exit_nosave (a helper already stored them); both return
+ * to bt_asm_enter's caller. Offsets: BT_OFF_* in bt_trans.h. */
+	.text
+	.globl bt_asm_enter
+	.type bt_asm_enter, @function
+bt_asm_enter:
+	push %rbx
+	push %rbp
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+	sub $8, %rsp			/* 16-byte alignment for helper calls */
+	mov %rsp, 40(%rdi)		/* host_rsp */
+	mov %rdi, %r15
+	mov %rsi, %r11
+	/* the guest's flags from hflags: SF ZF AF PF CF by SAHF, OF by an
+	 * ADD that overflows (LAHF/SAHF exist on every host bt accepts) */
+	mov 48(%r15), %r10d
+	mov %r10d, %eax
+	shr $11, %r10d
+	and $1, %r10d
+	shl $8, %eax
+	mov %r10b, %al
+	add $0x7f, %al
+	sahf
+	mov 0(%r15), %eax
+	mov 4(%r15), %ecx
+	mov 8(%r15), %edx
+	mov 12(%r15), %ebx
+	mov 16(%r15), %r12d
+	mov 20(%r15), %ebp
+	mov 24(%r15), %esi
+	mov 28(%r15), %edi
+	jmp *%r11
+	.size bt_asm_enter, .-bt_asm_enter
+
+	.globl bt_asm_exit
+	.type bt_asm_exit, @function
+bt_asm_exit:
+	mov %eax, 0(%r15)
+	mov %ecx, 4(%r15)
+	mov %edx, 8(%r15)
+	mov %ebx, 12(%r15)
+	mov %r12d, 16(%r15)
+	mov %ebp, 20(%r15)
+	mov %esi, 24(%r15)
+	mov %edi, 28(%r15)
+	pushfq
+	popq 48(%r15)
+	.globl bt_asm_exit_nosave
+bt_asm_exit_nosave:
+	cld
+	mov 40(%r15), %rsp
+	add $8, %rsp
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %rbp
+	pop %rbx
+	ret
+	.size bt_asm_exit, .-bt_asm_exit
+
+	.section .note.GNU-stack,"",@progbits

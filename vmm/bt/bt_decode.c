@@ -1,0 +1,289 @@
+/* bt_decode.c: the bt engine's only door to Capstone. Decodes one guest
+ * instruction (16- or 32-bit code) in detail mode into our own struct
+ * bt_insn: operand size, address size, prefixes, operands with register
+ * numbers in encoding order and memory operands with their effective
+ * segment, relative branch targets resolved, and the encoding offsets the
+ * translator needs to re-emit the instruction. */
+#include <capstone/capstone.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmm/bt/bt_internal.h"
+
+struct bt_decoder {
+	csh cs16, cs32;
+	cs_insn *scratch16, *scratch32;
+};
+
+struct regdesc {
+	uint8_t rc, reg, size, valid;
+};
+
+static struct regdesc regmap[X86_REG_ENDING];
+
+static void regmap_init(void)
+{
+	static const struct { x86_reg r; uint8_t rc, reg, size; } t[] = {
+		{ X86_REG_AL, BT_RC_GPR, 0, 1 },  { X86_REG_CL, BT_RC_GPR, 1, 1 },
+		{ X86_REG_DL, BT_RC_GPR, 2, 1 },  { X86_REG_BL, BT_RC_GPR, 3, 1 },
+		{ X86_REG_AH, BT_RC_GPR, 4, 1 },  { X86_REG_CH, BT_RC_GPR, 5, 1 },
+		{ X86_REG_DH, BT_RC_GPR, 6, 1 },  { X86_REG_BH, BT_RC_GPR, 7, 1 },
+		{ X86_REG_AX, BT_RC_GPR, 0, 2 },  { X86_REG_CX, BT_RC_GPR, 1, 2 },
+		{ X86_REG_DX, BT_RC_GPR, 2, 2 },  { X86_REG_BX, BT_RC_GPR, 3, 2 },
+		{ X86_REG_SP, BT_RC_GPR, 4, 2 },  { X86_REG_BP, BT_RC_GPR, 5, 2 },
+		{ X86_REG_SI, BT_RC_GPR, 6, 2 },  { X86_REG_DI, BT_RC_GPR, 7, 2 },
+		{ X86_REG_EAX, BT_RC_GPR, 0, 4 }, { X86_REG_ECX, BT_RC_GPR, 1, 4 },
+		{ X86_REG_EDX, BT_RC_GPR, 2, 4 }, { X86_REG_EBX, BT_RC_GPR, 3, 4 },
+		{ X86_REG_ESP, BT_RC_GPR, 4, 4 }, { X86_REG_EBP, BT_RC_GPR, 5, 4 },
+		{ X86_REG_ESI, BT_RC_GPR, 6, 4 }, { X86_REG_EDI, BT_RC_GPR, 7, 4 },
+		{ X86_REG_ES, BT_RC_SEG, X86_ES, 2 }, { X86_REG_CS, BT_RC_SEG, X86_CS, 2 },
+		{ X86_REG_SS, BT_RC_SEG, X86_SS, 2 }, { X86_REG_DS, BT_RC_SEG, X86_DS, 2 },
+		{ X86_REG_FS, BT_RC_SEG, X86_FS, 2 }, { X86_REG_GS, BT_RC_SEG, X86_GS, 2 },
+	};
+	for (unsigned i = 0; i < VMM_ARRAY_SIZE(t); i++)
+		regmap[t[i].r] = (struct regdesc){ t[i].rc, t[i].reg, t[i].size, 1 };
+	for (unsigned i = 0; i < 8; i++) {
+		regmap[X86_REG_CR0 + i] = (struct regdesc){ BT_RC_CR, (uint8_t)i, 4, 1 };
+		regmap[X86_REG_DR0 + i] = (struct regdesc){ BT_RC_DR, (uint8_t)i, 4, 1 };
+	}
+}
+
+struct bt_decoder *bt_decoder_create(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, regmap_init);
+	struct bt_decoder *d = calloc(1, sizeof(*d));
+	if (!d) {
+		vmm_err("bt: out of memory for the decoder");
+		return NULL;
+	}
+	if (cs_open(CS_ARCH_X86, CS_MODE_16, &d->cs16) != CS_ERR_OK ||
+	    cs_open(CS_ARCH_X86, CS_MODE_32, &d->cs32) != CS_ERR_OK) {
+		vmm_err("bt: capstone: cannot open the x86 decoder");
+		free(d);
+		return NULL;
+	}
+	cs_option(d->cs16, CS_OPT_DETAIL, CS_OPT_ON);
+	cs_option(d->cs32, CS_OPT_DETAIL, CS_OPT_ON);
+	d->scratch16 = cs_malloc(d->cs16);
+	d->scratch32 = cs_malloc(d->cs32);
+	return d;
+}
+
+void bt_decoder_destroy(struct bt_decoder *d)
+{
+	if (!d)
+		return;
+	if (d->scratch16)
+		cs_free(d->scratch16, 1);
+	if (d->scratch32)
+		cs_free(d->scratch32, 1);
+	cs_close(&d->cs16);
+	cs_close(&d->cs32);
+	free(d);
+}
+
+static bool is_rel_branch(unsigned id)
+{
+	switch (id) {
+	case X86_INS_JAE: case X86_INS_JA: case X86_INS_JBE: case X86_INS_JB:
+	case X86_INS_JCXZ: case X86_INS_JECXZ: case X86_INS_JE: case X86_INS_JGE:
+	case X86_INS_JG: case X86_INS_JLE: case X86_INS_JL: case X86_INS_JNE:
+	case X86_INS_JNO: case X86_INS_JNP: case X86_INS_JNS: case X86_INS_JO:
+	case X86_INS_JP: case X86_INS_JS: case X86_INS_LOOP: case X86_INS_LOOPE:
+	case X86_INS_LOOPNE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static unsigned count_prefixes(const uint8_t *b, unsigned len)
+{
+	unsigned i = 0;
+	while (i < len) {
+		switch (b[i]) {
+		case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65:
+		case 0x66: case 0x67: case 0xf0: case 0xf2: case 0xf3:
+			i++;
+			continue;
+		}
+		break;
+	}
+	return i;
+}
+
+static int conv_op(struct bt_insn *out, const cs_x86 *x, const cs_x86_op *o, struct bt_op *op)
+{
+	memset(op, 0, sizeof(*op));
+	op->size = o->size;
+	switch (o->type) {
+	case X86_OP_REG: {
+		if (o->reg >= X86_REG_ENDING || !regmap[o->reg].valid) {
+			op->kind = BT_OP_REG;
+			op->rc = BT_RC_OTHER;
+			return 0;
+		}
+		const struct regdesc *r = &regmap[o->reg];
+		op->kind = BT_OP_REG;
+		op->rc = r->rc;
+		op->reg = r->reg;
+		if (r->rc == BT_RC_GPR)
+			op->size = r->size;
+		return 0;
+	}
+	case X86_OP_IMM:
+		op->kind = BT_OP_IMM;
+		op->val = (uint32_t)o->imm;
+		return 0;
+	case X86_OP_MEM: {
+		op->kind = BT_OP_MEM;
+		op->base = op->index = BT_NOREG;
+		op->scale = (uint8_t)(o->mem.scale ? o->mem.scale : 1);
+		op->val = (uint32_t)o->mem.disp;
+		if (o->mem.base != X86_REG_INVALID && o->mem.base != X86_REG_EIZ) {
+			if (!regmap[o->mem.base].valid || regmap[o->mem.base].rc != BT_RC_GPR)
+				return -1; /* EIP-relative etc.: not in 16/32-bit code */
+			op->base = regmap[o->mem.base].reg;
+		}
+		if (o->mem.index != X86_REG_INVALID && o->mem.index != X86_REG_EIZ) {
+			if (!regmap[o->mem.index].valid || regmap[o->mem.index].rc != BT_RC_GPR)
+				return -1;
+			op->index = regmap[o->mem.index].reg;
+		}
+		if (o->mem.segment != X86_REG_INVALID) {
+			op->seg = regmap[o->mem.segment].reg;
+		} else {
+			/* SDM 1 3.7.5: EBP/ESP (BP in 16-bit addressing) base -> SS */
+			op->seg = (op->base == 4 || op->base == 5) ? X86_SS : X86_DS;
+		}
+		(void)x;
+		(void)out;
+		return 0;
+	}
+	default:
+		return -1;
+	}
+}
+
+int bt_decode(struct bt_decoder *d, const uint8_t *code, unsigned avail, uint32_t eip,
+	      unsigned bits, struct bt_insn *out)
+{
+	csh h = bits == 16 ? d->cs16 : d->cs32;
+	cs_insn *ci = bits == 16 ? d->scratch16 : d->scratch32;
+	const uint8_t *p = code;
+	size_t n = VMM_MIN(avail, BT_INSN_MAX);
+	uint64_t addr = eip;
+	if (!cs_disasm_iter(h, &p, &n, &addr, ci))
+		return -1;
+	const cs_x86 *x = &ci->detail->x86;
+	memset(out, 0, sizeof(*out));
+	out->id = (uint16_t)ci->id;
+	out->len = (uint8_t)ci->size;
+	memcpy(out->bytes, ci->bytes, ci->size);
+	bool opsz = x->prefix[2] == 0x66;
+	out->osz = (uint8_t)(((bits == 32) ^ opsz) ? 4 : 2);
+	out->asz = x->addr_size == 2 ? 2 : 4;
+	out->rep = (x->prefix[0] == 0xf3 || x->prefix[0] == 0xf2) ? x->prefix[0] : 0;
+	out->lock = x->prefix[0] == 0xf0;
+	/* Capstone keeps one group-1 prefix; scan the bytes for the others */
+	out->opc_off = (uint8_t)count_prefixes(out->bytes, out->len);
+	for (unsigned i = 0; i < out->opc_off; i++) {
+		if (out->bytes[i] == 0xf0)
+			out->lock = 1;
+		else if (out->bytes[i] == 0xf2 || out->bytes[i] == 0xf3)
+			out->rep = out->bytes[i];
+	}
+	if (x->prefix[1])
+		out->flags |= BT_I_SEGOVR;
+	out->modrm_off = x->encoding.modrm_offset;
+	out->disp_off = x->encoding.disp_offset;
+	out->disp_size = x->encoding.disp_size;
+	out->imm_off = x->encoding.imm_offset;
+	out->imm_size = x->encoding.imm_size;
+	out->nops = (uint8_t)VMM_MIN(x->op_count, 3);
+	for (unsigned i = 0; i < out->nops; i++)
+		if (conv_op(out, x, &x->operands[i], &out->op[i]))
+			return -1;
+	if (is_rel_branch(out->id) ||
+	    ((out->id == X86_INS_JMP || out->id == X86_INS_CALL) && out->nops == 1 &&
+	     out->op[0].kind == BT_OP_IMM && out->bytes[out->opc_off] != 0xff)) {
+		/* Recompute from the encoding: Capstone's absolute target does not
+		 * wrap at 16 bits. */
+		unsigned io = out->imm_off, is = out->imm_size;
+		int32_t rel = 0;
+		if (!io || !is || io + is > out->len) {
+			/* Capstone 4 leaves imm_offset 0 for some jumps: rel is last */
+			is = out->bytes[out->opc_off] == 0x0f || out->bytes[out->opc_off] == 0xe8 ||
+					     out->bytes[out->opc_off] == 0xe9
+				     ? out->osz
+				     : 1;
+			io = out->len - is;
+		}
+		if (is == 1)
+			rel = (int8_t)out->bytes[io];
+		else if (is == 2)
+			rel = (int16_t)(out->bytes[io] | out->bytes[io + 1] << 8);
+		else
+			memcpy(&rel, &out->bytes[io], 4);
+		uint32_t t = eip + out->len + (uint32_t)rel;
+		if (out->osz == 2)
+			t &= 0xffff;
+		out->op[0].kind = BT_OP_IMM;
+		out->op[0].val = t;
+	}
+	if (bt_insn_ends_block(out))
+		out->flags |= BT_I_BRANCH;
+	if (bt_insn_loads_seg(out))
+		out->flags |= BT_I_SEGLOAD;
+	return 0;
+}
+
+void bt_disasm(struct bt_decoder *d, const struct bt_insn *in, uint32_t eip, unsigned bits,
+	       char *buf, size_t len)
+{
+	csh h = bits == 16 ? d->cs16 : d->cs32;
+	cs_insn *ci;
+	size_t n = cs_disasm(h, in->bytes, in->len, eip, 1, &ci);
+	if (n == 1)
+		snprintf(buf, len, "%s %s", ci->mnemonic, ci->op_str);
+	else
+		snprintf(buf, len, "(bad)");
+	if (n)
+		cs_free(ci, n);
+}
+
+bool bt_insn_ends_block(const struct bt_insn *in)
+{
+	if (is_rel_branch(in->id))
+		return true;
+	switch (in->id) {
+	case X86_INS_JMP: case X86_INS_CALL: case X86_INS_RET: case X86_INS_RETF:
+	case X86_INS_LJMP: case X86_INS_LCALL: case X86_INS_INT: case X86_INS_INT1:
+	case X86_INS_INT3: case X86_INS_INTO: case X86_INS_IRET: case X86_INS_IRETD:
+	case X86_INS_HLT: case X86_INS_POPF: case X86_INS_POPFD: case X86_INS_STI:
+	case X86_INS_LMSW: case X86_INS_CLTS: case X86_INS_WRMSR:
+	case X86_INS_SYSENTER: case X86_INS_SYSEXIT: case X86_INS_UD2: case X86_INS_BOUND:
+	case X86_INS_RSM:
+		return true;
+	case X86_INS_MOV:
+		/* MOV to CRn changes the mode (segment loads: see bt_insn_loads_seg) */
+		return in->nops == 2 && in->op[0].kind == BT_OP_REG &&
+		       (in->op[0].rc == BT_RC_CR || in->op[0].rc == BT_RC_DR);
+	default:
+		return false;
+	}
+}
+
+bool bt_insn_loads_seg(const struct bt_insn *in)
+{
+	switch (in->id) {
+	case X86_INS_LDS: case X86_INS_LES: case X86_INS_LSS: case X86_INS_LFS: case X86_INS_LGS:
+		return true;
+	case X86_INS_MOV:
+	case X86_INS_POP:
+		return in->nops >= 1 && in->op[0].kind == BT_OP_REG && in->op[0].rc == BT_RC_SEG;
+	default:
+		return false;
+	}
+}

@@ -1,0 +1,334 @@
+/* bt_interp_ctl.c: the interpreter's control flow and stack instructions:
+ * near and far JMP/CALL/RET, Jcc, LOOP/JCXZ, INT/INT3/INTO/IRET, PUSH/POP
+ * (incl. segment registers, PUSHA/POPA, PUSHF/POPF), ENTER/LEAVE, BOUND,
+ * LDS/LES/LFS/LGS/LSS. Multi-word stack writes are all-or-nothing. */
+#include <capstone/capstone.h>
+
+#include "vmm/bt/bt_flags.h"
+#include "vmm/bt/bt_internal.h"
+
+static void branch(struct bt_cpu *c, uint32_t target, unsigned osz)
+{
+	if (osz == 2)
+		target &= 0xffff;
+	if (target > c->seg[X86_CS].limit)
+		bt_raise_gp(c, 0);
+	c->next_eip = target;
+}
+
+/* Push (n) values (v[0] first) all or nothing; ESP committed at the end. */
+static void push_n(struct bt_cpu *c, const uint32_t *v, unsigned n, unsigned size)
+{
+	uint32_t mask = bt_sp_mask(c);
+	uint32_t sp = c->gpr[X86_RSP] & mask;
+	uint32_t lo = (sp - n * size) & mask;
+	if (lo < sp) { /* no wrap: check the whole range once */
+		uint32_t lin = bt_vaddr(c, X86_SS, lo, n * size, BT_ACC_W);
+		bt_probe_write(c, lin, n * size, c->cpl == 3);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		sp = (sp - size) & mask;
+		bt_write(c, X86_SS, sp, v[i], size);
+	}
+	c->gpr[X86_RSP] = (c->gpr[X86_RSP] & ~mask) | sp;
+}
+
+static uint32_t peek(struct bt_cpu *c, unsigned idx, unsigned size)
+{
+	uint32_t mask = bt_sp_mask(c);
+	return (uint32_t)bt_read(c, X86_SS, (c->gpr[X86_RSP] + idx * size) & mask, size);
+}
+
+static void sp_add(struct bt_cpu *c, uint32_t n)
+{
+	uint32_t mask = bt_sp_mask(c);
+	c->gpr[X86_RSP] = (c->gpr[X86_RSP] & ~mask) | ((c->gpr[X86_RSP] + n) & mask);
+}
+
+static void push_op(struct bt_cpu *c, const struct bt_insn *in)
+{
+	const struct bt_op *op = &in->op[0];
+	unsigned size = in->osz;
+	uint32_t v;
+	if (op->kind == BT_OP_REG && op->rc == BT_RC_SEG)
+		v = c->seg[op->reg].sel;
+	else if (op->kind == BT_OP_IMM)
+		v = op->val;
+	else if (op->kind == BT_OP_MEM)
+		v = (uint32_t)bt_read(c, op->seg, bt_op_ea(c, in, op), size);
+	else
+		v = bt_reg_read(c, op->reg, size);
+	push_n(c, &v, 1, size);
+}
+
+static void pop_op(struct bt_cpu *c, const struct bt_insn *in)
+{
+	const struct bt_op *op = &in->op[0];
+	unsigned size = in->osz;
+	uint32_t mask = bt_sp_mask(c);
+	uint32_t old = c->gpr[X86_RSP];
+	uint32_t v = peek(c, 0, size);
+	uint32_t nsp = (old & ~mask) | ((old + size) & mask);
+	if (op->kind == BT_OP_REG && op->rc == BT_RC_SEG) {
+		if (op->reg == X86_CS)
+			bt_raise_ud(c);
+		bt_load_seg(c, op->reg, (uint16_t)v);
+		c->gpr[X86_RSP] = nsp;
+	} else if (op->kind == BT_OP_MEM) {
+		/* SDM 2B POP: the address is computed after ESP is incremented */
+		c->gpr[X86_RSP] = nsp;
+		uint32_t ea = bt_op_ea(c, in, op);
+		c->gpr[X86_RSP] = old;
+		bt_write(c, op->seg, ea, v, size);
+		c->gpr[X86_RSP] = nsp;
+	} else {
+		c->gpr[X86_RSP] = nsp;
+		bt_reg_write(c, op->reg, size, v);
+	}
+}
+
+static void pusha(struct bt_cpu *c, unsigned size)
+{
+	uint32_t v[8];
+	for (unsigned i = 0; i < 8; i++)
+		v[i] = c->gpr[i]; /* ESP: the value before the first push */
+	push_n(c, v, 8, size);
+}
+
+static void popa(struct bt_cpu *c, unsigned size)
+{
+	uint32_t v[8];
+	for (unsigned i = 0; i < 8; i++)
+		v[i] = peek(c, i, size);
+	for (unsigned i = 0; i < 8; i++)
+		if (7 - i != X86_RSP)
+			bt_reg_write(c, 7 - i, size, v[i]);
+	sp_add(c, 8 * size);
+}
+
+static void pushf(struct bt_cpu *c, unsigned size)
+{
+	if ((c->eflags & X86_FLAGS_VM) && ((c->eflags >> 12) & 3) < 3)
+		bt_raise_gp(c, 0);
+	uint32_t v = c->eflags & ~(uint32_t)(X86_FLAGS_VM | X86_FLAGS_RF);
+	push_n(c, &v, 1, size);
+}
+
+static void popf(struct bt_cpu *c, unsigned size)
+{
+	unsigned iopl = (c->eflags >> 12) & 3;
+	if ((c->eflags & X86_FLAGS_VM) && iopl < 3)
+		bt_raise_gp(c, 0);
+	uint32_t v = peek(c, 0, size);
+	uint32_t m = X86_FLAGS_CF | X86_FLAGS_PF | X86_FLAGS_AF | X86_FLAGS_ZF | X86_FLAGS_SF |
+		     X86_FLAGS_TF | X86_FLAGS_DF | X86_FLAGS_OF | X86_FLAGS_NT | X86_FLAGS_AC |
+		     X86_FLAGS_ID;
+	if (!bt_pe(c) || c->cpl == 0)
+		m |= X86_FLAGS_IOPL;
+	if (!bt_pe(c) || c->cpl <= iopl)
+		m |= X86_FLAGS_IF;
+	if (size == 2)
+		m &= 0xffff;
+	sp_add(c, size);
+	bt_set_eflags(c, v, m);
+}
+
+static void enter(struct bt_cpu *c, const struct bt_insn *in)
+{
+	unsigned size = in->osz;
+	uint32_t alloc = in->op[0].val & 0xffff;
+	unsigned level = in->op[1].val & 31;
+	uint32_t mask = bt_sp_mask(c);
+	uint32_t sp = c->gpr[X86_RSP] & mask;
+	uint32_t bp = c->gpr[X86_RBP];
+	sp = (sp - size) & mask;
+	bt_write(c, X86_SS, sp, bp, size);
+	uint32_t frame = sp;
+	for (unsigned i = 1; i < level; i++) {
+		bp = (bp - size) & mask;
+		uint32_t v = (uint32_t)bt_read(c, X86_SS, bp & mask, size);
+		sp = (sp - size) & mask;
+		bt_write(c, X86_SS, sp, v, size);
+	}
+	if (level) {
+		sp = (sp - size) & mask;
+		bt_write(c, X86_SS, sp, frame, size);
+	}
+	sp = (sp - alloc) & mask;
+	bt_reg_write(c, X86_RBP, size, frame);
+	c->gpr[X86_RSP] = (c->gpr[X86_RSP] & ~mask) | sp;
+}
+
+static void leave(struct bt_cpu *c, unsigned size)
+{
+	uint32_t mask = bt_sp_mask(c);
+	uint32_t sp = c->gpr[X86_RBP] & mask;
+	uint32_t v = (uint32_t)bt_read(c, X86_SS, sp, size);
+	c->gpr[X86_RSP] = (c->gpr[X86_RSP] & ~mask) | ((sp + size) & mask);
+	bt_reg_write(c, X86_RBP, size, v);
+}
+
+static void far_ptr(struct bt_cpu *c, const struct bt_insn *in, const struct bt_op *op,
+		    uint16_t *sel, uint32_t *off)
+{
+	uint32_t ea = bt_op_ea(c, in, op);
+	*off = (uint32_t)bt_read(c, op->seg, ea, in->osz);
+	uint32_t ea2 = ea + in->osz;
+	if (in->asz == 2)
+		ea2 &= 0xffff;
+	*sel = (uint16_t)bt_read(c, op->seg, ea2, 2);
+}
+
+static void load_far_ptr(struct bt_cpu *c, const struct bt_insn *in, unsigned sreg)
+{
+	if (in->op[1].kind != BT_OP_MEM)
+		bt_raise_ud(c);
+	uint16_t sel;
+	uint32_t off;
+	far_ptr(c, in, &in->op[1], &sel, &off);
+	bt_load_seg(c, sreg, sel);
+	bt_reg_write(c, in->op[0].reg, in->osz, off);
+}
+
+static void bound(struct bt_cpu *c, const struct bt_insn *in)
+{
+	const struct bt_op *m = &in->op[1];
+	if (m->kind != BT_OP_MEM)
+		bt_raise_ud(c);
+	unsigned size = in->osz;
+	uint32_t ea = bt_op_ea(c, in, m);
+	int32_t lo = (int32_t)bt_sext((uint32_t)bt_read(c, m->seg, ea, size), size);
+	int32_t hi = (int32_t)bt_sext((uint32_t)bt_read(c, m->seg, ea + size, size), size);
+	int32_t v = (int32_t)bt_sext(bt_reg_read(c, in->op[0].reg, size), size);
+	if (v < lo || v > hi)
+		bt_raise(c, X86_EXC_BR, 0, false);
+}
+
+static void loop(struct bt_cpu *c, const struct bt_insn *in)
+{
+	uint32_t m = in->asz == 2 ? 0xffff : 0xffffffff;
+	uint32_t cnt = (c->gpr[X86_RCX] - 1) & m;
+	bool zf = c->eflags & X86_FLAGS_ZF;
+	bool take = cnt != 0;
+	if (in->id == X86_INS_LOOPE)
+		take = take && zf;
+	else if (in->id == X86_INS_LOOPNE)
+		take = take && !zf;
+	if (take)
+		branch(c, in->op[0].val, in->osz);
+	c->gpr[X86_RCX] = (c->gpr[X86_RCX] & ~m) | cnt;
+}
+
+static bool is_jcc(unsigned id)
+{
+	switch (id) {
+	case X86_INS_JAE: case X86_INS_JA: case X86_INS_JBE: case X86_INS_JB:
+	case X86_INS_JE: case X86_INS_JGE: case X86_INS_JG: case X86_INS_JLE:
+	case X86_INS_JL: case X86_INS_JNE: case X86_INS_JNO: case X86_INS_JNP:
+	case X86_INS_JNS: case X86_INS_JO: case X86_INS_JP: case X86_INS_JS:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void near_jmp_call(struct bt_cpu *c, const struct bt_insn *in, bool call)
+{
+	unsigned size = in->osz;
+	uint32_t t = bt_op_read(c, in, &in->op[0]);
+	if (in->op[0].kind != BT_OP_IMM && size == 2)
+		t &= 0xffff;
+	if (call) {
+		uint32_t ret = c->next_eip;
+		branch(c, t, size);
+		push_n(c, &ret, 1, size);
+	} else {
+		branch(c, t, size);
+	}
+}
+
+bool bt_interp_ctl(struct bt_cpu *c, const struct bt_insn *in)
+{
+	unsigned osz = in->osz;
+	if (is_jcc(in->id)) {
+		if (bt_cond(c, bt_insn_cc(in)))
+			branch(c, in->op[0].val, osz);
+		return true;
+	}
+	switch (in->id) {
+	case X86_INS_JMP: near_jmp_call(c, in, false); return true;
+	case X86_INS_CALL: near_jmp_call(c, in, true); return true;
+	case X86_INS_RET: {
+		uint32_t t = peek(c, 0, osz);
+		branch(c, t, osz);
+		sp_add(c, osz + (in->nops ? (in->op[0].val & 0xffff) : 0));
+		return true;
+	}
+	case X86_INS_RETF:
+		bt_far_ret(c, osz, in->nops ? (uint16_t)in->op[0].val : 0);
+		return true;
+	case X86_INS_LJMP:
+	case X86_INS_LCALL: {
+		uint16_t sel;
+		uint32_t off;
+		if (in->op[0].kind == BT_OP_MEM) {
+			far_ptr(c, in, &in->op[0], &sel, &off);
+		} else {
+			sel = (uint16_t)in->op[0].val;
+			off = in->op[1].val;
+		}
+		if (in->id == X86_INS_LJMP)
+			bt_far_jmp(c, sel, off, osz);
+		else
+			bt_far_call(c, sel, off, osz);
+		return true;
+	}
+	case X86_INS_LOOP: case X86_INS_LOOPE: case X86_INS_LOOPNE:
+		loop(c, in);
+		return true;
+	case X86_INS_JCXZ:
+	case X86_INS_JECXZ: {
+		uint32_t m = in->asz == 2 ? 0xffff : 0xffffffff;
+		if (!(c->gpr[X86_RCX] & m))
+			branch(c, in->op[0].val, osz);
+		return true;
+	}
+	case X86_INS_INT:
+		if ((c->eflags & X86_FLAGS_VM) && ((c->eflags >> 12) & 3) < 3)
+			bt_raise_gp(c, 0);
+		bt_soft_int(c, in->op[0].val & 0xff);
+		return true;
+	case X86_INS_INT3:
+		bt_soft_int(c, X86_EXC_BP);
+		return true;
+	case X86_INS_INT1:
+		bt_soft_int(c, X86_EXC_DB);
+		return true;
+	case X86_INS_INTO:
+		if (c->eflags & X86_FLAGS_OF)
+			bt_soft_int(c, X86_EXC_OF);
+		return true;
+	case X86_INS_IRET: bt_iret(c, 2); return true;
+	case X86_INS_IRETD: bt_iret(c, 4); return true;
+	case X86_INS_PUSH: push_op(c, in); return true;
+	case X86_INS_POP: pop_op(c, in); return true;
+	case X86_INS_PUSHAW: pusha(c, 2); return true;
+	case X86_INS_PUSHAL: pusha(c, 4); return true;
+	case X86_INS_POPAW: popa(c, 2); return true;
+	case X86_INS_POPAL: popa(c, 4); return true;
+	case X86_INS_PUSHF: c->helper[BT_H_FLAGS].count++; pushf(c, 2); return true;
+	case X86_INS_PUSHFD: c->helper[BT_H_FLAGS].count++; pushf(c, 4); return true;
+	case X86_INS_POPF: c->helper[BT_H_FLAGS].count++; popf(c, 2); return true;
+	case X86_INS_POPFD: c->helper[BT_H_FLAGS].count++; popf(c, 4); return true;
+	case X86_INS_ENTER: enter(c, in); return true;
+	case X86_INS_LEAVE: leave(c, osz); return true;
+	case X86_INS_BOUND: bound(c, in); return true;
+	case X86_INS_LDS: load_far_ptr(c, in, X86_DS); return true;
+	case X86_INS_LES: load_far_ptr(c, in, X86_ES); return true;
+	case X86_INS_LFS: load_far_ptr(c, in, X86_FS); return true;
+	case X86_INS_LGS: load_far_ptr(c, in, X86_GS); return true;
+	case X86_INS_LSS: load_far_ptr(c, in, X86_SS); return true;
+	default:
+		return false;
+	}
+}

@@ -1,0 +1,112 @@
+/* bt_state.c: struct x86_state <-> struct bt_cpu, so a vCPU can move between
+ * engines; and the vCPU's reset state. */
+#include <errno.h>
+#include <string.h>
+
+#include "vmm/bt/bt_window.h"
+
+void bt_cpu_init(struct bt_cpu *c)
+{
+	struct x86_state s;
+	x86_state_reset(&s);
+	c->exc_vector = -1;
+	c->deliver_vector = -1;
+	for (unsigned i = 0; i < X86_NR_SREGS; i++)
+		c->seg[i] = s.seg[i];
+	c->ldt = s.ldt;
+	c->tr = s.tr;
+	c->gdt = s.gdt;
+	c->idt = s.idt;
+	c->cr0 = (uint32_t)s.cr0;
+	c->eflags = (uint32_t)s.rflags;
+	c->eip = (uint32_t)s.rip;
+	c->msr = s.msr;
+	c->fpu = s.fpu;
+	c->dr[6] = (uint32_t)s.dr[6];
+	c->dr[7] = (uint32_t)s.dr[7];
+	c->xcr0 = s.xcr0;
+}
+
+int bt_regs_get(struct vcpu *v, struct x86_state *s)
+{
+	struct bt_cpu *c = bt_cpu_of(v);
+	memset(s, 0, sizeof(*s));
+	for (unsigned i = 0; i < 8; i++)
+		s->gpr[i] = c->gpr[i];
+	s->rip = c->eip;
+	s->rflags = c->eflags | X86_FLAGS_FIXED;
+	for (unsigned i = 0; i < X86_NR_SREGS; i++)
+		s->seg[i] = c->seg[i];
+	s->ldt = c->ldt;
+	s->tr = c->tr;
+	s->gdt = c->gdt;
+	s->idt = c->idt;
+	s->cr0 = c->cr0;
+	s->cr2 = c->cr2;
+	s->cr3 = c->cr3;
+	s->cr4 = c->cr4;
+	s->efer = c->efer;
+	s->xcr0 = c->xcr0;
+	for (unsigned i = 0; i < 8; i++)
+		s->dr[i] = c->dr[i];
+	s->msr = c->msr;
+	s->msr.tsc = bt_rdtsc(c);
+	s->fpu = c->fpu;
+	s->ev.int_shadow = c->int_shadow;
+	s->ev.nmi_masked = c->nmi_masked;
+	s->ev.halted = v->halted;
+	return 0;
+}
+
+int bt_regs_set(struct vcpu *v, const struct x86_state *s)
+{
+	struct bt_cpu *c = bt_cpu_of(v);
+	if ((s->efer & X86_EFER_LMA) || s->seg[X86_CS].l) {
+		vmm_err("bt: vcpu%u: long mode is not supported by the bt engine yet", v->id);
+		return -ENOTSUP;
+	}
+	for (unsigned i = 0; i < 8; i++)
+		c->gpr[i] = (uint32_t)s->gpr[i];
+	c->eip = (uint32_t)s->rip;
+	c->eflags = ((uint32_t)s->rflags | X86_FLAGS_FIXED) & ~(uint32_t)(0x8028u | 0xffc00000u);
+	for (unsigned i = 0; i < X86_NR_SREGS; i++)
+		c->seg[i] = s->seg[i];
+	c->ldt = s->ldt;
+	c->tr = s->tr;
+	c->gdt = s->gdt;
+	c->idt = s->idt;
+	c->cr0 = (uint32_t)s->cr0;
+	c->cr2 = (uint32_t)s->cr2;
+	c->cr3 = (uint32_t)s->cr3;
+	c->cr4 = (uint32_t)s->cr4;
+	c->efer = s->efer & X86_EFER_NXE;
+	c->xcr0 = s->xcr0;
+	for (unsigned i = 0; i < 8; i++)
+		c->dr[i] = (uint32_t)s->dr[i];
+	c->msr = s->msr;
+	c->tsc_offset = 0;
+	if (s->msr.tsc)
+		c->tsc_offset = (int64_t)(s->msr.tsc - bt_rdtsc(c));
+	c->fpu = s->fpu;
+	c->int_shadow = s->ev.int_shadow;
+	c->nmi_masked = s->ev.nmi_masked;
+	if (!bt_pe(c))
+		c->cpl = 0;
+	else if (c->eflags & X86_FLAGS_VM)
+		c->cpl = 3;
+	else
+		c->cpl = c->seg[X86_SS].dpl;
+	if (bt_paging(c) && (c->cr4 & X86_CR4_PAE))
+		bt_load_pdptes(c);
+	bt_mode_changed(c);
+	bt_tlb_flush(c);
+	bt_win_flush_all(c); /* memory may have changed behind the windows' back */
+	c->exc_vector = -1;
+	if (s->ev.exc_pending) {
+		c->exc_vector = s->ev.exc_vector;
+		c->exc_error = s->ev.exc_error;
+		c->exc_has_error = s->ev.exc_has_error;
+		c->inject_pending = true;
+	}
+	return 0;
+}
