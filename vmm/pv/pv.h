@@ -42,4 +42,10 @@ VMM_MUST_CHECK int pv_rom_install(struct vm *vm, const struct pv_guest_note *not
  * -EINVAL (bad arguments). Pure: for the engine and tests. */
 int pv_rom_build(uint8_t *rom, uint64_t addr, unsigned bits, unsigned flavour);
 
+/* Set up a calibration VM (vmm/select/sel_calib.c) for pv: the PV version of
+ * calibration test (test) in (bits)-bit code, its ROM window and note;
+ * (*rip) is the entry for the BSP. Call before vm_engine_init(). 0 or
+ * -errno. */
+VMM_MUST_CHECK int pv_calib_setup(struct vm *vm, unsigned bits, unsigned test, uint64_t *rip);
+
 #endif
