@@ -42,6 +42,13 @@ VMM_MUST_CHECK int pv_rom_install(struct vm *vm, const struct pv_guest_note *not
  * -EINVAL (bad arguments). Pure: for the engine and tests. */
 int pv_rom_build(uint8_t *rom, uint64_t addr, unsigned bits, unsigned flavour);
 
+/* A flat PV guest for tests and benchmarks: (len) bytes of (code) at (at),
+ * a ROM window at PV_ROM_DEFAULT_ADDR and a note for (bits)-bit code whose
+ * layout is all of low RAM; 64-bit guests start at (entry), 32-bit ones at
+ * the BSP's RIP. Call before vm_engine_init(). 0 or -errno. */
+VMM_MUST_CHECK int pv_flat_setup(struct vm *vm, unsigned bits, const void *code, uint64_t len,
+				 gpa_t at, uint64_t entry);
+
 /* Set up a calibration VM (vmm/select/sel_calib.c) for pv: the PV version of
  * calibration test (test) in (bits)-bit code, its ROM window and note;
  * (*rip) is the entry for the BSP. Call before vm_engine_init(). 0 or

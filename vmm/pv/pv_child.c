@@ -95,12 +95,14 @@ void pv_wait_turn(struct pv_child *c)
 	struct pv_chan *ch = c->chan;
 	uint32_t me = c->user ? PV_OWN_U : PV_OWN_K;
 	for (;;) {
+		/* the turn word first: a hand-off after this read wakes us */
+		uint32_t t = __atomic_load_n(&ch->turn[me], __ATOMIC_ACQUIRE);
 		uint32_t o = __atomic_load_n(&ch->owner, __ATOMIC_ACQUIRE);
 		if (o == me)
 			return;
 		if (o == PV_OWN_NONE)
 			pv_sys(SYS_exit_group, 0, 0, 0, 0, 0, 0);
-		pv_sys(SYS_futex, (long)&ch->owner, FUTEX_WAIT, o, 0, 0, 0);
+		pv_sys(SYS_futex, (long)&ch->turn[me], FUTEX_WAIT, t, 0, 0, 0);
 	}
 }
 
@@ -108,8 +110,10 @@ void pv_handoff(struct pv_child *c, enum pv_owner to)
 {
 	struct pv_chan *ch = c->chan;
 	__atomic_store_n(&ch->owner, to, __ATOMIC_RELEASE);
-	futex_wake(&ch->owner);
-	if (to == PV_OWN_PARENT) {
+	if (to == PV_OWN_K || to == PV_OWN_U) {
+		__atomic_fetch_add(&ch->turn[to], 1, __ATOMIC_ACQ_REL);
+		futex_wake(&ch->turn[to]);
+	} else if (to == PV_OWN_PARENT) {
 		__atomic_fetch_add(&ch->parent_seq, 2, __ATOMIC_ACQ_REL);
 		futex_wake(&ch->parent_seq);
 	}

@@ -129,7 +129,9 @@ enum pv_owner { PV_OWN_NONE = 0, PV_OWN_PARENT = 1, PV_OWN_K = 2, PV_OWN_U = 3 }
 
 /* The shared channel: MAP_SHARED memory created before the children. */
 struct pv_chan {
-	uint32_t owner __attribute__((aligned(64)));     /* futex: enum pv_owner */
+	uint32_t owner __attribute__((aligned(64)));     /* enum pv_owner */
+	uint32_t turn[4];           /* futex per sandbox (by enum pv_owner): bumped
+				     * when the vCPU is handed to it */
 	uint32_t parent_seq __attribute__((aligned(64))); /* futex: +2 wakes the VMM;
 							   * 0: a child exited */
 	uint32_t want_exit;         /* the VMM wants the vCPU back (pause, stop) */

@@ -25,7 +25,8 @@
 static void wake_owner(struct pv_chan *ch, enum pv_owner to)
 {
 	__atomic_store_n(&ch->owner, to, __ATOMIC_RELEASE);
-	syscall(SYS_futex, &ch->owner, FUTEX_WAKE, 0x7fffffff, NULL, NULL, 0);
+	__atomic_fetch_add(&ch->turn[to], 1, __ATOMIC_ACQ_REL);
+	syscall(SYS_futex, &ch->turn[to], FUTEX_WAKE, 1, NULL, NULL, 0);
 }
 
 static void signal_owner(struct pv_vcpu *p)
