@@ -21,7 +21,7 @@ import sys
 
 # iterations per run: long enough to measure, short enough for 5 runs x 3
 # engines on a host where bt or pv may take 10-100 us per iteration
-ITERS = {"compute": 3, "callret": 4000000, "syscall": 20000, "io": 5000, "pgfault": 5000,
+ITERS = {"compute": 10, "callret": 4000000, "syscall": 20000, "io": 5000, "pgfault": 5000,
          "ptemod": 20000, "divzero": 5000, "timer": 200, "ctxsw": 5000, "mixed": 3}
 NATIVE = ("compute", "callret", "syscall", "pgfault", "ptemod", "divzero")
 BENCH = re.compile(r"^bench (\S+) iters=\d+ cycles_per_iter=[\d.]+ ns_per_iter=([\d.]+)")
@@ -71,20 +71,22 @@ def workloads(a):
     rows = []
     for w in a.workloads.split(","):
         for bits in a.bits.split(","):
-            cells = {}
-            for r in runners:
-                if r == "native" and w not in NATIVE:
-                    cells[r] = ""
-                    continue
-                per, why = {}, None
-                for _ in range(a.n):
+            # runs interleave the runners, so drift on a noisy host hits all
+            per = {r: {} for r in runners}
+            why = {r: ("" if r == "native" and w not in NATIVE else None) for r in runners}
+            for _ in range(a.n):
+                for r in runners:
+                    if why[r] is not None:
+                        continue
                     res = one(r, w, bits, a)
                     if isinstance(res, str):
-                        why = res
-                        break
+                        why[r] = res
+                        continue
                     for k, v in res.items():
-                        per.setdefault(k, []).append(v)
-                cells[r] = why if why else {k: statistics.median(v) for k, v in per.items()}
+                        per[r].setdefault(k, []).append(v)
+            cells = {r: why[r] if why[r] is not None else
+                     {k: statistics.median(v) for k, v in per[r].items()} for r in runners}
+            for r in runners:
                 print(f"  {w}-pv-{bits} {r}: {cells[r]}", file=sys.stderr)
             for b in sorted({k for c in cells.values() if isinstance(c, dict) for k in c}):
                 rows.append((f"{b} ({bits}-bit)", {r: (c.get(b) if isinstance(c, dict) else c)

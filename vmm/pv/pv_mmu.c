@@ -126,9 +126,9 @@ uint32_t pv_walk(struct pv_child *c, uint64_t va, int acc, bool user, uint64_t *
 	int m = mode(c);
 	uint32_t code = (acc == PV_ACC_WRITE ? X86_PF_W : 0) | (user ? X86_PF_U : 0) |
 			(acc == PV_ACC_FETCH && (c->chan->cpu.efer & X86_EFER_NXE) ? X86_PF_I : 0);
-	if (m == MODE_OFF) {
+	if (m == MODE_OFF) { /* a 2 MiB chunk at a time (host_map trims it) */
 		*gpa = va & ~0xfffull;
-		*span = 4096;
+		*span = 2 * MiB;
 		*prot = PROT_READ | PROT_WRITE | PROT_EXEC;
 		return 0;
 	}
