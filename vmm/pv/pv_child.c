@@ -133,8 +133,10 @@ void pv_fatal(struct pv_child *c, enum pv_err err, uint64_t a, uint64_t b)
 	q->err = err;
 	q->err_a = a;
 	q->err_b = b;
-	for (;;)
-		pv_ask_parent(c); /* the VMM stops the VM and kills us */
+	/* The VMM stops the VM and kills us; it never hands the vCPU back.
+	 * (A loop here would let the compiler deduce noreturn: see the
+	 * declaration.) */
+	pv_ask_parent(c);
 }
 
 /* ---- U: every trap but its own page fills goes to K ---- */
@@ -300,6 +302,7 @@ static void kernel_signal(struct pv_child *c, int sig, siginfo_t *si, ucontext_t
 		break;
 	case SIGSYS: /* guest kernel code asked the host kernel: never allowed */
 		pv_fatal(c, PV_ERR_HOST_SYSCALL, (uint64_t)si->si_syscall, si->si_arch);
+		break;
 	case SIGSEGV:
 	case SIGBUS:
 		kernel_fault(c, si, uc, sig == SIGBUS && trapno != X86_EXC_AC ? X86_EXC_SS : trapno);
@@ -363,10 +366,14 @@ void pv_on_signal(int sig, siginfo_t *si, void *ucv)
 	if (!c->entered)
 		return; /* a kick or the watchdog during set-up */
 	pv_regs_from_uc(&ch->cpu.r, uc);
-	if (c->bits == 32 && cs == HOST_CS64)
+	if (c->bits == 32 && cs == HOST_CS64) {
 		pv_fatal(c, PV_ERR_LONG_MODE, rip, 0);
-	if (!in_guest(c, rip))
+		return;
+	}
+	if (!in_guest(c, rip)) {
 		pv_fatal(c, PV_ERR_RIP_OUT, rip, 0);
+		return;
+	}
 	if (c->user)
 		user_signal(c, sig, si, uc);
 	else

@@ -222,9 +222,10 @@ void pv_wait_turn(struct pv_child *c);
 void pv_on_signal(int sig, siginfo_t *si, void *uc);
 /* Ask the VMM (the request is in c->chan->req) and wait for its answer. */
 void pv_ask_parent(struct pv_child *c);
-/* Report a fatal guest error and wait to be killed. */
-__attribute__((noreturn)) void pv_fatal(struct pv_child *c, enum pv_err err, uint64_t a,
-					uint64_t b);
+/* Report a fatal guest error and wait to be killed; never returns. (Not
+ * declared noreturn: ASan would call into its runtime first, which makes
+ * system calls the sandbox's filter forbids.) */
+void pv_fatal(struct pv_child *c, enum pv_err err, uint64_t a, uint64_t b);
 void pv_regs_from_uc(struct pv_regs *r, const ucontext_t *uc);
 void pv_regs_to_uc(const struct pv_regs *r, ucontext_t *uc, unsigned bits);
 void pv_fp_save(struct pv_chan *ch, const ucontext_t *uc);

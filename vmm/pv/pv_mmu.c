@@ -277,10 +277,14 @@ static void host_map(struct pv_child *c, uint64_t va, uint64_t gpa, uint64_t spa
 		gbase = gpa;
 		r = mem_find(c->mem, gbase);
 	}
-	if (!r)
+	if (!r) {
 		pv_fatal(c, PV_ERR_MMIO, gbase, va);
-	if (collides(c, base, base + span))
+		return;
+	}
+	if (collides(c, base, base + span)) {
 		pv_fatal(c, PV_ERR_HOST_COLLISION, base, span);
+		return;
+	}
 	if (r->flags & MEM_READONLY)
 		prot &= ~(unsigned)PROT_WRITE;
 	long flags = MAP_SHARED | MAP_FIXED | (populate && span == 4096 ? MAP_POPULATE : 0);
@@ -294,8 +298,10 @@ static void host_map(struct pv_child *c, uint64_t va, uint64_t gpa, uint64_t spa
 
 uint32_t pv_fault(struct pv_child *c, uint64_t va, int acc)
 {
-	if (!pv_in_layout(c, va))
+	if (!pv_in_layout(c, va)) {
 		pv_fatal(c, PV_ERR_OUT_OF_RANGE, va, (uint64_t)acc);
+		return PV_PF_FAULT;
+	}
 	uint32_t code = (acc == PV_ACC_WRITE ? X86_PF_W : 0) | (c->user ? X86_PF_U : 0);
 	if (va - c->window < PV_WINDOW_SIZE) /* pre-mapped: the access is not allowed */
 		return PV_PF_FAULT | X86_PF_P | code;

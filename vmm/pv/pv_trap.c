@@ -71,8 +71,10 @@ void pv_reflect(struct pv_child *c, unsigned vec, bool has_err, uint32_t err, bo
 	struct pv_shared *sh = c->vm->shared;
 	bool from_user = r->cpl == 3;
 	struct gate g;
-	if (!read_gate(c, vec, &g))
+	if (!read_gate(c, vec, &g)) {
 		pv_fatal(c, PV_ERR_NO_HANDLER, vec, r->rip);
+		return;
+	}
 	if (soft && from_user && g.dpl < 3) { /* int n through a DPL-0 gate (SDM 3A 6.12.1.1) */
 		pv_reflect(c, X86_EXC_GP, true, vec * 8 + 2, false);
 		return;
@@ -97,8 +99,10 @@ void pv_reflect(struct pv_child *c, unsigned vec, bool has_err, uint32_t err, bo
 	for (unsigned i = 0; i < n; i++)
 		rev[i] = w[n - 1 - i];
 	uint64_t nsp = push(c, sp, rev, n);
-	if (!nsp)
+	if (!nsp) {
 		pv_fatal(c, PV_ERR_BAD_STACK, sp, vec);
+		return;
+	}
 	r->gpr[X86_RSP] = nsp;
 	r->rip = g.handler;
 	r->cs = g.sel;
@@ -144,8 +148,10 @@ static void syscall_entry(struct pv_child *c)
 	r->gpr[X86_R11] = r->rflags;
 	uint64_t frame[5] = { r->rip, sh->user_cs, r->rflags, r->gpr[X86_RSP], sh->user_ss };
 	uint64_t nsp = push(c, sh->kstack & ~15ull, frame, 5);
-	if (!nsp)
+	if (!nsp) {
 		pv_fatal(c, PV_ERR_BAD_STACK, sh->kstack, PV_VEC_SYSCALL);
+		return;
+	}
 	r->gpr[X86_RSP] = nsp;
 	r->rip = sh->syscall_entry;
 	r->cs = (uint16_t)sh->kernel_cs;
@@ -213,8 +219,10 @@ void pv_iret(struct pv_child *c, bool sysret, ucontext_t *uc)
 	uint64_t f[5] = { 0 }, fva;
 	uint8_t buf[40];
 	unsigned n = c->bits == 64 ? 5 : 3;
-	if (pv_gva_read(c, r->gpr[X86_RSP], buf, (size_t)n * ws, &fva))
+	if (pv_gva_read(c, r->gpr[X86_RSP], buf, (size_t)n * ws, &fva)) {
 		pv_fatal(c, PV_ERR_BAD_STACK, r->gpr[X86_RSP], 0);
+		return;
+	}
 	for (unsigned i = 0; i < n; i++) {
 		uint32_t v32;
 		if (ws == 4) {
@@ -227,8 +235,10 @@ void pv_iret(struct pv_child *c, bool sysret, ucontext_t *uc)
 	bool user = (f[1] & 3) == 3;
 	if (c->bits == 32 && user) { /* a privilege change: ESP and SS too */
 		uint32_t v[2];
-		if (pv_gva_read(c, r->gpr[X86_RSP] + 12, v, 8, &fva))
+		if (pv_gva_read(c, r->gpr[X86_RSP] + 12, v, 8, &fva)) {
 			pv_fatal(c, PV_ERR_BAD_STACK, r->gpr[X86_RSP] + 12, 0);
+			return;
+		}
 		f[3] = v[0];
 		f[4] = v[1];
 	} else if (c->bits == 32) {
