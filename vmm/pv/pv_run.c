@@ -128,6 +128,20 @@ static void do_console(struct vm *vm, struct pv_req_msg *q)
 	}
 }
 
+static void report(struct vm *vm, const struct pv_chan *ch, struct vcpu_exit *ex)
+{
+	if (ch->req.kind != PV_REQ_ERROR) {
+		ex->reason = VCPU_EXIT_ERROR;
+		snprintf(ex->msg, sizeof(ex->msg), "pv: the sandbox sent an unknown request %u",
+			 ch->req.kind);
+		return;
+	}
+	pv_format_error(vm->engine_priv, ch, ex->msg, sizeof(ex->msg));
+	/* no way to deliver a trap: what the CPU would do is shut down */
+	ex->reason = ch->req.err == PV_ERR_NO_HANDLER || ch->req.err == PV_ERR_BAD_STACK
+			     ? VCPU_EXIT_SHUTDOWN : VCPU_EXIT_ERROR;
+}
+
 /* The vCPU is ours: answer the request. 1: the guest runs again; 0:
  * return to the core with (ex) filled. */
 static int handle_request(struct vcpu *v, struct pv_vcpu *p, struct vcpu_exit *ex)
@@ -162,15 +176,8 @@ static int handle_request(struct vcpu *v, struct pv_vcpu *p, struct vcpu_exit *e
 		}
 		__atomic_store_n(&ch->want_exit, 0, __ATOMIC_RELEASE);
 		break;
-	case PV_REQ_ERROR:
-		pv_format_error(vm->engine_priv, ch, ex->msg, sizeof(ex->msg));
-		ex->reason = ch->req.err == PV_ERR_NO_HANDLER || ch->req.err == PV_ERR_BAD_STACK
-				     ? VCPU_EXIT_SHUTDOWN : VCPU_EXIT_ERROR;
-		return 0;
-	default:
-		ex->reason = VCPU_EXIT_ERROR;
-		snprintf(ex->msg, sizeof(ex->msg), "pv: the sandbox sent an unknown request %u",
-			 q->kind);
+	default: /* PV_REQ_ERROR, or nonsense from a broken sandbox */
+		report(vm, ch, ex);
 		return 0;
 	}
 	if (vm_stopping(vm) || vcpu_has_requests(v)) {

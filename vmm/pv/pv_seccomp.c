@@ -94,19 +94,16 @@ static void block_end(struct filter *f, unsigned at)
 		f->f[at - 1].jf = (uint8_t)(f->n - at);
 }
 
-static void build(struct filter *f, const struct pv_child *c)
+/* Architecture, x32, and the instruction pointer in the gateway (one 4 GiB
+ * page: checked by build()). */
+static void prologue(struct filter *f, uint64_t gw_lo, uint64_t gw_hi)
 {
-	uint64_t gw_lo = (uint64_t)(uintptr_t)pv_sys_start, gw_hi = (uint64_t)(uintptr_t)pv_sys_end;
-	uint64_t ch = (uint64_t)(uintptr_t)c->chan, ch_end = ch + sizeof(*c->chan);
-	uint64_t top = c->vm->va_top;
-
 	put(f, LD_W(SD_ARCH));
 	put(f, JEQ(AUDIT_ARCH_X86_64, 1, 0));
 	put(f, RET(SECCOMP_RET_TRAP));
 	put(f, LD_W(SD_NR));
 	put(f, JGE(0x40000000u, 0, 1)); /* x32 */
 	put(f, RET(SECCOMP_RET_TRAP));
-	/* The instruction pointer must be in the gateway (one 4 GiB page). */
 	put(f, LD_W(SD_IP_HI));
 	put(f, JEQ((uint32_t)(gw_hi >> 32), 1, 0));
 	put(f, RET(SECCOMP_RET_TRAP));
@@ -114,12 +111,18 @@ static void build(struct filter *f, const struct pv_child *c)
 	put(f, JGE((uint32_t)gw_lo, 0, 1));
 	put(f, JGE((uint32_t)gw_hi, 0, 1));
 	put(f, RET(SECCOMP_RET_TRAP));
+}
+
+static void build(struct filter *f, const struct pv_child *c)
+{
+	uint64_t gw_lo = (uint64_t)(uintptr_t)pv_sys_start, gw_hi = (uint64_t)(uintptr_t)pv_sys_end;
+	uint64_t ch = (uint64_t)(uintptr_t)c->chan, ch_end = ch + sizeof(*c->chan);
+	uint64_t top = c->vm->va_top;
+	prologue(f, gw_lo, gw_hi);
 	static const unsigned plain[] = { SYS_rt_sigreturn, SYS_exit, SYS_exit_group,
 					  SYS_sched_yield };
-	for (unsigned i = 0; i < VMM_ARRAY_SIZE(plain); i++) {
-		unsigned b = block_begin(f, plain[i]);
-		block_end(f, b);
-	}
+	for (unsigned i = 0; i < VMM_ARRAY_SIZE(plain); i++)
+		block_end(f, block_begin(f, plain[i]));
 	unsigned b = block_begin(f, SYS_futex);
 	arg_below(f, 0, ch_end);
 	put(f, LD_W(SD_ARG_HI(0)));
@@ -146,7 +149,6 @@ static void build(struct filter *f, const struct pv_child *c)
 		block_end(f, b);
 	}
 	put(f, RET(SECCOMP_RET_TRAP));
-	/* the gateway must not straddle a 4 GiB boundary for the check above */
 	if ((gw_lo >> 32) != (gw_hi >> 32) || (ch >> 32) != (ch_end >> 32))
 		f->overflow = true;
 }
