@@ -22,6 +22,12 @@ void rt_poweroff(void)
 	 * Triplex at 0x604, Bochs and older QEMU at 0xb004. */
 	outw(0x604, 0x2000);
 	outw(0xb004, 0x2000);
+	/* QEMU acts on the request in its main loop, after this vCPU has gone
+	 * on: wait about a second of TSC time before concluding that nothing
+	 * powered off (Triplex stops the vCPU at the write itself). */
+	uint64_t t0 = rdtsc();
+	while (rdtsc() - t0 < 4000000000ull)
+		__asm__ volatile("pause");
 	rt_exit(RT_EXIT_OK); /* no ACPI PM: isa-debug-exit, or halt */
 }
 
