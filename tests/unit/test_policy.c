@@ -128,6 +128,26 @@ static void test_policy_without_kvm_uses_bt_and_says_why_not_hw(void **state)
 	assert_non_null(strstr(w.res.reason, "hw: /dev/kvm: No such file"));
 }
 
+static void test_policy_summary_cuts_a_long_refusal_at_a_boundary(void **state)
+{
+	(void)state;
+	struct fake_host h = no_kvm;
+	h.hw_why = "guest needs interrupt and exception handling in 32-bit code (iretd at 0x1016d8), "
+		   "which this host's KVM (kvm_pvm) cannot run: compatibility probe 'interrupts-32': "
+		   "KVM could not emulate 'int 0x81' at 0x1278 (32-bit code)";
+	struct world w;
+	world_init(&w, &h, "compute", "auto");
+	assert_int_equal(sel_choose(&w.in, &w.res), 0);
+	assert_non_null(strstr(w.res.reason, "; hw: guest needs interrupt and exception handling"));
+	assert_non_null(strstr(w.res.reason, "KVM (kvm_pvm) cannot run)"));
+	assert_null(strstr(w.res.reason, "compatibility probe"));
+	/* the full reason stays in the candidate table (--explain) */
+	bool whole = false;
+	for (unsigned i = 0; i < w.res.nr_pred; i++)
+		whole |= strstr(w.res.pred[i].why, "'int 0x81' at 0x1278") != NULL;
+	assert_true(whole);
+}
+
 static void test_policy_kvm_not_permitted_is_named(void **state)
 {
 	struct world w;
@@ -238,6 +258,7 @@ int main(void)
 		cmocka_unit_test(test_policy_prefers_measured_times_over_the_model),
 		cmocka_unit_test(test_policy_scales_unmeasured_engines_to_the_measured_one),
 		cmocka_unit_test(test_policy_with_no_runnable_engine_lists_every_reason),
+		cmocka_unit_test(test_policy_summary_cuts_a_long_refusal_at_a_boundary),
 		cmocka_unit_test(test_profile_from_config_validates_fields),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -74,15 +74,38 @@ static double predict(const struct sel_input *in, const char *engine, char *how,
 	return total;
 }
 
+/* A refusal's reason, cut for the one-line summary before the probe's
+ * details or at a word boundary (--explain prints it whole). */
+static const char *short_why(const char *why, char *buf, size_t len)
+{
+	size_t n = strlen(why);
+	const char *probe = strstr(why, ": compatibility probe");
+	if (n < len)
+		return why;
+	if (probe && (size_t)(probe - why) < len) {
+		snprintf(buf, len, "%.*s", (int)(probe - why), why);
+		return buf;
+	}
+	n = len - 4;
+	while (n > len / 2 && why[n] != ' ')
+		n--;
+	while (n > 0 && (why[n - 1] == ',' || why[n - 1] == ':' || why[n - 1] == ' '))
+		n--;
+	snprintf(buf, len, "%.*s...", (int)n, why);
+	return buf;
+}
+
 static void describe_others(const struct sel_input *in, struct sel_result *out, size_t off)
 {
+	char cut[144];
 	for (unsigned i = 0; i < out->nr_pred; i++) {
 		const struct sel_prediction *p = &out->pred[i];
 		if (!strcmp(p->engine, out->engine))
 			continue;
 		if (!p->runnable)
 			off += (size_t)snprintf(out->reason + off, sizeof(out->reason) - off,
-						"; %s: %.120s", p->engine, p->why);
+						"; %s: %s", p->engine,
+						short_why(p->why, cut, sizeof(cut)));
 		else if (p->cost >= 0)
 			off += (size_t)snprintf(out->reason + off, sizeof(out->reason) - off,
 						"; %s: %s %.1fx slower", p->engine,
