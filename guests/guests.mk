@@ -7,6 +7,7 @@ GUEST_CFLAGS := -ffreestanding -nostdlib -fno-pic -fno-pie -fno-stack-protector 
 	-fno-asynchronous-unwind-tables -mno-red-zone -O2 -Wall -Wextra -Werror
 -include guests/tiny/tiny.mk
 -include guests/suite.mk
+-include guests/suite_pv.mk
 -include guests/native/native.mk
 
 guests: $(GUEST_BINS)

@@ -12,7 +12,9 @@
 	.code32
 	.globl _start
 _start:
+#ifndef RT_PV	/* Multiboot enters with IF clear; cli would fault under pv */
 	cli
+#endif
 	cld
 	cmp $MB_BOOT_MAGIC, %eax
 	jne 1f

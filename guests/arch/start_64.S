@@ -3,8 +3,13 @@
  * container, see docs/guests.md). We zero .bss, load the static identity
  * map of the first GiB (2 MiB pages, below), enable long mode (SDM 3A
  * 10.8.5: CR4.PAE, CR3, EFER.LME, then CR0.PG) and far-jump to 64-bit
- * code, which calls rt_main(mbi). */
+ * code, which calls rt_main(mbi). PV builds (-DRT_PV) also map the VMI ROM
+ * window (the top 2 MiB below 4 GiB) and have a second entry for the pv
+ * engine, rt_pv_start64, named by their note (docs/vmi.md). */
 #include "multiboot.h"
+#ifdef RT_PV
+#include "vmm/pv/pv_abi.h"
+#endif
 
 	.section .multiboot, "a"
 	.p2align 2
@@ -55,6 +60,32 @@ _start:
 3:	mov $boot_stack_top, %rsp
 	mov %ebp, %edi
 	call rt_main
+#ifdef RT_PV
+/* The pv engine starts here in 64-bit mode (RBX = the Multiboot info) on
+ * its own identity map: the same as the path above from 3:, with the boot
+ * page tables loaded through the ROM. */
+	.globl rt_pv_start64
+rt_pv_start64:
+	cld
+	mov %ebx, %ebp
+	mov $__bss_start, %edi
+	mov $__bss_end, %ecx
+	sub %edi, %ecx
+	xor %eax, %eax
+	rep stosb
+	mov $boot_stack_top, %esp
+	mov $boot_pml4, %edi
+	movabs $(PV_ROM_DEFAULT_ADDR + 48 + 8 * PV_CALL_WRITE_CR3), %rax
+	call *(%rax)
+	movabs $(PV_ROM_DEFAULT_ADDR + 48 + 8 * PV_CALL_READ_CR0), %rax
+	call *(%rax)
+	or $0x80010000, %eax		/* CR0.PG | CR0.WP, as the native path */
+	mov %rax, %rdi
+	movabs $(PV_ROM_DEFAULT_ADDR + 48 + 8 * PV_CALL_WRITE_CR0), %rax
+	call *(%rax)
+	mov %ebp, %edi
+	call rt_main
+#endif
 	.code32
 9:	mov $0x7f, %eax
 	outl %eax, $0xf4
@@ -72,13 +103,25 @@ boot_pml4:
 	.fill 511, 8, 0
 boot_pdpt:
 	.quad boot_pd + 3
+#ifdef RT_PV
+	.quad 0, 0
+	.quad boot_pd_rom + 3	/* 3-4 GiB: the ROM window */
+	.fill 508, 8, 0
+#else
 	.fill 511, 8, 0
+#endif
 boot_pd:
 	.set pa, 0
 	.rept 512
 	.quad pa + 0x83
 	.set pa, pa + 0x200000
 	.endr
+#ifdef RT_PV
+	.globl boot_pd_rom
+boot_pd_rom:
+	.fill 511, 8, 0
+	.quad 0xffe00000 + 0x83	/* 2 MiB holding the ROM window, ring 0 */
+#endif
 
 	.section .bss.stack, "aw", @nobits
 	.p2align 12

@@ -256,6 +256,10 @@ void *pg_pte(const struct aspace *as, ulong va);
  * otherwise). A write does not flush the TLB: invlpg it. */
 uint64_t pg_pte_read(const void *pte);
 void pg_pte_write(void *pte, uint64_t v);
+/* pg_pte_write of the entry that maps (va): PV builds tell the hypervisor
+ * which address changed (docs/vmi.md: PV_CALL_PTE_SET); the same store
+ * otherwise. Still invlpg it. */
+void pg_pte_set(void *pte, uint64_t v, ulong va);
 
 /* Map the 4 KiB page at (va) in (as) to (pa) with (flags), and invlpg it. */
 void pg_map(const struct aspace *as, ulong va, uint64_t pa, uint64_t flags);

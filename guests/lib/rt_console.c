@@ -40,6 +40,15 @@ void con_putc(char c)
 
 void con_write(const char *s, size_t n)
 {
+#ifdef RT_PV
+	/* One call per line instead of two port accesses per character. */
+	if (rt_vmi && !rt_cmd.e9) {
+		for (size_t off = 0; off < n; off += PV_CONSOLE_MAX)
+			vmi_call2(PV_CALL_CONSOLE_WRITE, (ulong)(s + off),
+				  n - off < PV_CONSOLE_MAX ? n - off : PV_CONSOLE_MAX);
+		return;
+	}
+#endif
 	for (size_t i = 0; i < n; i++)
 		con_putc(s[i]);
 }

@@ -91,6 +91,13 @@ void desc_init(void)
 	rt_tss.ss0 = SEL_KDATA;
 #endif
 	desc_set_kstack((ulong)boot_stack_top);
+#ifdef RT_PV
+	if (rt_vmi) {
+		vmi_call3(PV_CALL_LOAD_GDT, (ulong)&rt_gdt_ptr, SEL_KCODE, SEL_KDATA);
+		vmi_call1(PV_CALL_LOAD_TR, SEL_TSS);
+		return;
+	}
+#endif
 	__asm__ volatile("lgdt %0" : : "m"(rt_gdt_ptr));
 #ifdef __x86_64__
 	/* CS is already SEL_KCODE (start_64.S); refresh the data segments. */
@@ -108,6 +115,11 @@ void desc_init(void)
 
 void desc_set_kstack(ulong top)
 {
+#ifdef RT_PV
+	/* TSS.ESP0/RSP0 (at offset 4 in both formats) and the hypervisor's copy */
+	if (rt_vmi)
+		vmi_call2(PV_CALL_SET_KSTACK, (ulong)&rt_tss, top);
+#endif
 #ifdef __x86_64__
 	rt_tss.rsp[0] = top;
 	rt_percpu.kstack = top;

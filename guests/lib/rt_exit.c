@@ -5,10 +5,14 @@ void rt_exit(uint32_t code)
 {
 	/* isa-debug-exit at 0xf4, iosize=4: the VMM exits with (code << 1) | 1.
 	 * If nothing is there, stop here rather than run off. */
+#ifdef RT_PV
+	if (rt_vmi)
+		vmi_call1(PV_CALL_SHUTDOWN, code);
+#endif
 	outl(0xf4, code);
 	for (;;) {
 		cli();
-		__asm__ volatile("hlt");
+		halt();
 	}
 }
 

@@ -31,6 +31,9 @@ extern ulong rt_user_flags;
 
 /* rt_syscall_64.S */
 extern char rt_syscall_entry[];
+#ifdef RT_PV
+extern char rt_pv_syscall_entry[]; /* PV_CALL_SET_SYSCALL's entry convention */
+#endif
 
 /* 64-bit: the per-CPU block that KERNEL_GS_BASE points to while the
  * SYSCALL entry looks for its stack (rt_syscall_64.S uses the offsets). */

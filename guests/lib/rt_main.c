@@ -15,11 +15,18 @@ void rt_main(uint32_t mbi_phys)
 	const struct mb_info *mbi = (const struct mb_info *)(ulong)mbi_phys;
 	int rc;
 
+#ifdef RT_PV
+	vmi_init(); /* before the first privileged operation */
+#endif
 	if (mbi->flags & MB_INFO_MEM)
 		rt_mem_end = (1ull << 20) + (uint64_t)mbi->mem_upper * 1024;
 	if (mbi->flags & MB_INFO_CMDLINE)
 		cmdline_parse((const char *)(ulong)mbi->cmdline);
 	con_init();
+#ifdef RT_PV
+	kprintf("info vmi: %s\n", !rt_vmi ? "no ROM, native instructions"
+		: rt_vmi_flavour == PV_FLAVOUR_PV ? "ROM, pv flavour" : "ROM, native flavour");
+#endif
 	desc_init();
 	trap_init();
 	rc = guest_main();

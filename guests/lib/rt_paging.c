@@ -118,6 +118,9 @@ void pg_init(enum pg_mode mode)
 	pg_kernel.root = (ulong)page_alloc();
 	map_low();
 	map_big();
+#ifdef RT_PV
+	vmi_map_window(&pg_kernel);
+#endif
 	switch_on();
 }
 

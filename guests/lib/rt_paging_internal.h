@@ -26,4 +26,11 @@ unsigned pg_index(unsigned level, ulong va);
  * above it when (create); NULL when a table is missing and !create. */
 void *pg_walk(const struct aspace *as, ulong va, unsigned level, bool create);
 
+#ifdef RT_PV
+/* Map the VMI ROM window in (as) at its own address, when there is a ROM:
+ * the ROM user-readable and executable (user code calls its syscall
+ * entries), the shared page ring-0 read/write (rt_vmi.c). */
+void vmi_map_window(const struct aspace *as);
+#endif
+
 #endif

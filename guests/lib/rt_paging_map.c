@@ -26,6 +26,19 @@ uint64_t pg_pte_read(const void *pte)
 
 void pg_pte_write(void *pte, uint64_t v)
 {
+	pg_pte_set(pte, v, (ulong)-1);
+}
+
+void pg_pte_set(void *pte, uint64_t v, ulong va)
+{
+#ifdef RT_PV
+	/* Through the ROM: the store, and under pv the queued update of va. */
+	if (rt_vmi) {
+		vmi_pte_set(pte, v, va, pg_geom->wide ? PV_PTE_WIDE : 0);
+		return;
+	}
+#endif
+	(void)va;
 	if (!pg_geom->wide) {
 		*(volatile uint32_t *)pte = (uint32_t)v;
 		return;
@@ -87,7 +100,7 @@ void *pg_pte(const struct aspace *as, ulong va)
 
 void pg_map(const struct aspace *as, ulong va, uint64_t pa, uint64_t flags)
 {
-	pg_pte_write(pg_pte(as, va), pa | flags);
+	pg_pte_set(pg_pte(as, va), pa | flags, va);
 	invlpg(va);
 }
 
@@ -115,6 +128,19 @@ static void share_below_window(void *dst, const void *src, unsigned level)
 		pg_ent_set(dst, i, pg_ent_get(src, i));
 }
 
+#ifdef RT_PV
+void vmi_map_window(const struct aspace *as)
+{
+	ulong rom = RT_VMI_ROM_ADDR, shared = RT_VMI_ROM_ADDR + PV_SHARED_OFF;
+
+	if (!rt_vmi)
+		return;
+	for (ulong off = 0; off < PV_ROM_SIZE; off += 4096)
+		pg_pte_write(pg_pte(as, rom + off), (rom + off) | PG_P | PG_US);
+	pg_pte_write(pg_pte(as, shared), shared | PG_P | PG_RW | (pg_nx ? PG_NX : 0));
+}
+#endif
+
 struct aspace *pg_aspace_create(void)
 {
 	static struct aspace spaces[8];
@@ -126,5 +152,8 @@ struct aspace *pg_aspace_create(void)
 	as = &spaces[used++];
 	as->root = (ulong)page_alloc();
 	share_below_window((void *)as->root, (void *)pg_kernel.root, 0);
+#ifdef RT_PV
+	vmi_map_window(as);
+#endif
 	return as;
 }

@@ -36,9 +36,11 @@ rt_user_enter:
 	sub $20, %edx
 	mov %eax, 4(%edx)
 	movl $rt_user_exit_tramp, (%edx)
+#ifndef RT_PV	/* PV: the ROM's iret sets DS/ES for ring 3 */
 	mov $0x23, %eax		/* SEL_UDATA: kernel DS/ES would be nulled */
 	mov %eax, %ds
 	mov %eax, %es
+#endif
 	pushl $0x23
 	push %edx
 	pushl rt_user_flags
@@ -51,12 +53,27 @@ rt_user_enter:
 	xor %esi, %esi
 	xor %edi, %edi
 	xor %ebp, %ebp
+#ifdef RT_PV
+	jmp *rt_vmi_iret
+#else
 	iret
+#endif
 
 /* Where a user function returns to: exit with its return value. */
 	.section .utext, "ax"
 	.globl rt_user_exit_tramp
 rt_user_exit_tramp:
+#ifdef RT_PV
+	mov rt_vmi_user, %ecx	/* the ROM's int 0x80 entry, if any */
+	test %ecx, %ecx
+	jz 1f
+	push $0
+	push %eax
+	push $1			/* SYS_EXIT */
+	call *%ecx
+	ud2
+1:
+#endif
 	mov %eax, %ebx
 	mov $1, %eax		/* SYS_EXIT */
 	int $0x80

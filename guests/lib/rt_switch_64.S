@@ -55,13 +55,28 @@ rt_user_enter:
 	xor %r13d, %r13d
 	xor %r14d, %r14d
 	xor %r15d, %r15d
+#ifdef RT_PV
+	jmp *rt_vmi_iret(%rip)
+#else
 	iretq
+#endif
 
 /* Where a user function returns to: exit with its return value, through
  * SYSCALL as a 64-bit OS would. */
 	.section .utext, "ax"
 	.globl rt_user_exit_tramp
 rt_user_exit_tramp:
+#ifdef RT_PV
+	mov rt_vmi_user+8(%rip), %rcx	/* the ROM's SYSCALL entry, if any */
+	test %rcx, %rcx
+	jz 1f
+	mov %rax, %rsi
+	mov $1, %edi		/* SYS_EXIT */
+	xor %edx, %edx
+	call *%rcx
+	ud2
+1:
+#endif
 	mov %rax, %rdi
 	mov $1, %eax		/* SYS_EXIT */
 	syscall

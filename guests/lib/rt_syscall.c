@@ -40,6 +40,16 @@ void syscall_dispatch(struct trap_frame *f)
 #ifdef __x86_64__
 void syscall_insn_init(void)
 {
+#ifdef RT_PV
+	/* The ROM's SYSCALL enters rt_pv_syscall_entry on the kernel stack
+	 * with an interrupt frame (rt_syscall_64.S); STAR as below. */
+	if (rt_vmi) {
+		vmi_call3(PV_CALL_SET_SYSCALL, (ulong)rt_pv_syscall_entry, SEL_KCODE,
+			  SEL_UCODE32 & ~3);
+		trap_set_handler(VEC_SYSCALL, syscall_dispatch);
+		return;
+	}
+#endif
 	/* SDM 3A 5.8.8: SYSCALL loads CS from STAR[47:32] and SS = that + 8;
 	 * SYSRET loads CS from STAR[63:48] + 16 and SS = that + 8, RPL 3.
 	 * FMASK clears IF, TF, DF and AC on entry. */

@@ -59,3 +59,50 @@ rt_syscall_entry:
 	pop %r11		/* flags for SYSRET */
 	pop %rsp		/* user RSP; ss is implied */
 	sysretq
+
+#ifdef RT_PV
+/* The entry PV_CALL_SET_SYSCALL registers (docs/vmi.md): the ROM (native:
+ * its LSTAR trampoline; pv: the engine) has switched to the kernel stack
+ * and pushed an interrupt frame (ss, rsp, rflags, cs, rip), IF clear; RCX
+ * and R11 are what SYSCALL left. The same frame as an int 0x80, so the
+ * return goes through the ROM's sysret. */
+	.globl rt_pv_syscall_entry
+rt_pv_syscall_entry:
+	pushq $0		/* err */
+	pushq $0x100		/* vector: VEC_SYSCALL_INSN */
+	push %rax
+	push %rcx
+	push %rdx
+	push %rbx
+	push %rbp
+	push %rsi
+	push %rdi
+	push %r8
+	push %r9
+	push %r10
+	push %r11
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+	cld
+	mov %rsp, %rdi
+	call syscall_dispatch
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %r11
+	pop %r10
+	pop %r9
+	pop %r8
+	pop %rdi
+	pop %rsi
+	pop %rbp
+	pop %rbx
+	pop %rdx
+	pop %rcx
+	pop %rax
+	add $16, %rsp		/* vector, err */
+	jmp *rt_vmi_sysret(%rip)
+#endif

@@ -52,6 +52,12 @@ void trap_init(void)
 	 * so that "int 0x81" in ring 3 raises #GP (SDM 3A 6.12.1.1). */
 	set_gate(VEC_BP, GATE_INTR | GATE_USER);
 	set_gate(VEC_SYSCALL, GATE_INTR | GATE_USER);
+#ifdef RT_PV
+	if (rt_vmi) {
+		vmi_call1(PV_CALL_LOAD_IDT, (ulong)&idt_ptr);
+		return;
+	}
+#endif
 	__asm__ volatile("lidt %0" : : "m"(idt_ptr));
 }
 

@@ -2,7 +2,10 @@
  * One 16-byte stub per vector pushes a zero error code where the CPU does
  * not push one (SDM 3A 6.13 table 6-1) and the vector number; the common
  * part saves the registers as struct trap_frame (rt.h), switches to the
- * kernel data segment and calls trap_dispatch(frame). */
+ * kernel data segment and calls trap_dispatch(frame). PV builds (-DRT_PV)
+ * never load segment registers (the pv engine runs the guest on the host's
+ * flat segments): they keep DS/ES as they were, store zeros in the frame's
+ * ds/es slots, and return through the VMI ROM's iret (rt_vmi.h). */
 
 	.text
 	.p2align 4
@@ -22,6 +25,17 @@ rt_trap_stubs:
 
 trap_common:
 	pusha
+#ifdef RT_PV
+	push $0			/* ds, es: untouched */
+	push $0
+	cld
+	push %esp
+	call trap_dispatch
+	add $12, %esp
+	popa
+	add $8, %esp		/* vector, error code */
+	jmp *rt_vmi_iret
+#else
 	push %ds
 	push %es
 	mov $0x10, %eax		/* SEL_KDATA */
@@ -36,3 +50,4 @@ trap_common:
 	popa
 	add $8, %esp		/* vector, error code */
 	iret
+#endif

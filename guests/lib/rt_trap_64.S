@@ -4,7 +4,8 @@
  * part saves the registers as struct trap_frame (rt.h) and calls
  * trap_dispatch(frame). The CPU aligned RSP to 16 before pushing its
  * frame (SDM 3A 6.14.2), and 22 quadwords keep it aligned for the call.
- * GS is not touched: kernel code runs with the user's GS (rt_syscall_64.S). */
+ * GS is not touched: kernel code runs with the user's GS (rt_syscall_64.S).
+ * PV builds (-DRT_PV) return through the VMI ROM's iret (rt_vmi.h). */
 
 	.text
 	.p2align 4
@@ -57,4 +58,8 @@ trap_common:
 	pop %rcx
 	pop %rax
 	add $16, %rsp		/* vector, error code */
+#ifdef RT_PV
+	jmp *rt_vmi_iret(%rip)
+#else
 	iretq
+#endif

@@ -1,7 +1,8 @@
 /* guests/lib/rt_x86.h: inline wrappers for the x86 instructions the runtime
  * and the guests use (port I/O, control registers, MSRs, CPUID, TSC, TLB).
  * Every wrapper is one instruction, so a guest only contains the privileged
- * instructions it actually calls. Works in both the -m32 and -m64 builds. */
+ * instructions it actually calls. Works in both the -m32 and -m64 builds;
+ * in PV builds (-DRT_PV) each goes through the VMI ROM when present. */
 #ifndef GUESTS_LIB_RT_X86_H
 #define GUESTS_LIB_RT_X86_H
 
@@ -12,6 +13,27 @@
 /* ulong is the natural register width: 32 bits in the 32-bit build, 64 in
  * the 64-bit one (EIP/RIP, CR values, addresses). */
 typedef unsigned long ulong;
+
+/* PV builds: each privileged wrapper below goes through the VMI ROM when
+ * there is one (rt_vmi.h), else runs the instruction. */
+#ifdef RT_PV
+#include "rt_vmi.h"
+#define RT_VMI(stmt)                                                           \
+	do {                                                                   \
+		if (rt_vmi) {                                                  \
+			stmt;                                                  \
+			return;                                                \
+		}                                                              \
+	} while (0)
+#define RT_VMI_RET(expr)                                                       \
+	do {                                                                   \
+		if (rt_vmi)                                                    \
+			return (expr);                                         \
+	} while (0)
+#else
+#define RT_VMI(stmt) do { } while (0)
+#define RT_VMI_RET(expr) do { } while (0)
+#endif
 
 /* EFLAGS bits (SDM 1 3.4.3). */
 #define X86_FL_CF 0x0001u
@@ -53,22 +75,27 @@ typedef unsigned long ulong;
 
 static inline void outb(uint16_t port, uint8_t v)
 {
+	RT_VMI(vmi_call3(PV_CALL_IO_OUT, port, 1, v));
 	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
 }
 
 static inline void outw(uint16_t port, uint16_t v)
 {
+	RT_VMI(vmi_call3(PV_CALL_IO_OUT, port, 2, v));
 	__asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
 }
 
 static inline void outl(uint16_t port, uint32_t v)
 {
+	RT_VMI(vmi_call3(PV_CALL_IO_OUT, port, 4, v));
 	__asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
 }
 
 static inline uint8_t inb(uint16_t port)
 {
 	uint8_t v;
+
+	RT_VMI_RET((uint8_t)vmi_call2(PV_CALL_IO_IN, port, 1));
 	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
 	return v;
 }
@@ -88,30 +115,38 @@ static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 static inline uint64_t rdmsr(uint32_t msr)
 {
 	uint32_t lo, hi;
+
+	RT_VMI_RET(vmi_read_msr(msr));
 	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
 	return ((uint64_t)hi << 32) | lo;
 }
 
 static inline void wrmsr(uint32_t msr, uint64_t v)
 {
+	RT_VMI(vmi_write_msr(msr, v));
 	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
 }
 
 static inline ulong read_cr0(void)
 {
 	ulong v;
+
+	RT_VMI_RET((ulong)vmi_call0(PV_CALL_READ_CR0));
 	__asm__ volatile("mov %%cr0, %0" : "=r"(v));
 	return v;
 }
 
 static inline void write_cr0(ulong v)
 {
+	RT_VMI(vmi_call1(PV_CALL_WRITE_CR0, v));
 	__asm__ volatile("mov %0, %%cr0" : : "r"(v) : "memory");
 }
 
 static inline ulong read_cr2(void)
 {
 	ulong v;
+
+	RT_VMI_RET((ulong)vmi_call0(PV_CALL_READ_CR2));
 	__asm__ volatile("mov %%cr2, %0" : "=r"(v));
 	return v;
 }
@@ -119,46 +154,57 @@ static inline ulong read_cr2(void)
 static inline ulong read_cr3(void)
 {
 	ulong v;
+
+	RT_VMI_RET((ulong)vmi_call0(PV_CALL_READ_CR3));
 	__asm__ volatile("mov %%cr3, %0" : "=r"(v));
 	return v;
 }
 
 static inline void write_cr3(ulong v)
 {
+	RT_VMI(vmi_call1(PV_CALL_WRITE_CR3, v));
 	__asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory");
 }
 
 static inline ulong read_cr4(void)
 {
 	ulong v;
+
+	RT_VMI_RET((ulong)vmi_call0(PV_CALL_READ_CR4));
 	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
 	return v;
 }
 
 static inline void write_cr4(ulong v)
 {
+	RT_VMI(vmi_call1(PV_CALL_WRITE_CR4, v));
 	__asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory");
 }
 
 static inline void invlpg(ulong va)
 {
+	RT_VMI(vmi_call1(PV_CALL_INVLPG, va));
 	__asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
 }
 
 static inline ulong read_flags(void)
 {
 	ulong v;
+
+	RT_VMI_RET((ulong)vmi_call0(PV_CALL_IRQ_SAVE));
 	__asm__ volatile("pushf; pop %0" : "=r"(v));
 	return v;
 }
 
 static inline void cli(void)
 {
+	RT_VMI(vmi_call0(PV_CALL_IRQ_DISABLE));
 	__asm__ volatile("cli" : : : "memory");
 }
 
 static inline void sti(void)
 {
+	RT_VMI(vmi_call0(PV_CALL_IRQ_ENABLE));
 	__asm__ volatile("sti" : : : "memory");
 }
 
@@ -166,7 +212,15 @@ static inline void sti(void)
  * interrupt that is already pending wakes the hlt instead of being lost. */
 static inline void sti_hlt(void)
 {
+	RT_VMI(vmi_call0(PV_CALL_SAFE_HALT));
 	__asm__ volatile("sti; hlt" : : : "memory");
+}
+
+/* hlt with the current IF (the end of rt_exit). */
+static inline void halt(void)
+{
+	RT_VMI(vmi_call0(PV_CALL_HALT));
+	__asm__ volatile("hlt" : : : "memory");
 }
 
 static inline uint16_t read_cs(void)

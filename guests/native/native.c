@@ -2,8 +2,10 @@
  * callret workloads: a normal Linux program built from the same C
  * (guests/work/compute_kern_user.c) and the same call/ret assembly
  * (guests/work/callret_*.S), printing the guests' `bench` lines, so guest
- * timings under every engine can be put next to native ones.
- *     build/guests/native-64 [compute|callret] [iters=N] [quick]
+ * timings under every engine can be put next to native ones. Also the
+ * host equivalents of syscall, pgfault, ptemod and divzero (native_sys.c).
+ *     build/guests/native-64 [compute|callret|syscall|pgfault|ptemod|divzero]
+ *                            [iters=N] [quick]
  * Checks its results like the guests do; exit status 0 on success. */
 #include <stdint.h>
 #include <stdio.h>
@@ -13,19 +15,20 @@
 #include <x86intrin.h>
 
 #include "compute.h"
+#include "native_sys.h"
 
 #define CALLRET_DEPTH 16
 
 uint32_t callret_rec(uint32_t depth, uint32_t x);
 
-static uint64_t now_ns(void)
+uint64_t native_now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void report(const char *name, uint64_t iters, uint64_t cycles, uint64_t ns)
+void native_report(const char *name, uint64_t iters, uint64_t cycles, uint64_t ns)
 {
 	printf("bench %s iters=%llu cycles_per_iter=%.2f ns_per_iter=%.2f\n", name,
 	       (unsigned long long)iters, (double)cycles / (double)iters, (double)ns / (double)iters);
@@ -40,14 +43,14 @@ static int run_compute(uint64_t passes, int quick)
 	int bad = 0;
 	if (!scratch)
 		return 1;
-	uint64_t t0 = now_ns(), c0 = __rdtsc();
+	uint64_t t0 = native_now_ns(), c0 = __rdtsc();
 	for (uint64_t i = 0; i < passes; i++) {
 		compute_pass(sz, scratch, &r);
 		if (i == 0)
 			first = r;
 		bad += memcmp(&r, &first, sizeof(r)) != 0 || !r.sorted;
 	}
-	report("compute", passes, __rdtsc() - c0, now_ns() - t0);
+	native_report("compute", passes, __rdtsc() - c0, native_now_ns() - t0);
 	free(scratch);
 	if (bad)
 		fprintf(stderr, "FAIL compute: passes disagree or the sort failed\n");
@@ -59,10 +62,10 @@ static int run_callret(uint64_t iters)
 	iters = iters < CALLRET_DEPTH ? CALLRET_DEPTH : iters & ~(uint64_t)(CALLRET_DEPTH - 1);
 	uint64_t chains = iters / CALLRET_DEPTH, d = CALLRET_DEPTH - 1;
 	uint32_t sum = 0;
-	uint64_t t0 = now_ns(), c0 = __rdtsc();
+	uint64_t t0 = native_now_ns(), c0 = __rdtsc();
 	for (uint64_t i = 0; i < chains; i++)
 		sum += callret_rec(CALLRET_DEPTH - 1, (uint32_t)i);
-	report("callret", iters, __rdtsc() - c0, now_ns() - t0);
+	native_report("callret", iters, __rdtsc() - c0, native_now_ns() - t0);
 	uint32_t want = (uint32_t)(3 * (chains * (chains - 1) / 2) +
 				   chains * (3 * (d * (d + 1) / 2) + 1 + d));
 	if (sum != want)
@@ -87,5 +90,13 @@ int main(int argc, char **argv)
 		rc |= run_compute(iters ? iters : quick ? 1 : 10, quick);
 	if (!strcmp(which, "all") || !strcmp(which, "callret"))
 		rc |= run_callret(iters ? iters : quick ? 16384 : 50000000);
+	if (!strcmp(which, "syscall"))
+		rc |= native_syscall(iters ? iters : quick ? 1000 : 1000000);
+	if (!strcmp(which, "pgfault"))
+		rc |= native_pgfault(iters ? iters : quick ? 100 : 100000);
+	if (!strcmp(which, "ptemod"))
+		rc |= native_ptemod(iters ? iters : quick ? 500 : 1000000);
+	if (!strcmp(which, "divzero"))
+		rc |= native_divzero(iters ? iters : quick ? 100 : 100000);
 	return rc;
 }

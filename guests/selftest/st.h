@@ -44,5 +44,8 @@ void st_exc(void);
 void st_ring(void);
 void st_paging(void);
 void st_sse(void);
+#ifdef RT_PV
+void st_vmi(void);
+#endif
 
 #endif

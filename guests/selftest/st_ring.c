@@ -45,7 +45,9 @@ static void ring_int80(void)
 	st_eq("esi", 0x44444444, o[4]);
 	st_eq("edi", 0x55555555, o[5]);
 	st_eq("ebp", 0x66666666, o[6]);
+#ifndef RT_PV /* PV builds never load segment registers */
 	st_eq("ds", SEL_UDATA, o[7] & 0xffff);
+#endif
 #endif
 	st_end();
 }
@@ -118,6 +120,7 @@ static void ring_syscall(void)
 	st_end();
 }
 
+#ifndef RT_PV
 static void ring_swapgs(void)
 {
 	const ulong *o = st_user_out;
@@ -132,6 +135,7 @@ static void ring_swapgs(void)
 	st_end();
 }
 #endif
+#endif
 
 void st_ring(void)
 {
@@ -141,6 +145,8 @@ void st_ring(void)
 #ifdef __x86_64__
 	syscall_set_handler(SYS_ST_GS, sys_st_gs);
 	ring_syscall();
+#ifndef RT_PV /* SWAPGS and the GS MSRs are not part of the VMI ABI */
 	ring_swapgs();
+#endif
 #endif
 }

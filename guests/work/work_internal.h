@@ -5,6 +5,16 @@
 
 #include "rt.h"
 
+/* Flags of PTEs a workload is about to use: PV builds set A (and D on
+ * writable pages) as an OS that knows its access pattern would, so the pv
+ * engine maps the page when the update is flushed instead of on the first
+ * access (docs/vmi.md "Accessed and dirty bits"). */
+#ifdef RT_PV
+#define WORK_PG_AD(flags) ((flags) | PG_A | ((flags) & PG_RW ? PG_D : 0))
+#else
+#define WORK_PG_AD(flags) (flags)
+#endif
+
 /* pgfault: a window of pages, one mapped at a time, each backed by its
  * own frame whose first word is PGFAULT_STAMP(page). */
 #define PGFAULT_VA PG_WINDOW

@@ -26,10 +26,12 @@ static void pgfault_handler(struct trap_frame *f)
 	if (va < PGFAULT_VA || k >= PGFAULT_PAGES || f->err != 4 || read_cr3() != pf.as->root)
 		trap_fatal(f);
 	if (pf.mapped >= 0) {
-		pg_pte_write(pf.pte[pf.mapped], 0);
-		invlpg(PGFAULT_VA + (ulong)pf.mapped * 4096);
+		ulong old = PGFAULT_VA + (ulong)pf.mapped * 4096;
+
+		pg_pte_set(pf.pte[pf.mapped], 0, old);
+		invlpg(old);
 	}
-	pg_pte_write(pf.pte[k], pf.frame[k] | PG_P | PG_US);
+	pg_pte_set(pf.pte[k], pf.frame[k] | WORK_PG_AD(PG_P | PG_US), va & ~4095ul);
 	pf.mapped = (int)k;
 	pgfault_faults++;
 }

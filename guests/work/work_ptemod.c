@@ -40,7 +40,7 @@ uint64_t ptemod_loop(struct ptemod_state *s, uint64_t iters, unsigned yield_ever
 	for (uint64_t i = 0; i < iters; i++) {
 		unsigned k = i & 1;
 
-		pg_pte_write(s->pte, s->frame[k] | PG_P | PG_RW);
+		pg_pte_set(s->pte, s->frame[k] | WORK_PG_AD(PG_P | PG_RW), PTEMOD_VA);
 		invlpg(PTEMOD_VA);
 		if (*(volatile uint32_t *)PTEMOD_VA != s->stamp[k])
 			bad++;

@@ -55,7 +55,14 @@ printf 'garbage' >"$w/junk.bin"
 expect "an unknown image format is explained" 2 "junk.bin: .*flat" -- run --kernel "$w/junk.bin"
 expect "flat images need a load address" 2 "needs --load-addr" -- run --kernel "$w/junk.bin" --format flat
 expect "an unknown subcommand is named" 2 "unknown command 'fly'" -- fly
-expect "a mode the build lacks is refused, not replaced" 8 "mode pv: this build has no pv engine" -- run --kernel "$GB/tiny-serial.elf" --mode pv
+# a named engine that cannot run the guest is an error, never a fallback
+expect "mode pv on a guest without the VMI note is refused, not replaced" 8 "mode pv cannot run tiny-serial.elf here: tiny-serial.elf has no Triplex VMI note" -- run --kernel "$GB/tiny-serial.elf" --mode pv
+expect "probe --guest says whether the guest is PV-capable" 0 "" -- probe --guest "$GB/hello-pv-32.elf"
+if grep -q "PV-capable: Triplex VMI ABI 1" "$w/out"; then
+	echo "ok cli: probe --guest names a PV guest's VMI ABI"
+else
+	echo "not ok cli: probe --guest names a PV guest's VMI ABI"
+fi
 
 # runs that need an engine: whichever the host has (auto)
 if "$T" probe 2>/dev/null | grep -q '^  [a-z][a-z]   available'; then

@@ -4,7 +4,9 @@
 # COM1 output (normalized: `bench NAME ...` -> `bench NAME`, `info ...`
 # dropped) with tests/guest/expected/IMAGE.out. Prints one line per run:
 #   ok ENGINE: IMAGE | not ok ENGINE: IMAGE (why) | ok ENGINE: IMAGE # SKIP why
-# A guest expected to stop abnormally (status 4) must also print its registers.
+# A guest expected to stop abnormally (status 4) must also print its registers,
+# and every line of expected/IMAGE.err (if any) must appear in its stderr.
+# A list with a line "# engines: E1 E2" runs only under those engines.
 # An engine the host cannot run, or a guest the engine refuses on this host
 # (triplex exit status 8), is a skip with the engine's reason, never a pass.
 # Environment: ENGINES="hw bt" to choose, GUEST_TIMEOUT (s, default 60),
@@ -37,6 +39,10 @@ for engine in $engines; do
 	"") unavailable="this build has no $engine engine" ;;
 	esac
 	for list in "$here"/*.list; do
+		only=$(sed -n 's/^# engines: *//p' "$list")
+		if [ -n "$only" ] && ! printf ' %s ' "$only" | grep -q " $engine "; then
+			continue
+		fi
 		grep -v '^[[:space:]]*#' "$list" | grep -v '^[[:space:]]*$' |
 		while read -r image status extra; do
 			name="$engine: $image"
@@ -78,6 +84,9 @@ for engine in $engines; do
 			elif [ "$status" = 4 ] && ! grep -q 'RIP=' "$err"; then
 				echo "not ok $name (stopped abnormally but printed no guest registers)"
 				sed 's/^/  | /' "$err" | tail -5
+			elif [ -f "$here/expected/$image.err" ] && ! grep -qFf "$here/expected/$image.err" "$err"; then
+				echo "not ok $name (stderr lacks the report in expected/$image.err)"
+				sed 's/^/  | /' "$err" | head -5
 			elif ! diff -u "$expect" "$work/got" >"$work/diff"; then
 				echo "not ok $name (output differs)"
 				sed 's/^/  | /' "$work/diff" | head -30

@@ -75,10 +75,15 @@ static json_t *guest_json(const struct sel_guest *g)
 							       g->evidence[b]));
 	char hash[17];
 	snprintf(hash, sizeof(hash), "%016llx", (unsigned long long)g->info.image_hash);
-	return json_pack("{s:s, s:s, s:i, s:s, s:I, s:s, s:s, s:o}", "name", g->info.name, "format",
-			 load_format_name(g->info.format), "bits", (int)g->info.bits, "entry_mode",
-			 g->info.entry_mode, "entry", (json_int_t)g->info.entry, "hash", hash, "os",
-			 g->os_hint, "needs", needs);
+	json_t *pv = json_pack("{s:b, s:b}", "note", g->pv.present, "capable", g->pv.valid);
+	if (g->pv.valid)
+		json_object_set_new(pv, "abi_version", json_integer(g->pv.n.version));
+	else if (g->pv.present)
+		json_object_set_new(pv, "why", json_string(g->pv.why));
+	return json_pack("{s:s, s:s, s:i, s:s, s:I, s:s, s:s, s:o, s:o}", "name", g->info.name,
+			 "format", load_format_name(g->info.format), "bits", (int)g->info.bits,
+			 "entry_mode", g->info.entry_mode, "entry", (json_int_t)g->info.entry, "hash",
+			 hash, "os", g->os_hint, "needs", needs, "pv", pv);
 }
 
 int cli_probe(int argc, char **argv)
@@ -157,6 +162,13 @@ int cli_probe(int argc, char **argv)
 			for (unsigned b = 0; b < GUEST_NEEDS_NR; b++)
 				if (g.needs & (1u << b))
 					printf("  needs %s (%s)\n", sel_need_name(1u << b), g.evidence[b]);
+			if (g.pv.valid)
+				printf("  PV-capable: Triplex VMI ABI %u, ROM at %#llx (docs/vmi.md)\n",
+				       g.pv.n.version, (unsigned long long)g.pv.n.rom_addr);
+			else if (g.pv.present)
+				printf("  not PV-capable: %s\n", g.pv.why);
+			else
+				printf("  not PV-capable: no Triplex VMI note\n");
 			sel_result_print(stdout, &in, &res);
 			printf("%s\n", res.reason);
 		}

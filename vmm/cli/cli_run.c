@@ -11,6 +11,7 @@
 #include "vmm/core/engine.h"
 #include "vmm/core/vm.h"
 #include "vmm/dev/dev.h"
+#include "vmm/pv/pv.h"
 #include "vmm/select/select.h"
 
 /* The demo guest's builds, best first: the 64-bit one where an engine can
@@ -141,7 +142,7 @@ static void write_stats_json(const char *path, struct vm *vm, const struct engin
 	json_decref(j);
 }
 
-static int run_guest(struct run_config *rc, const struct engine_ops *e)
+static int run_guest(struct run_config *rc, const struct engine_ops *e, const struct sel_guest *g)
 {
 	struct vm_config vcfg = { .mem_size = rc->mem_size, .nr_vcpus = rc->smp };
 	struct vm *vm = vm_create(&vcfg);
@@ -156,6 +157,12 @@ static int run_guest(struct run_config *rc, const struct engine_ops *e)
 	struct load_result res;
 	int status;
 	if (load_kernel(&vm->mem, &rc->load, &res)) {
+		status = VM_EXIT_USAGE;
+		goto out;
+	}
+	/* A PV-capable guest finds the VMI ROM where its note asked (docs/vmi.md);
+	 * every engine runs it, pv rewrites it with hypercalls. */
+	if (g->pv.valid && pv_rom_install(vm, &g->pv)) {
 		status = VM_EXIT_USAGE;
 		goto out;
 	}
@@ -233,7 +240,7 @@ int cli_run(int argc, char **argv)
 		status = VM_EXIT_USAGE;
 	} else {
 		const struct engine_ops *e = choose_engine(&rc, &caps, &g);
-		status = e ? run_guest(&rc, e) : CLI_EXIT_UNAVAILABLE;
+		status = e ? run_guest(&rc, e, &g) : CLI_EXIT_UNAVAILABLE;
 	}
 	free(demo);
 	cli_config_free(&rc);

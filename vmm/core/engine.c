@@ -7,12 +7,14 @@
 #ifdef HAVE_KVM
 #include "vmm/hw/hw.h"
 #endif
+#include "vmm/pv/pv.h"
 
 static const struct engine_ops *const engines[] = {
 #ifdef HAVE_KVM
 	&hw_engine_ops,
 #endif
 	&bt_engine_ops,
+	&pv_engine_ops,
 	NULL, /* keeps the array non-empty in builds without any optional engine */
 };
 

@@ -12,6 +12,7 @@
 
 #include "vmm/core/engine.h"
 #include "vmm/core/vm.h"
+#include "vmm/pv/pv.h"
 #include "vmm/select/sel_calib.h"
 #include "vmm/select/select.h"
 
@@ -89,9 +90,12 @@ static double calib_one(const struct engine_ops *e, unsigned bits, unsigned t, c
 	s.gpr[X86_RSP] = 0x80000;
 	double ns = -1;
 	vmm_log_quiet = 1; /* an engine refusing a probe is a result, not an error */
+	/* pv runs the PV versions of the tests (vmm/pv/pv_calib_guests.S) */
+	bool pv = e == &pv_engine_ops;
 	if (io_register(&c.vm->pio, CALIB_PORT, 5, "calib", calib_port, &c) ||
-	    mem_write(&c.vm->mem, CALIB_BASE, sel_calib_blob,
-		      (uint64_t)(sel_calib_blob_end - sel_calib_blob)) ||
+	    (pv ? pv_calib_setup(c.vm, bits, t, &s.rip)
+		: mem_write(&c.vm->mem, CALIB_BASE, sel_calib_blob,
+			    (uint64_t)(sel_calib_blob_end - sel_calib_blob))) ||
 	    vm_engine_init(c.vm, e, &s)) {
 		snprintf(why, len, "the engine could not start the guest");
 		goto out;
@@ -122,6 +126,7 @@ static void calib_engine(const struct engine_ops *e, struct sel_calib_engine *ou
 	for (unsigned b = 0; b < 2; b++)
 		for (unsigned t = 0; t < SEL_COST_NR; t++) {
 			out->why[b][t][0] = 0;
+
 			out->ns[b][t] = calib_one(e, b ? 64 : 32, t, out->why[b][t],
 						  sizeof(out->why[b][t]));
 			vmm_debug(sel, "calibrate %s %u-bit %s: %.2f ns %s", e->name, b ? 64 : 32,

@@ -8,7 +8,8 @@
  * image enters long mode if its 32-bit code writes EFER (MSR 0xc0000080)
  * with LME set (mov ecx, 0xc0000080 ... or reg, 0x100 ... wrmsr); its 32-bit
  * code is then the switch to long mode and its code is scanned again as
- * 64-bit code. ELF data objects in code sections are skipped (symbols). */
+ * 64-bit code. ELF data objects in code sections are skipped (symbols).
+ * The image's Triplex VMI note, if any, makes it PV-capable (pv_note.c). */
 #include <capstone/capstone.h>
 #include <errno.h>
 #include <stdio.h>
@@ -259,6 +260,7 @@ int sel_guest_scan(const uint8_t *img, uint64_t len, struct sel_guest *g)
 		return r;
 	classify(g, &s32, &s64, switches);
 	os_hint(img, len, g);
+	(void)pv_note_parse(img, len, &g->pv); /* a malformed note: g->pv.why */
 	return 0;
 }
 
@@ -299,6 +301,8 @@ int sel_guest_probe(const struct load_params *p, struct sel_guest *g)
 	int r = load_probe_image(p->kernel, img, len, p, &g->info);
 	if (!r)
 		r = sel_guest_scan(img, len, g);
+	if (!r && g->pv.present && !g->pv.valid)
+		vmm_warn("%s: %s; the guest is not PV-capable", p->kernel, g->pv.why);
 	free(img);
 	return r;
 }

@@ -9,6 +9,7 @@
 
 #include "vmm/core/vmm.h"
 #include "vmm/load/load.h"
+#include "vmm/pv/pv.h"
 
 enum host_kvm_state {
 	HOST_KVM_OK,
@@ -81,10 +82,12 @@ struct sel_guest {
 	char os_hint[32];                       /* "linux", "multiboot kernel", ... */
 	unsigned needs;                         /* enum guest_need bits */
 	char evidence[GUEST_NEEDS_NR][80];      /* the instruction that implied each */
+	struct pv_guest_note pv;                /* the Triplex VMI note (docs/vmi.md) */
 };
 
-/* Read (p->kernel), probe its format (load_probe_image) and scan its code.
- * 0 or -errno (logged, naming the file). */
+/* Read (p->kernel), probe its format (load_probe_image), scan its code and
+ * look for a Triplex VMI note (g->pv; a malformed note is logged and leaves
+ * the guest not PV-capable). 0 or -errno (logged, naming the file). */
 VMM_MUST_CHECK int sel_guest_probe(const struct load_params *p, struct sel_guest *g);
 /* Scan an image already in memory (for tests). */
 VMM_MUST_CHECK int sel_guest_scan(const uint8_t *img, uint64_t len, struct sel_guest *g);

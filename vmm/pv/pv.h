@@ -1,0 +1,58 @@
+/* pv.h: the pv engine (VMI-style paravirtualization, docs/vmi.md) and the
+ * pieces of the ABI the rest of Triplex uses: the guest's ELF note, and the
+ * ROM window that the run path maps for guests that have one.
+ *
+ * Example (what `triplex run` does for a guest with the note):
+ *     struct pv_guest_note note;
+ *     pv_note_parse(img, len, &note);            // the guest probe does this
+ *     ...load_kernel()...
+ *     if (note.present) pv_rom_install(vm, &note); // native ROM: bt, hw
+ *     vm_engine_init(vm, &pv_engine_ops, &entry); // pv rewrites it */
+#ifndef VMM_PV_PV_H
+#define VMM_PV_PV_H
+
+#include "vmm/core/engine.h"
+#include "vmm/pv/pv_abi.h"
+
+struct vm;
+
+extern const struct engine_ops pv_engine_ops;
+
+/* What the guest's Triplex VMI note says. */
+struct pv_guest_note {
+	bool present;       /* the image has a note with our name and type */
+	bool valid;         /* ... and it is well formed (else why says what) */
+	char why[160];
+	struct pv_note n;   /* as declared (valid only) */
+};
+
+/* Find and check the VMI note in an ELF32 or ELF64 image (PT_NOTE segments,
+ * then SHT_NOTE sections). Always fills (out); returns 0, or -EINVAL for a
+ * note that is present but malformed (out->why). No logging. */
+int pv_note_parse(const uint8_t *img, uint64_t len, struct pv_guest_note *out);
+
+/* Map the ROM window the note asks for (a read-only ROM region and a
+ * shared-page region, from the VM's memfd) and fill the ROM with the native
+ * flavour. Call after the loader and before vm_engine_init(). 0, or -errno
+ * after one error naming the address and the cause. */
+VMM_MUST_CHECK int pv_rom_install(struct vm *vm, const struct pv_guest_note *note);
+
+/* Build a ROM image of (flavour) (PV_FLAVOUR_*) for (bits)-bit code into
+ * (rom) (PV_ROM_SIZE bytes) for a window at guest address (addr). 0 or
+ * -EINVAL (bad arguments). Pure: for the engine and tests. */
+int pv_rom_build(uint8_t *rom, uint64_t addr, unsigned bits, unsigned flavour);
+
+/* A flat PV guest for tests and benchmarks: (len) bytes of (code) at (at),
+ * a ROM window at PV_ROM_DEFAULT_ADDR and a note for (bits)-bit code whose
+ * layout is all of low RAM; 64-bit guests start at (entry), 32-bit ones at
+ * the BSP's RIP. Call before vm_engine_init(). 0 or -errno. */
+VMM_MUST_CHECK int pv_flat_setup(struct vm *vm, unsigned bits, const void *code, uint64_t len,
+				 gpa_t at, uint64_t entry);
+
+/* Set up a calibration VM (vmm/select/sel_calib.c) for pv: the PV version of
+ * calibration test (test) in (bits)-bit code, its ROM window and note;
+ * (*rip) is the entry for the BSP. Call before vm_engine_init(). 0 or
+ * -errno. */
+VMM_MUST_CHECK int pv_calib_setup(struct vm *vm, unsigned bits, unsigned test, uint64_t *rip);
+
+#endif

@@ -1,0 +1,113 @@
+/* pv_rom.c: building the VMI ROM (docs/vmi.md "The ROM") from the assembled
+ * blobs of pv_rom_32.S / pv_rom_64.S, and mapping the ROM window for a guest
+ * that declares one. The header and entry table come first, the blob at
+ * PV_ROM_CODE_OFF; 32-bit blobs get their shared-page addresses relocated.
+ * The pv engine also asks which hypercall an int3 in the ROM is. */
+#include <errno.h>
+#include <string.h>
+
+#include "vmm/core/vm.h"
+#include "vmm/pv/pv_internal.h"
+
+/* The blobs' symbols (pv_rom_asm.h describes the tables). */
+#define PV_BLOB_SYMS(p)                                                        \
+	extern const uint8_t p##_start[], p##_end[];                           \
+	extern const int32_t p##_calltab[], p##_sitetab[], p##_reloctab[]
+PV_BLOB_SYMS(pv_rom32n);
+PV_BLOB_SYMS(pv_rom32p);
+PV_BLOB_SYMS(pv_rom64n);
+PV_BLOB_SYMS(pv_rom64p);
+
+struct pv_blob {
+	const uint8_t *start, *end;
+	const int32_t *calls, *sites, *relocs;
+};
+
+#define PV_BLOB(p) { p##_start, p##_end, p##_calltab, p##_sitetab, p##_reloctab }
+static const struct pv_blob blobs[2][2] = {
+	{ PV_BLOB(pv_rom32n), PV_BLOB(pv_rom32p) },
+	{ PV_BLOB(pv_rom64n), PV_BLOB(pv_rom64p) },
+};
+
+static const struct pv_blob *blob_for(unsigned bits, unsigned flavour)
+{
+	if ((bits != 32 && bits != 64) ||
+	    (flavour != PV_FLAVOUR_NATIVE && flavour != PV_FLAVOUR_PV))
+		return NULL;
+	return &blobs[bits == 64][flavour == PV_FLAVOUR_PV];
+}
+
+int pv_rom_build(uint8_t *rom, uint64_t addr, unsigned bits, unsigned flavour)
+{
+	const struct pv_blob *b = blob_for(bits, flavour);
+	size_t size = b ? (size_t)(b->end - b->start) : 0;
+	if (!b || size > PV_ROM_NOTE_OFF - PV_ROM_CODE_OFF || addr % PV_WINDOW_SIZE)
+		return -EINVAL;
+	memset(rom, 0, PV_ROM_SIZE);
+	uint8_t *code = rom + PV_ROM_CODE_OFF;
+	memcpy(code, b->start, size);
+	uint32_t shared = (uint32_t)(addr + PV_SHARED_OFF);
+	for (const int32_t *r = b->relocs; *r != -1; r++) {
+		uint32_t v;
+		memcpy(&v, code + *r, 4);
+		v += shared;
+		memcpy(code + *r, &v, 4);
+	}
+	struct pv_rom_header h = {
+		.magic = PV_ROM_MAGIC, .version = PV_ABI_VERSION, .nr_calls = PV_CALL_NR,
+		.flavour = flavour, .bits = bits, .shared_addr = addr + PV_SHARED_OFF,
+	};
+	uint64_t dflt = 0;
+	for (const int32_t *c = b->calls; c[0] != -1; c += 2)
+		if (c[0] == PV_MAX_CALLS)
+			dflt = addr + PV_ROM_CODE_OFF + (uint64_t)c[1];
+	for (unsigned i = 0; i < PV_MAX_CALLS; i++)
+		h.entry[i] = dflt;
+	for (const int32_t *c = b->calls; c[0] != -1; c += 2)
+		if (c[0] >= 0 && c[0] < PV_MAX_CALLS)
+			h.entry[c[0]] = addr + PV_ROM_CODE_OFF + (uint64_t)c[1];
+	memcpy(rom, &h, sizeof(h));
+	return 0;
+}
+
+int pv_rom_site(unsigned bits, uint64_t off)
+{
+	const struct pv_blob *b = blob_for(bits, PV_FLAVOUR_PV);
+	if (!b || off < PV_ROM_CODE_OFF)
+		return -1;
+	off -= PV_ROM_CODE_OFF;
+	for (const int32_t *s = b->sites; s[0] != -1; s += 2)
+		if ((uint64_t)s[0] == off)
+			return s[1];
+	return -1;
+}
+
+int pv_rom_install(struct vm *vm, const struct pv_guest_note *note)
+{
+	const struct pv_note *n = &note->n;
+	if (!note->valid) {
+		vmm_err("pv: %s", note->why);
+		return -EINVAL;
+	}
+	gpa_t gpa = n->rom_addr;
+	if (mem_find(&vm->mem, gpa) || mem_find(&vm->mem, gpa + PV_WINDOW_SIZE - 1) ||
+	    gpa + PV_WINDOW_SIZE > MEM_HIGHMEM_BASE) {
+		vmm_err("pv: the VMI ROM window at %#llx (from the guest's note) overlaps guest "
+			"memory or lies above 4 GiB: choose another rom_addr or less RAM",
+			(unsigned long long)gpa);
+		return -EEXIST;
+	}
+	struct mem_region *rom = mem_add_region(&vm->mem, "vmi-rom", gpa, PV_ROM_SIZE,
+						MEM_READONLY);
+	if (!rom)
+		return -ENOMEM;
+	if (!mem_add_region(&vm->mem, "vmi-shared", gpa + PV_SHARED_OFF, PV_SHARED_SIZE, 0))
+		return -ENOMEM;
+	int r = pv_rom_build(rom->hva, gpa, n->bits, PV_FLAVOUR_NATIVE);
+	if (r)
+		vmm_err("pv: cannot build the %u-bit VMI ROM at %#llx", n->bits,
+			(unsigned long long)gpa);
+	else /* for the pv engine, which sees the VM, not the image */
+		memcpy(rom->hva + PV_ROM_NOTE_OFF, n, sizeof(*n));
+	return r;
+}

@@ -1,0 +1,88 @@
+/* pv_rom_asm.h: assembler macros for the four ROM blobs (pv_rom_32.S,
+ * pv_rom_64.S): native and pv flavours, 32- and 64-bit. A blob is position
+ * independent code that pv_rom.c copies to PV_ROM_CODE_OFF in the ROM; it
+ * describes itself with tables the host reads (never copied to the guest):
+ *   PREFIX_calls   PV_MAX_CALLS .long offsets of each call's entry (or -1)
+ *   PREFIX_relocs  .long offsets of 32-bit absolute addresses of the shared
+ *                  page (32-bit blobs): pv_rom.c adds the window's address
+ *   PREFIX_sites   pairs .long offset of an int3, kind (pv blobs): the
+ *                  hypercall sites the engine recognizes
+ * Each table ends with .long -1. */
+#ifndef VMM_PV_PV_ROM_ASM_H
+#define VMM_PV_PV_ROM_ASM_H
+
+#include "vmm/pv/pv_abi.h"
+#include "vmm/pv/pv_rom_defs.h"
+
+/* ENTRY prefix, nr: the entry point of call (nr) starts here. */
+.macro PV_ENTRY prefix, nr
+.Lpv_entry\@:
+	.pushsection .rodata.\prefix\()_calltab, "a"
+	.long \nr, .Lpv_entry\@ - \prefix\()_start
+	.popsection
+.endm
+
+/* HCALL prefix, kind: int3 recognized by the pv engine as hypercall (kind). */
+.macro PV_HCALL prefix, kind
+.Lpv_site\@:
+	.pushsection .rodata.\prefix\()_sitetab, "a"
+	.long .Lpv_site\@ - \prefix\()_start, \kind
+	.popsection
+	int3
+.endm
+
+/* SH32_ECX prefix: mov $shared_page, %ecx (relocated by pv_rom.c). */
+.macro PV_SH32_ECX prefix
+	.byte 0xb9
+.Lpv_reloc\@:
+	.pushsection .rodata.\prefix\()_reloctab, "a"
+	.long .Lpv_reloc\@ - \prefix\()_start
+	.popsection
+	.long 0
+.endm
+
+/* BLOB_BEGIN prefix, bits: open a blob and its three tables. */
+.macro PV_BLOB_BEGIN prefix, bits
+	.pushsection .rodata.\prefix\()_calltab, "a"
+	.p2align 2
+	.globl \prefix\()_calltab
+\prefix\()_calltab:
+	.popsection
+	.pushsection .rodata.\prefix\()_sitetab, "a"
+	.p2align 2
+	.globl \prefix\()_sitetab
+\prefix\()_sitetab:
+	.popsection
+	.pushsection .rodata.\prefix\()_reloctab, "a"
+	.p2align 2
+	.globl \prefix\()_reloctab
+\prefix\()_reloctab:
+	.popsection
+	.section .rodata.\prefix, "a"
+	.p2align 4
+	.code\bits
+	.globl \prefix\()_start, \prefix\()_end
+\prefix\()_start:
+.endm
+
+/* BLOB_END prefix: close the blob and terminate its tables. */
+.macro PV_BLOB_END prefix
+\prefix\()_end:
+	.pushsection .rodata.\prefix\()_calltab, "a"
+	.long -1, -1
+	.popsection
+	.pushsection .rodata.\prefix\()_sitetab, "a"
+	.long -1, -1
+	.popsection
+	.pushsection .rodata.\prefix\()_reloctab, "a"
+	.long -1
+	.popsection
+	.code64
+.endm
+
+/* Count a fast call in the shared page (ecx = shared page, 32-bit). */
+.macro PV_FAST32 nr
+	incl PV_SH_FAST + 4 * \nr(%ecx)
+.endm
+
+#endif

@@ -1,0 +1,14 @@
+/* pv_rom_defs.h: the ROM's internal layout, shared by the assembly blobs
+ * (pv_rom_asm.h) and the C side (pv_internal.h). Not part of the ABI: a
+ * guest finds entries through the header's table. */
+#ifndef VMM_PV_PV_ROM_DEFS_H
+#define VMM_PV_PV_ROM_DEFS_H
+
+#define PV_ROM_CODE_OFF 0x400 /* blobs start here in the ROM (after the header) */
+#define PV_ROM_NOTE_OFF 0x3f00 /* the guest's note as the VMM read it (pv reads it) */
+
+/* Hypercall kinds beyond the call numbers. */
+#define PV_HC_IRQ_WINDOW 64   /* vif just became 1 with an interrupt pending */
+#define PV_HC_NR 65
+
+#endif
