@@ -201,13 +201,18 @@ static void user_sigsys(struct pv_child *c, ucontext_t *uc, const siginfo_t *si)
 	}
 }
 
+/* The access a host #PF error code describes (W bit 1, I/D bit 4). */
+static int host_pf_access(uint64_t err)
+{
+	return (err & 2) ? PV_ACC_WRITE : (err & 16) ? PV_ACC_FETCH : PV_ACC_READ;
+}
+
 static void user_fault(struct pv_child *c, ucontext_t *uc, const siginfo_t *si, int trapno)
 {
 	uint64_t err = (uint64_t)uc->uc_mcontext.gregs[REG_ERR];
 	if (trapno == X86_EXC_PF) {
 		uint64_t va = (uint64_t)(uintptr_t)si->si_addr;
-		int acc = (err & 2) ? PV_ACC_WRITE : (err & 16) ? PV_ACC_FETCH : PV_ACC_READ;
-		uint32_t pf = pv_fault(c, va, acc);
+		uint32_t pf = pv_fault(c, va, host_pf_access(err));
 		if (!pf)
 			return;
 		c->chan->ho.cr2 = va;
@@ -264,8 +269,7 @@ static void kernel_fault(struct pv_child *c, const siginfo_t *si, const ucontext
 	uint64_t err = (uint64_t)uc->uc_mcontext.gregs[REG_ERR];
 	if (trapno == X86_EXC_PF) {
 		uint64_t va = (uint64_t)(uintptr_t)si->si_addr;
-		int acc = (err & 2) ? PV_ACC_WRITE : (err & 16) ? PV_ACC_FETCH : PV_ACC_READ;
-		uint32_t pf = pv_fault(c, va, acc);
+		uint32_t pf = pv_fault(c, va, host_pf_access(err));
 		if (!pf)
 			return;
 		c->chan->cpu.cr2 = va;
