@@ -253,6 +253,19 @@ void bt_disasm(struct bt_decoder *d, const struct bt_insn *in, uint32_t eip, uns
 		cs_free(ci, n);
 }
 
+bool bt_insn_is_jcc(unsigned id)
+{
+	switch (id) {
+	case X86_INS_JAE: case X86_INS_JA: case X86_INS_JBE: case X86_INS_JB:
+	case X86_INS_JE: case X86_INS_JGE: case X86_INS_JG: case X86_INS_JLE:
+	case X86_INS_JL: case X86_INS_JNE: case X86_INS_JNO: case X86_INS_JNP:
+	case X86_INS_JNS: case X86_INS_JO: case X86_INS_JP: case X86_INS_JS:
+		return true;
+	default:
+		return false;
+	}
+}
+
 bool bt_insn_ends_block(const struct bt_insn *in)
 {
 	if (is_rel_branch(in->id))

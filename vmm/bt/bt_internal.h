@@ -73,6 +73,8 @@ int bt_decode(struct bt_decoder *d, const uint8_t *code, unsigned avail, uint32_
 /* Mnemonic and operands as text, for logs. */
 void bt_disasm(struct bt_decoder *d, const struct bt_insn *in, uint32_t eip, unsigned bits,
 	       char *buf, size_t len);
+/* The 16 conditional jumps Jcc (Capstone instruction ids). */
+bool bt_insn_is_jcc(unsigned id);
 /* Instructions that end a block (control flow, mode changes, HLT, ...). */
 bool bt_insn_ends_block(const struct bt_insn *in);
 /* Instructions that load a segment register (MOV/POP Sreg, LDS...). */

@@ -219,19 +219,6 @@ static void loop(struct bt_cpu *c, const struct bt_insn *in)
 	c->gpr[X86_RCX] = (c->gpr[X86_RCX] & ~m) | cnt;
 }
 
-static bool is_jcc(unsigned id)
-{
-	switch (id) {
-	case X86_INS_JAE: case X86_INS_JA: case X86_INS_JBE: case X86_INS_JB:
-	case X86_INS_JE: case X86_INS_JGE: case X86_INS_JG: case X86_INS_JLE:
-	case X86_INS_JL: case X86_INS_JNE: case X86_INS_JNO: case X86_INS_JNP:
-	case X86_INS_JNS: case X86_INS_JO: case X86_INS_JP: case X86_INS_JS:
-		return true;
-	default:
-		return false;
-	}
-}
-
 static void near_jmp_call(struct bt_cpu *c, const struct bt_insn *in, bool call)
 {
 	unsigned size = in->osz;
@@ -250,7 +237,7 @@ static void near_jmp_call(struct bt_cpu *c, const struct bt_insn *in, bool call)
 bool bt_interp_ctl(struct bt_cpu *c, const struct bt_insn *in)
 {
 	unsigned osz = in->osz;
-	if (is_jcc(in->id)) {
+	if (bt_insn_is_jcc(in->id)) {
 		if (bt_cond(c, bt_insn_cc(in)))
 			branch(c, in->op[0].val, osz);
 		return true;

@@ -65,19 +65,6 @@ static void tr_branch_rel32(struct tctx *t, const uint8_t *opc, unsigned n, uint
 	e32(&t->e, 0);
 }
 
-static bool is_jcc(unsigned id)
-{
-	switch (id) {
-	case X86_INS_JAE: case X86_INS_JA: case X86_INS_JBE: case X86_INS_JB:
-	case X86_INS_JE: case X86_INS_JGE: case X86_INS_JG: case X86_INS_JLE:
-	case X86_INS_JL: case X86_INS_JNE: case X86_INS_JNO: case X86_INS_JNP:
-	case X86_INS_JNS: case X86_INS_JO: case X86_INS_JP: case X86_INS_JS:
-		return true;
-	default:
-		return false;
-	}
-}
-
 static bool tr_push_const(struct tctx *t, uint32_t v)
 {
 	struct memref ref;
@@ -171,7 +158,7 @@ bool tr_control(struct tctx *t, const struct bt_insn *in)
 		return true;
 	}
 	default:
-		if (is_jcc(in->id) && in->op[0].kind == BT_OP_IMM) {
+		if (bt_insn_is_jcc(in->id) && in->op[0].kind == BT_OP_IMM) {
 			uint8_t opc[2] = { 0x0f, (uint8_t)(0x80 | bt_insn_cc(in)) };
 			tr_branch_rel32(t, opc, 2, in->op[0].val);
 			tr_jump(t, next);
