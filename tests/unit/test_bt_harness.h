@@ -208,4 +208,36 @@ static inline enum bth_result bth_run(struct bth *h)
 	return BTH_HLT;
 }
 
+/* cmocka group fixtures: which bt back end the group runs on (the
+ * interpreter, the translator with memory windows, or with the software TLB). */
+static inline int bth_setup_interp(void **state)
+{
+	(void)state;
+	setenv("TRIPLEX_BT_INTERP", "1", 1);
+	return 0;
+}
+
+static inline int bth_setup_trans(void **state)
+{
+	(void)state;
+	setenv("TRIPLEX_BT_INTERP", "0", 1);
+	unsetenv("TRIPLEX_BT_MEM");
+	return 0;
+}
+
+static inline int bth_setup_softmmu(void **state)
+{
+	(void)state;
+	setenv("TRIPLEX_BT_INTERP", "0", 1);
+	setenv("TRIPLEX_BT_MEM", "softmmu", 1);
+	return 0;
+}
+
+static inline int bth_teardown_softmmu(void **state)
+{
+	(void)state;
+	unsetenv("TRIPLEX_BT_MEM");
+	return 0;
+}
+
 #endif

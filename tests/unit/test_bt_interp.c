@@ -276,36 +276,6 @@ static void test_bt_repeated_divide_error_adapts_once(void **state)
 	bth_free(h);
 }
 
-static int setup_interp(void **state)
-{
-	(void)state;
-	setenv("TRIPLEX_BT_INTERP", "1", 1);
-	return 0;
-}
-
-static int setup_trans(void **state)
-{
-	(void)state;
-	setenv("TRIPLEX_BT_INTERP", "0", 1);
-	unsetenv("TRIPLEX_BT_MEM");
-	return 0;
-}
-
-static int setup_softmmu(void **state)
-{
-	(void)state;
-	setenv("TRIPLEX_BT_INTERP", "0", 1);
-	setenv("TRIPLEX_BT_MEM", "softmmu", 1);
-	return 0;
-}
-
-static int teardown_softmmu(void **state)
-{
-	(void)state;
-	unsetenv("TRIPLEX_BT_MEM");
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -324,9 +294,9 @@ int main(void)
 		cmocka_unit_test(test_bt_tlb_conflict_in_one_instruction),
 		cmocka_unit_test(test_bt_repeated_divide_error_adapts_once),
 	};
-	int r = cmocka_run_group_tests_name("bt interpreter", tests, setup_interp, NULL);
-	r |= cmocka_run_group_tests_name("bt translator", tests, setup_trans, NULL);
-	r |= cmocka_run_group_tests_name("bt translator, software TLB", tests, setup_softmmu,
-					 teardown_softmmu);
+	int r = cmocka_run_group_tests_name("bt interpreter", tests, bth_setup_interp, NULL);
+	r |= cmocka_run_group_tests_name("bt translator", tests, bth_setup_trans, NULL);
+	r |= cmocka_run_group_tests_name("bt translator, software TLB", tests, bth_setup_softmmu,
+					 bth_teardown_softmmu);
 	return r;
 }

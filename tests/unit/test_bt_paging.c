@@ -213,36 +213,6 @@ static void test_bt_paging_self_modifying_code(void **state)
 	bth_free(h);
 }
 
-static int setup_interp(void **state)
-{
-	(void)state;
-	setenv("TRIPLEX_BT_INTERP", "1", 1);
-	return 0;
-}
-
-static int setup_trans(void **state)
-{
-	(void)state;
-	setenv("TRIPLEX_BT_INTERP", "0", 1);
-	unsetenv("TRIPLEX_BT_MEM");
-	return 0;
-}
-
-static int setup_softmmu(void **state)
-{
-	(void)state;
-	setenv("TRIPLEX_BT_INTERP", "0", 1);
-	setenv("TRIPLEX_BT_MEM", "softmmu", 1);
-	return 0;
-}
-
-static int teardown_softmmu(void **state)
-{
-	(void)state;
-	unsetenv("TRIPLEX_BT_MEM");
-	return 0;
-}
-
 #define PAGING_TESTS                                                           \
 	cmocka_unit_test(test_bt_paging_two_level_maps_and_sets_ad),           \
 	cmocka_unit_test(test_bt_paging_not_present_fault_is_precise),         \
@@ -257,9 +227,9 @@ static int teardown_softmmu(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = { PAGING_TESTS };
-	int r = cmocka_run_group_tests_name("bt paging (interpreter)", tests, setup_interp, NULL);
-	r |= cmocka_run_group_tests_name("bt paging (translator)", tests, setup_trans, NULL);
+	int r = cmocka_run_group_tests_name("bt paging (interpreter)", tests, bth_setup_interp, NULL);
+	r |= cmocka_run_group_tests_name("bt paging (translator)", tests, bth_setup_trans, NULL);
 	r |= cmocka_run_group_tests_name("bt paging (translator, software TLB)", tests,
-					 setup_softmmu, teardown_softmmu);
+					 bth_setup_softmmu, bth_teardown_softmmu);
 	return r;
 }
