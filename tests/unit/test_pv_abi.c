@@ -95,6 +95,38 @@ static void test_rom_pv_sites_are_int3_and_native_has_none(void **state)
 	assert_int_equal(pv_rom_site(48, PV_ROM_CODE_OFF), -1);
 }
 
+/* Take-over (a guest switched to pv from bt or hw): the entries the guest
+ * cached from the native ROM and the instructions a suspended context
+ * returns through become hypercalls in the pv ROM, at the same addresses. */
+static void test_rom_pv_flavour_takes_over_the_native_entries_a_guest_cached(void **state)
+{
+	for (unsigned b = 32; b <= 64; b += 32) {
+		const struct pv_rom_header *h = build(b, PV_FLAVOUR_NATIVE, 0xfff00000);
+		uint64_t iret = h->entry[PV_CALL_IRET] - 0xfff00000;
+		uint64_t int80 = h->entry[PV_CALL_USER_INT80] - 0xfff00000;
+		uint8_t native_iret = rom[iret];
+		assert_int_not_equal(native_iret, 0xcc);
+		/* the int $0x80 (cd 80) inside the native user entry */
+		uint64_t site = int80;
+		while (site < int80 + 16 && !(rom[site] == 0xcd && rom[site + 1] == 0x80))
+			site++;
+		assert_true(site < int80 + 16);
+		build(b, PV_FLAVOUR_PV, 0xfff00000);
+		assert_int_equal(h->flavour, PV_FLAVOUR_PV);
+		assert_true(h->entry[PV_CALL_IRET] - 0xfff00000 != iret);
+		assert_int_equal(rom[iret], 0xcc);
+		assert_int_equal(pv_rom_site(b, iret), PV_CALL_IRET);
+		assert_int_equal(rom[site], 0xcc);
+		assert_int_equal(rom[site + 1], 0x90); /* the rest of the instruction */
+		assert_int_equal(pv_rom_site(b, site), PV_CALL_USER_INT80);
+		/* what follows the site is unchanged: pop/ret run natively */
+		build(b, PV_FLAVOUR_NATIVE, 0xfff00000);
+		uint8_t after = rom[site + 2];
+		build(b, PV_FLAVOUR_PV, 0xfff00000);
+		assert_int_equal(rom[site + 2], after);
+	}
+}
+
 /* ---- the note ---- */
 
 /* An ELF32 image with one PT_NOTE segment holding (note), or a section
@@ -254,6 +286,7 @@ int main(void)
 		cmocka_unit_test(test_rom_rejects_a_misaligned_window_and_bad_arguments),
 		cmocka_unit_test(test_rom_32bit_pv_flavour_is_relocated_to_its_window),
 		cmocka_unit_test(test_rom_pv_sites_are_int3_and_native_has_none),
+		cmocka_unit_test(test_rom_pv_flavour_takes_over_the_native_entries_a_guest_cached),
 		cmocka_unit_test(test_note_in_a_pt_note_segment_is_found_and_valid),
 		cmocka_unit_test(test_note_in_a_section_is_found_too),
 		cmocka_unit_test(test_note_of_another_type_or_a_plain_image_is_not_a_pv_guest),

@@ -1,7 +1,10 @@
 /* pv_rom.c: building the VMI ROM (docs/vmi.md "The ROM") from the assembled
  * blobs of pv_rom_32.S / pv_rom_64.S, and mapping the ROM window for a guest
- * that declares one. The header and entry table come first, the blob at
- * PV_ROM_CODE_OFF; 32-bit blobs get their shared-page addresses relocated.
+ * that declares one. The header and entry table come first, then both
+ * blobs (native at PV_ROM_CODE_OFF, pv after it); the header's entries
+ * point into the ROM's flavour. 32-bit blobs get their shared-page
+ * addresses relocated. The pv flavour also turns the native blob's
+ * take-over sites into int3 (a guest switched to pv from another engine).
  * The pv engine also asks which hypercall an int3 in the ROM is. */
 #include <errno.h>
 #include <string.h>
@@ -37,48 +40,91 @@ static const struct pv_blob *blob_for(unsigned bits, unsigned flavour)
 	return &blobs[bits == 64][flavour == PV_FLAVOUR_PV];
 }
 
-int pv_rom_build(uint8_t *rom, uint64_t addr, unsigned bits, unsigned flavour)
+static size_t blob_size(const struct pv_blob *b)
 {
-	const struct pv_blob *b = blob_for(bits, flavour);
-	size_t size = b ? (size_t)(b->end - b->start) : 0;
-	if (!b || size > PV_ROM_NOTE_OFF - PV_ROM_CODE_OFF || addr % PV_WINDOW_SIZE)
-		return -EINVAL;
-	memset(rom, 0, PV_ROM_SIZE);
-	uint8_t *code = rom + PV_ROM_CODE_OFF;
-	memcpy(code, b->start, size);
-	uint32_t shared = (uint32_t)(addr + PV_SHARED_OFF);
+	return (size_t)(b->end - b->start);
+}
+
+/* Where each flavour's blob lies in the ROM: both are always there, the
+ * native one first, so a guest that started under bt or hw keeps working
+ * code at the addresses it cached when the pv engine takes it over. */
+static size_t blob_off(unsigned bits, unsigned flavour)
+{
+	if (flavour == PV_FLAVOUR_NATIVE)
+		return PV_ROM_CODE_OFF;
+	return PV_ROM_CODE_OFF + VMM_ALIGN_UP(blob_size(blob_for(bits, PV_FLAVOUR_NATIVE)), 64);
+}
+
+static void copy_blob(uint8_t *rom, const struct pv_blob *b, size_t off, uint32_t shared)
+{
+	uint8_t *code = rom + off;
+	memcpy(code, b->start, blob_size(b));
 	for (const int32_t *r = b->relocs; *r != -1; r++) {
 		uint32_t v;
 		memcpy(&v, code + *r, 4);
 		v += shared;
 		memcpy(code + *r, &v, 4);
 	}
+}
+
+int pv_rom_build(uint8_t *rom, uint64_t addr, unsigned bits, unsigned flavour)
+{
+	const struct pv_blob *b = blob_for(bits, flavour);
+	if (!b || addr % PV_WINDOW_SIZE)
+		return -EINVAL;
+	const struct pv_blob *nat = blob_for(bits, PV_FLAVOUR_NATIVE);
+	const struct pv_blob *pv = blob_for(bits, PV_FLAVOUR_PV);
+	if (blob_off(bits, PV_FLAVOUR_PV) + blob_size(pv) > PV_ROM_NOTE_OFF)
+		return -EINVAL;
+	memset(rom, 0, PV_ROM_SIZE);
+	uint32_t shared = (uint32_t)(addr + PV_SHARED_OFF);
+	copy_blob(rom, nat, blob_off(bits, PV_FLAVOUR_NATIVE), shared);
+	copy_blob(rom, pv, blob_off(bits, PV_FLAVOUR_PV), shared);
+	if (flavour == PV_FLAVOUR_PV) {
+		/* take-over: the native instructions a guest may still reach
+		 * become hypercalls (pv_rom_asm.h, PV_NSITE) */
+		uint8_t *code = rom + blob_off(bits, PV_FLAVOUR_NATIVE);
+		for (const int32_t *s = nat->sites; s[0] != -1; s += 2) {
+			unsigned len = (unsigned)s[1] >> 16;
+			code[s[0]] = 0xcc;
+			memset(code + s[0] + 1, 0x90, len > 1 ? len - 1 : 0);
+		}
+	}
 	struct pv_rom_header h = {
 		.magic = PV_ROM_MAGIC, .version = PV_ABI_VERSION, .nr_calls = PV_CALL_NR,
 		.flavour = flavour, .bits = bits, .shared_addr = addr + PV_SHARED_OFF,
 	};
-	uint64_t dflt = 0;
+	uint64_t base = addr + blob_off(bits, flavour), dflt = 0;
 	for (const int32_t *c = b->calls; c[0] != -1; c += 2)
 		if (c[0] == PV_MAX_CALLS)
-			dflt = addr + PV_ROM_CODE_OFF + (uint64_t)c[1];
+			dflt = base + (uint64_t)c[1];
 	for (unsigned i = 0; i < PV_MAX_CALLS; i++)
 		h.entry[i] = dflt;
 	for (const int32_t *c = b->calls; c[0] != -1; c += 2)
 		if (c[0] >= 0 && c[0] < PV_MAX_CALLS)
-			h.entry[c[0]] = addr + PV_ROM_CODE_OFF + (uint64_t)c[1];
+			h.entry[c[0]] = base + (uint64_t)c[1];
 	memcpy(rom, &h, sizeof(h));
 	return 0;
 }
 
 int pv_rom_site(unsigned bits, uint64_t off)
 {
-	const struct pv_blob *b = blob_for(bits, PV_FLAVOUR_PV);
-	if (!b || off < PV_ROM_CODE_OFF)
+	const struct pv_blob *pv = blob_for(bits, PV_FLAVOUR_PV);
+	const struct pv_blob *nat = blob_for(bits, PV_FLAVOUR_NATIVE);
+	if (!pv)
 		return -1;
-	off -= PV_ROM_CODE_OFF;
-	for (const int32_t *s = b->sites; s[0] != -1; s += 2)
-		if ((uint64_t)s[0] == off)
-			return s[1];
+	size_t pv_off = blob_off(bits, PV_FLAVOUR_PV);
+	if (off >= pv_off && off < pv_off + blob_size(pv)) {
+		for (const int32_t *s = pv->sites; s[0] != -1; s += 2)
+			if ((uint64_t)s[0] == off - pv_off)
+				return s[1];
+		return -1;
+	}
+	if (off < PV_ROM_CODE_OFF || off >= PV_ROM_CODE_OFF + blob_size(nat))
+		return -1;
+	for (const int32_t *s = nat->sites; s[0] != -1; s += 2)
+		if ((uint64_t)s[0] == off - PV_ROM_CODE_OFF)
+			return s[1] & 0xffff;
 	return -1;
 }
 

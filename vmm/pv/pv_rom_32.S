@@ -172,7 +172,7 @@
 	 * frame's SS: iret would null kernel data segments (SDM 3A 6.12.1). */
 	PV_ENTRY N, PV_CALL_IRET
 	PV_ENTRY N, PV_CALL_SYSRET
-	testb $3, 4(%esp)
+	PV_NSITE N, PV_CALL_IRET, testb $3, 4(%esp)
 	jz 1f
 	push %eax
 	mov 20(%esp), %eax
@@ -187,7 +187,7 @@
 	mov 8(%esp), %eax
 	mov 12(%esp), %ebx
 	mov 16(%esp), %ecx
-	int $0x80
+	PV_NSITE N, PV_CALL_USER_INT80, int $0x80
 	pop %ebx
 	ret
 

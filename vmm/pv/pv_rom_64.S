@@ -156,12 +156,12 @@
 	ret
 
 	PV_ENTRY N, PV_CALL_IRET
-	iretq
+	PV_NSITE N, PV_CALL_IRET, iretq
 
 	/* SYSRET back to ring 3 (SDM 2B SYSRET: RIP from RCX, RFLAGS from
 	 * R11); a frame for ring 0 takes the iretq path. */
 	PV_ENTRY N, PV_CALL_SYSRET
-	testb $3, 8(%rsp)
+	PV_NSITE N, PV_CALL_SYSRET, testb $3, 8(%rsp)
 	jz 1f
 	pop %rcx
 	add $8, %rsp
@@ -224,14 +224,14 @@
 	mov %rdi, %rax
 	mov %rsi, %rdi
 	mov %rdx, %rsi
-	int $0x80
+	PV_NSITE N, PV_CALL_USER_INT80, int $0x80
 	ret
 
 	PV_ENTRY N, PV_CALL_USER_SYSCALL
 	mov %rdi, %rax
 	mov %rsi, %rdi
 	mov %rdx, %rsi
-	syscall
+	PV_NSITE N, PV_CALL_USER_SYSCALL, syscall
 	ret
 
 	/* (port, size) */

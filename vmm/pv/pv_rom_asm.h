@@ -6,7 +6,9 @@
  *   PREFIX_relocs  .long offsets of 32-bit absolute addresses of the shared
  *                  page (32-bit blobs): pv_rom.c adds the window's address
  *   PREFIX_sites   pairs .long offset of an int3, kind (pv blobs): the
- *                  hypercall sites the engine recognizes
+ *                  hypercall sites the engine recognizes; in native blobs,
+ *                  offset of an instruction, kind | length << 16: the
+ *                  take-over sites (PV_NSITE)
  * Each table ends with .long -1. */
 #ifndef VMM_PV_PV_ROM_ASM_H
 #define VMM_PV_PV_ROM_ASM_H
@@ -29,6 +31,20 @@
 	.long .Lpv_site\@ - \prefix\()_start, \kind
 	.popsection
 	int3
+.endm
+
+/* NSITE prefix, kind, insn: a native instruction that a guest may still
+ * reach after the pv engine took it over from another engine (pv_rom.c
+ * "take-over"): the pv ROM replaces it with int3 (and nops), which the
+ * engine treats as hypercall (kind). Only for entries the guest caches and
+ * for instructions a suspended context may return to. */
+.macro PV_NSITE prefix, kind, insn:vararg
+.Lpv_ns\@:
+	\insn
+.Lpv_ne\@:
+	.pushsection .rodata.\prefix\()_sitetab, "a"
+	.long .Lpv_ns\@ - \prefix\()_start, \kind | ((.Lpv_ne\@ - .Lpv_ns\@) << 16)
+	.popsection
 .endm
 
 /* SH32_ECX prefix: mov $shared_page, %ecx (relocated by pv_rom.c). */
