@@ -17,7 +17,7 @@
 #include "vmm/select/select.h"
 
 #define CALIB_TIMEOUT_NS (2 * 1000000000ull)
-#define CALIB_CACHE_VERSION 2
+#define CALIB_CACHE_VERSION 3 /* 3: the ring-3 loop is LOOPU (sel_calib.h) */
 
 extern const uint8_t sel_calib_blob[], sel_calib_blob_end[];
 
@@ -30,7 +30,7 @@ const char *const sel_cost_names[SEL_COST_NR] = {
 /* Operations in each test's marked interval. */
 static const double calib_ops[SEL_COST_NR] = {
 	[SEL_COST_RING0] = (double)CALIB_N_RING0 * CALIB_INSNS_PER_LOOP,
-	[SEL_COST_RING3] = (double)CALIB_N_RING3 * CALIB_INSNS_PER_LOOP,
+	[SEL_COST_RING3] = (double)CALIB_N_RING3 * CALIB_INSNS_PER_ULOOP,
 	[SEL_COST_EXIT] = CALIB_N_EXIT,
 	[SEL_COST_PF] = CALIB_N_PF,
 	[SEL_COST_PTE] = CALIB_N_PTE,

@@ -14,12 +14,13 @@
 /* Operations per test. Ring-0 loops are short because a software KVM
  * emulates ring-0 code at ~1 us per instruction; 4 instructions per loop. */
 #define CALIB_N_RING0 4000
-#define CALIB_N_RING3 500000
+#define CALIB_N_RING3 4000000 /* iterations of LOOPU32 / LOOPU64 (~8 ms) */
 #define CALIB_N_EXIT 1000
 #define CALIB_N_PF 256
 #define CALIB_N_PTE 500
 #define CALIB_N_SYSCALL 500
 #define CALIB_INSNS_PER_LOOP 4
+#define CALIB_INSNS_PER_ULOOP 12.5 /* the ring-3 loop: 12 or 13 instructions */
 
 /* Test order, also the order of the entry table (32-bit entries first,
  * then 64-bit). */
@@ -30,5 +31,53 @@
 #define CALIB_T_PTE 4
 #define CALIB_T_SYSCALL 5
 #define CALIB_NR_TESTS 6
+
+#ifdef __ASSEMBLER__
+/* The measured ring-3 loop: what compiled user code does, not a register
+ * loop an engine turns into the same host instructions. Per iteration a
+ * load and a store on the stack (indexed), a call and its return, and a
+ * branch taken every other iteration: 12.5 instructions on average. */
+	.macro LOOPU32 count
+	mov $\count, %ecx
+	sub $256, %esp
+1:	mov %ecx, %eax
+	and $63, %eax
+	mov (%esp,%eax,4), %edx
+	add %ecx, %edx
+	mov %edx, (%esp,%eax,4)
+	call 3f
+	test $1, %cl
+	jz 2f
+	inc %ebx
+2:	dec %ecx
+	jnz 1b
+	add $256, %esp
+	jmp 4f
+3:	xor %edx, %esi
+	ret
+4:
+	.endm
+
+	.macro LOOPU64 count
+	mov $\count, %ecx
+	sub $256, %rsp
+1:	mov %ecx, %eax
+	and $63, %eax
+	mov (%rsp,%rax,4), %edx
+	add %ecx, %edx
+	mov %edx, (%rsp,%rax,4)
+	call 3f
+	test $1, %cl
+	jz 2f
+	inc %ebx
+2:	dec %ecx
+	jnz 1b
+	add $256, %rsp
+	jmp 4f
+3:	xor %edx, %esi
+	ret
+4:
+	.endm
+#endif
 
 #endif
