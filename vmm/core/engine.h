@@ -28,6 +28,16 @@ struct vcpu_exit {
 	char msg[256];      /* for SHUTDOWN/ERROR: what happened, for the report */
 };
 
+/* What a running guest did so far, by the cost model's events (the adaptive
+ * policy, vmm/select/sel_adapt.c, turns differences into rates). */
+struct engine_sample {
+	uint64_t exits;       /* port I/O and other trips to the device model */
+	uint64_t interrupts;  /* external interrupts delivered */
+	uint64_t page_faults; /* page faults delivered to the guest */
+	uint64_t pte_updates; /* guest page-table writes the engine had to track */
+	uint64_t syscalls;    /* software interrupts (system calls) */
+};
+
 struct engine_ops {
 	const char *name;  /* "bt", "hw", "pv" */
 	const char *desc;  /* one line for `triplex probe` */
@@ -46,9 +56,17 @@ struct engine_ops {
 	int (*vcpu_run)(struct vcpu *vcpu, struct vcpu_exit *exit);
 	int (*regs_get)(struct vcpu *vcpu, struct x86_state *s);
 	int (*regs_set)(struct vcpu *vcpu, const struct x86_state *s);
+	/* Optional: take over a running guest that another engine stopped and
+	 * exported (an engine switch, vmm/core/switch.c): like regs_set before
+	 * the first run, but (s) is the state of a guest in the middle of its
+	 * work, not a boot state. NULL: this engine cannot be switched to. */
+	int (*vcpu_adopt)(struct vcpu *vcpu, const struct x86_state *s);
 	/* Make vcpu_run return soon; any thread, async-signal context excluded. */
 	void (*vcpu_kick)(struct vcpu *vcpu);
 	int (*single_step)(struct vcpu *vcpu, bool on); /* optional: NULL */
+	/* Optional: the guest's events so far. Any thread; the values may be
+	 * a little stale (the vCPU thread writes them without locks). */
+	void (*sample)(struct vcpu *vcpu, struct engine_sample *s);
 };
 
 /* All engines built into this binary, in preference order for --mode auto

@@ -170,6 +170,11 @@ static void user_sigtrap(struct pv_child *c, ucontext_t *uc, const siginfo_t *si
 	int trapno = (int)uc->uc_mcontext.gregs[REG_TRAPNO];
 	int kind = rip - 1 - c->window < PV_ROM_SIZE ? pv_rom_site(c->bits, rip - 1 - c->window)
 						      : -1;
+	uint64_t eo;
+	unsigned delta;
+	if (kind < 0 && rip - 1 - c->window < PV_ROM_SIZE &&
+	    pv_rom_redirect(c->bits, rip - 1 - c->window, &eo, &delta))
+		kind = PV_MAX_CALLS; /* a native kernel instruction: as it would */
 	if (kind == PV_CALL_USER_INT80)
 		user_to_kernel(c, uc, PV_EV_INT, 0x80, false, 0);
 	else if (kind == PV_CALL_USER_SYSCALL)
@@ -288,7 +293,16 @@ static void kernel_sigtrap(struct pv_child *c, const siginfo_t *si, ucontext_t *
 	int trapno = (int)uc->uc_mcontext.gregs[REG_TRAPNO];
 	int kind = rip - 1 - c->window < PV_ROM_SIZE ? pv_rom_site(c->bits, rip - 1 - c->window)
 						      : -1;
-	if (kind >= 0)
+	uint64_t eo;
+	unsigned delta;
+	if (kind < 0 && rip - 1 - c->window < PV_ROM_SIZE &&
+	    pv_rom_redirect(c->bits, rip - 1 - c->window, &eo, &delta)) {
+		/* a guest that started under another engine, in or about to call
+		 * the native ROM: the same call, the pv way */
+		c->chan->cpu.r.rip = c->window + eo;
+		c->chan->cpu.r.gpr[X86_RSP] += delta;
+		c->chan->ctr.sig[PV_SIG_TAKEOVER].count++;
+	} else if (kind >= 0)
 		pv_hcall(c, kind, uc);
 	else if (trapno == X86_EXC_DB || si->si_code == TRAP_TRACE)
 		pv_reflect(c, X86_EXC_DB, false, 0, false);
@@ -342,6 +356,8 @@ static void enter(struct pv_child *c, ucontext_t *uc)
 		pv_mmu_user_sync(c);
 	}
 	c->entered = true;
+	if (!c->user && ch->adopt)
+		pv_adopt_enter(c, uc);
 	pv_regs_to_uc(&ch->cpu.r, uc, c->bits);
 }
 

@@ -38,7 +38,8 @@ static const char *const hc_labels[PV_HC_NR] = {
 static const char *const fwd_labels[PV_FWD_NR] = { "io", "console", "halt", "pause" };
 static const char *const sig_labels[PV_SIG_NR] = { "SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE",
 						   "SIGTRAP", "SIGSYS", "SIGUSR1 (kick)",
-						   "SIGPROF (watchdog)" };
+						   "SIGPROF (watchdog)",
+						   "SIGTRAP (native ROM taken over)" };
 static const char *const mmu_labels[PV_MMU_NR] = {
 	"pte-updates", "batches", "batch-size-1", "batch-size-2-8", "batch-size-9-64", "mmap",
 	"munmap", "fills-kernel", "fills-user", "cr3-writes", "flush-all",
@@ -250,6 +251,23 @@ static int pv_regs_set(struct vcpu *v, const struct x86_state *s)
 	return 0;
 }
 
+static int pv_vcpu_adopt(struct vcpu *v, const struct x86_state *s)
+{
+	struct pv_vcpu *p = v->engine_priv;
+	struct pv_vm *pvm = v->vm->engine_priv;
+	if (p->started)
+		return -EBUSY;
+	bool l64 = (s->efer & X86_EFER_LMA) != 0;
+	if (l64 != (pvm->bits == 64)) {
+		vmm_err("pv: cannot take over the guest: it runs %s code; its VMI note "
+			"declares %u-bit code", l64 ? "64-bit" : "32-bit", pvm->bits);
+		return -EINVAL;
+	}
+	p->entry = *s;
+	p->adopt = true;
+	return 0;
+}
+
 static void pv_vcpu_kick(struct vcpu *v)
 {
 	struct pv_vcpu *p = v->engine_priv;
@@ -271,5 +289,6 @@ const struct engine_ops pv_engine_ops = {
 	.vcpu_run = pv_vcpu_run,
 	.regs_get = pv_regs_get,
 	.regs_set = pv_regs_set,
+	.vcpu_adopt = pv_vcpu_adopt,
 	.vcpu_kick = pv_vcpu_kick,
 };

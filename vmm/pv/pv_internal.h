@@ -36,7 +36,7 @@
 
 /* ---- counters (in the channel: children and parent write them) ---- */
 enum pv_sig_ctr { PV_SIG_SEGV, PV_SIG_BUS, PV_SIG_ILL, PV_SIG_FPE, PV_SIG_TRAP, PV_SIG_SYS,
-		  PV_SIG_KICK, PV_SIG_PROF, PV_SIG_NR };
+		  PV_SIG_KICK, PV_SIG_PROF, PV_SIG_TAKEOVER, PV_SIG_NR };
 enum pv_fwd_ctr { PV_FWD_IO, PV_FWD_CONSOLE, PV_FWD_HALT, PV_FWD_PAUSE, PV_FWD_NR };
 enum pv_mmu_ctr { PV_MMU_PTE_UPDATES, PV_MMU_BATCHES, PV_MMU_BATCH_1, PV_MMU_BATCH_2_8,
 		  PV_MMU_BATCH_9_64, PV_MMU_MAPS, PV_MMU_UNMAPS, PV_MMU_FILLS_K, PV_MMU_FILLS_U,
@@ -137,11 +137,14 @@ struct pv_chan {
 	uint32_t want_exit;         /* the VMM wants the vCPU back (pause, stop) */
 	int32_t irq_vector;         /* acknowledged, not delivered; -1: none */
 	uint32_t started;
+	uint32_t adopt;             /* K's first entry takes over a running guest */
+	uint64_t adopt_tss;         /* ... whose TSS (kernel stack) is here */
 	struct pv_cpu cpu;
 	struct pv_req_msg req;
 	struct pv_handoff ho;
 	struct pv_counters ctr;
 	uint8_t fp[8192] __attribute__((aligned(64)));
+	struct x86_fpu adopt_fpu;   /* the adopted guest's FPU/SSE state */
 };
 
 #define PV_STACK_SIZE (256 * KiB) /* each sandbox's signal stack */
@@ -164,6 +167,7 @@ struct pv_vcpu {
 	struct pv_chan *chan;
 	pid_t pid_k, pid_u;
 	bool started;
+	bool adopt;                 /* entry is a running guest's (vcpu_adopt) */
 	struct x86_state entry;     /* from regs_set before the start */
 	uint8_t *stack_k, *stack_u; /* the children's signal stacks */
 	uint64_t *mapped;           /* pv_mmu.c's bitmap (each child its own copy) */
@@ -237,6 +241,13 @@ void pv_fp_load(const struct pv_chan *ch, ucontext_t *uc);
 void pv_reflect(struct pv_child *c, unsigned vec, bool has_err, uint32_t err, bool soft);
 /* Deliver the pending interrupt if the guest can take one now. */
 void pv_irq_check(struct pv_child *c);
+/* To user mode with the state in c->chan->cpu: U runs until it traps, then
+ * the trap enters the kernel (the FPU state in (uc) goes along). */
+void pv_to_user(struct pv_child *c, ucontext_t *uc);
+/* K's first entry into a guest adopted from another engine (pv_trap.c):
+ * the kernel stack from its TSS, its FPU state; to user mode if it was
+ * there. */
+void pv_adopt_enter(struct pv_child *c, ucontext_t *uc);
 /* PV_CALL_IRET / SYSRET: pop the frame; to user mode: hand off to U (the
  * FPU state in (uc) goes along). */
 void pv_iret(struct pv_child *c, bool sysret, ucontext_t *uc);
@@ -246,6 +257,11 @@ void pv_user_event(struct pv_child *c);
 /* pv_rom.c: the hypercall kind (a PV_CALL_* or PV_HC_*) of the int3 at
  * ROM offset (off) of the (bits)-bit pv ROM, or -1 if none is there. */
 int pv_rom_site(unsigned bits, uint64_t off);
+
+/* pv_rom.c: is the int3 at ROM offset (off) a native take-over site that
+ * resumes at the pv entry of its call? Then (*entry_off) is that entry's ROM
+ * offset and (*delta) the stack bytes to drop first. */
+bool pv_rom_redirect(unsigned bits, uint64_t off, uint64_t *entry_off, unsigned *delta);
 
 /* pv_hcall.c (K): the hypercall of kind (kind) at the int3 just executed. */
 void pv_hcall(struct pv_child *c, int kind, ucontext_t *uc);

@@ -50,9 +50,8 @@ static size_t blob_size(const struct pv_blob *b)
  * code at the addresses it cached when the pv engine takes it over. */
 static size_t blob_off(unsigned bits, unsigned flavour)
 {
-	if (flavour == PV_FLAVOUR_NATIVE)
-		return PV_ROM_CODE_OFF;
-	return PV_ROM_CODE_OFF + VMM_ALIGN_UP(blob_size(blob_for(bits, PV_FLAVOUR_NATIVE)), 64);
+	(void)bits;
+	return flavour == PV_FLAVOUR_NATIVE ? PV_ROM_CODE_OFF : PV_ROM_PV_CODE_OFF;
 }
 
 static void copy_blob(uint8_t *rom, const struct pv_blob *b, size_t off, uint32_t shared)
@@ -74,7 +73,8 @@ int pv_rom_build(uint8_t *rom, uint64_t addr, unsigned bits, unsigned flavour)
 		return -EINVAL;
 	const struct pv_blob *nat = blob_for(bits, PV_FLAVOUR_NATIVE);
 	const struct pv_blob *pv = blob_for(bits, PV_FLAVOUR_PV);
-	if (blob_off(bits, PV_FLAVOUR_PV) + blob_size(pv) > PV_ROM_NOTE_OFF)
+	if (PV_ROM_CODE_OFF + blob_size(nat) > PV_ROM_PV_CODE_OFF ||
+	    PV_ROM_PV_CODE_OFF + blob_size(pv) > PV_ROM_NOTE_OFF)
 		return -EINVAL;
 	memset(rom, 0, PV_ROM_SIZE);
 	uint32_t shared = (uint32_t)(addr + PV_SHARED_OFF);
@@ -85,7 +85,7 @@ int pv_rom_build(uint8_t *rom, uint64_t addr, unsigned bits, unsigned flavour)
 		 * become hypercalls (pv_rom_asm.h, PV_NSITE) */
 		uint8_t *code = rom + blob_off(bits, PV_FLAVOUR_NATIVE);
 		for (const int32_t *s = nat->sites; s[0] != -1; s += 2) {
-			unsigned len = (unsigned)s[1] >> 16;
+			unsigned len = ((unsigned)s[1] >> 16) & 0x7f;
 			code[s[0]] = 0xcc;
 			memset(code + s[0] + 1, 0x90, len > 1 ? len - 1 : 0);
 		}
@@ -123,9 +123,28 @@ int pv_rom_site(unsigned bits, uint64_t off)
 	if (off < PV_ROM_CODE_OFF || off >= PV_ROM_CODE_OFF + blob_size(nat))
 		return -1;
 	for (const int32_t *s = nat->sites; s[0] != -1; s += 2)
-		if ((uint64_t)s[0] == off - PV_ROM_CODE_OFF)
+		if ((uint64_t)s[0] == off - PV_ROM_CODE_OFF && !(s[1] & PV_NSITE_REDIRECT))
 			return s[1] & 0xffff;
 	return -1;
+}
+
+bool pv_rom_redirect(unsigned bits, uint64_t off, uint64_t *entry_off, unsigned *delta)
+{
+	const struct pv_blob *nat = blob_for(bits, PV_FLAVOUR_NATIVE);
+	const struct pv_blob *pv = blob_for(bits, PV_FLAVOUR_PV);
+	if (!nat || off < PV_ROM_CODE_OFF || off >= PV_ROM_CODE_OFF + blob_size(nat))
+		return false;
+	for (const int32_t *s = nat->sites; s[0] != -1; s += 2) {
+		if ((uint64_t)s[0] != off - PV_ROM_CODE_OFF || !(s[1] & PV_NSITE_REDIRECT))
+			continue;
+		for (const int32_t *c = pv->calls; c[0] != -1; c += 2)
+			if (c[0] == (s[1] & 0xffff)) {
+				*entry_off = blob_off(bits, PV_FLAVOUR_PV) + (uint64_t)c[1];
+				*delta = (unsigned)s[1] >> 24 & 0xff;
+				return true;
+			}
+	}
+	return false;
 }
 
 int pv_rom_install(struct vm *vm, const struct pv_guest_note *note)

@@ -19,85 +19,85 @@
 	ret
 
 	PV_ENTRY N, PV_CALL_VERSION
-	mov $VERSION_NATIVE, %eax
+	PV_NREDIR N, PV_CALL_VERSION, 0, mov $VERSION_NATIVE, %eax
 	ret
 
 	PV_ENTRY N, PV_CALL_IRQ_SAVE
-	pushf
+	PV_NREDIR N, PV_CALL_IRQ_SAVE, 0, pushf
 	pop %eax
 	ret
 
 	PV_ENTRY N, PV_CALL_IRQ_RESTORE
-	push 4(%esp)
-	popf
+	PV_NREDIR N, PV_CALL_IRQ_RESTORE, 0, push 4(%esp)
+	PV_NREDIR N, PV_CALL_IRQ_RESTORE, 4, popf
 	xor %eax, %eax
 	ret
 
 	PV_ENTRY N, PV_CALL_IRQ_DISABLE
-	cli
+	PV_NREDIR N, PV_CALL_IRQ_DISABLE, 0, cli
 	xor %eax, %eax
 	ret
 
 	PV_ENTRY N, PV_CALL_IRQ_ENABLE
-	sti
+	PV_NREDIR N, PV_CALL_IRQ_ENABLE, 0, sti
 	xor %eax, %eax
 	ret
 
 	/* SDM 2B STI: the interrupt shadow makes sti; hlt atomic. */
 	PV_ENTRY N, PV_CALL_SAFE_HALT
-	sti
-	hlt
+	PV_NREDIR N, PV_CALL_SAFE_HALT, 0, sti
+	PV_NREDIR N, PV_CALL_SAFE_HALT, 0, hlt
 	xor %eax, %eax
 	ret
 
 	PV_ENTRY N, PV_CALL_HALT
-	hlt
+	PV_NREDIR N, PV_CALL_HALT, 0, hlt
 	xor %eax, %eax
 	ret
 
 	PV_ENTRY N, PV_CALL_READ_CR0
-	mov %cr0, %eax
+	PV_NREDIR N, PV_CALL_READ_CR0, 0, mov %cr0, %eax
 	ret
 	PV_ENTRY N, PV_CALL_WRITE_CR0
-	mov 4(%esp), %eax
-	mov %eax, %cr0
+	PV_NREDIR N, PV_CALL_WRITE_CR0, 0, mov 4(%esp), %eax
+	PV_NREDIR N, PV_CALL_WRITE_CR0, 0, mov %eax, %cr0
 	xor %eax, %eax
 	ret
 	PV_ENTRY N, PV_CALL_READ_CR2
-	mov %cr2, %eax
+	PV_NREDIR N, PV_CALL_READ_CR2, 0, mov %cr2, %eax
 	ret
 	PV_ENTRY N, PV_CALL_WRITE_CR2
-	mov 4(%esp), %eax
-	mov %eax, %cr2
+	PV_NREDIR N, PV_CALL_WRITE_CR2, 0, mov 4(%esp), %eax
+	PV_NREDIR N, PV_CALL_WRITE_CR2, 0, mov %eax, %cr2
 	xor %eax, %eax
 	ret
 	PV_ENTRY N, PV_CALL_READ_CR3
-	mov %cr3, %eax
+	PV_NREDIR N, PV_CALL_READ_CR3, 0, mov %cr3, %eax
 	ret
 	PV_ENTRY N, PV_CALL_WRITE_CR3
-	mov 4(%esp), %eax
-	mov %eax, %cr3
+	PV_NREDIR N, PV_CALL_WRITE_CR3, 0, mov 4(%esp), %eax
+	PV_NREDIR N, PV_CALL_WRITE_CR3, 0, mov %eax, %cr3
 	xor %eax, %eax
 	ret
 	PV_ENTRY N, PV_CALL_READ_CR4
-	mov %cr4, %eax
+	PV_NREDIR N, PV_CALL_READ_CR4, 0, mov %cr4, %eax
 	ret
 	PV_ENTRY N, PV_CALL_WRITE_CR4
-	mov 4(%esp), %eax
-	mov %eax, %cr4
+	PV_NREDIR N, PV_CALL_WRITE_CR4, 0, mov 4(%esp), %eax
+	PV_NREDIR N, PV_CALL_WRITE_CR4, 0, mov %eax, %cr4
 	xor %eax, %eax
 	ret
 
 	/* SDM 3A 4.10.4.1: MOV to CR3 flushes non-global TLB entries. */
 	PV_ENTRY N, PV_CALL_FLUSH_TLB
-	mov %cr3, %eax
-	mov %eax, %cr3
+	PV_NREDIR N, PV_CALL_FLUSH_TLB, 0, mov %cr3, %eax
+	PV_NREDIR N, PV_CALL_FLUSH_TLB, 0, mov %eax, %cr3
 	xor %eax, %eax
 	ret
 
 	PV_ENTRY N, PV_CALL_INVLPG
-	mov 4(%esp), %eax
-	invlpg (%eax)
+	PV_NREDIR N, PV_CALL_INVLPG, 0, mov 4(%esp), %eax
+	PV_NREDIR N, PV_CALL_INVLPG, 0, invlpg (%eax)
 	xor %eax, %eax
 	ret
 
@@ -105,35 +105,35 @@
 	 * stores; clear P first so the walker never sees half of each (SDM
 	 * 3A 4.10.4.1, as Linux's set_pte for PAE). */
 	PV_ENTRY N, PV_CALL_PTE_SET
-	mov 4(%esp), %edx
-	mov 8(%esp), %eax
-	testb $PV_PTE_WIDE, 20(%esp)
+	PV_NREDIR N, PV_CALL_PTE_SET, 0, mov 4(%esp), %edx
+	PV_NREDIR N, PV_CALL_PTE_SET, 0, mov 8(%esp), %eax
+	PV_NREDIR N, PV_CALL_PTE_SET, 0, testb $PV_PTE_WIDE, 20(%esp)
 	jz 1f
-	movl $0, (%edx)
-	mov 12(%esp), %ecx
-	mov %ecx, 4(%edx)
-1:	mov %eax, (%edx)
+	PV_NREDIR N, PV_CALL_PTE_SET, 0, movl $0, (%edx)
+	PV_NREDIR N, PV_CALL_PTE_SET, 0, mov 12(%esp), %ecx
+	PV_NREDIR N, PV_CALL_PTE_SET, 0, mov %ecx, 4(%edx)
+1:	PV_NREDIR N, PV_CALL_PTE_SET, 0, mov %eax, (%edx)
 	xor %eax, %eax
 	ret
 
 	/* (ptep, va, flags) */
 	PV_ENTRY N, PV_CALL_PTE_CLEAR
-	mov 4(%esp), %edx
-	movl $0, (%edx)
-	testb $PV_PTE_WIDE, 12(%esp)
+	PV_NREDIR N, PV_CALL_PTE_CLEAR, 0, mov 4(%esp), %edx
+	PV_NREDIR N, PV_CALL_PTE_CLEAR, 0, movl $0, (%edx)
+	PV_NREDIR N, PV_CALL_PTE_CLEAR, 0, testb $PV_PTE_WIDE, 12(%esp)
 	jz 1f
-	movl $0, 4(%edx)
+	PV_NREDIR N, PV_CALL_PTE_CLEAR, 0, movl $0, 4(%edx)
 1:	xor %eax, %eax
 	ret
 
 	PV_ENTRY N, PV_CALL_PTE_FLUSH
-	xor %eax, %eax
+	PV_NREDIR N, PV_CALL_PTE_FLUSH, 0, xor %eax, %eax
 	ret
 
 	/* (ptr, cs, ds): lgdt, data segments, then CS by a far return to the
 	 * caller (SDM 3A 3.4.3: far transfers load CS). */
 	PV_ENTRY N, PV_CALL_LOAD_GDT
-	mov 4(%esp), %eax
+	PV_NREDIR N, PV_CALL_LOAD_GDT, 0, mov 4(%esp), %eax
 	lgdt (%eax)
 	mov 12(%esp), %eax
 	mov %eax, %ds
@@ -149,22 +149,22 @@
 	lret
 
 	PV_ENTRY N, PV_CALL_LOAD_IDT
-	mov 4(%esp), %eax
-	lidt (%eax)
+	PV_NREDIR N, PV_CALL_LOAD_IDT, 0, mov 4(%esp), %eax
+	PV_NREDIR N, PV_CALL_LOAD_IDT, 0, lidt (%eax)
 	xor %eax, %eax
 	ret
 
 	PV_ENTRY N, PV_CALL_LOAD_TR
-	mov 4(%esp), %eax
-	ltr %ax
+	PV_NREDIR N, PV_CALL_LOAD_TR, 0, mov 4(%esp), %eax
+	PV_NREDIR N, PV_CALL_LOAD_TR, 0, ltr %ax
 	xor %eax, %eax
 	ret
 
 	/* (tss, sp): TSS.ESP0 (SDM 3A 8.2.1). */
 	PV_ENTRY N, PV_CALL_SET_KSTACK
-	mov 4(%esp), %edx
-	mov 8(%esp), %eax
-	mov %eax, 4(%edx)
+	PV_NREDIR N, PV_CALL_SET_KSTACK, 0, mov 4(%esp), %edx
+	PV_NREDIR N, PV_CALL_SET_KSTACK, 0, mov 8(%esp), %eax
+	PV_NREDIR N, PV_CALL_SET_KSTACK, 0, mov %eax, 4(%edx)
 	xor %eax, %eax
 	ret
 
@@ -193,40 +193,40 @@
 
 	/* (port, size) */
 	PV_ENTRY N, PV_CALL_IO_IN
-	mov 4(%esp), %edx
+	PV_NREDIR N, PV_CALL_IO_IN, 0, mov 4(%esp), %edx
 	mov 8(%esp), %ecx
 	xor %eax, %eax
 	cmp $1, %ecx
 	jne 1f
-	inb %dx, %al
+	PV_NREDIR N, PV_CALL_IO_IN, 0, inb %dx, %al
 	ret
 1:	cmp $2, %ecx
 	jne 2f
-	inw %dx, %ax
+	PV_NREDIR N, PV_CALL_IO_IN, 0, inw %dx, %ax
 	ret
 2:	cmp $4, %ecx
 	jne 3f
-	inl %dx, %eax
+	PV_NREDIR N, PV_CALL_IO_IN, 0, inl %dx, %eax
 	ret
 3:	mov $-PV_EINVAL, %eax
 	ret
 
 	/* (port, size, value) */
 	PV_ENTRY N, PV_CALL_IO_OUT
-	mov 4(%esp), %edx
+	PV_NREDIR N, PV_CALL_IO_OUT, 0, mov 4(%esp), %edx
 	mov 8(%esp), %ecx
 	mov 12(%esp), %eax
 	cmp $1, %ecx
 	jne 1f
-	outb %al, %dx
+	PV_NREDIR N, PV_CALL_IO_OUT, 0, outb %al, %dx
 	jmp 4f
 1:	cmp $2, %ecx
 	jne 2f
-	outw %ax, %dx
+	PV_NREDIR N, PV_CALL_IO_OUT, 0, outw %ax, %dx
 	jmp 4f
 2:	cmp $4, %ecx
 	jne 3f
-	outl %eax, %dx
+	PV_NREDIR N, PV_CALL_IO_OUT, 0, outl %eax, %dx
 4:	xor %eax, %eax
 	ret
 3:	mov $-PV_EINVAL, %eax
@@ -235,7 +235,7 @@
 	/* (hz): PIT channel 0, mode 2, divisor (1193182 + hz/2) / hz; hz = 0:
 	 * mode 0 with no count written, which never fires (8254 datasheet). */
 	PV_ENTRY N, PV_CALL_TIMER_SET
-	mov 4(%esp), %ecx
+	PV_NREDIR N, PV_CALL_TIMER_SET, 0, mov 4(%esp), %ecx
 	test %ecx, %ecx
 	jz 1f
 	mov %ecx, %eax
@@ -245,35 +245,38 @@
 	div %ecx
 	mov %eax, %ecx
 	mov $0x34, %al
-	outb %al, $0x43
+	PV_NREDIR N, PV_CALL_TIMER_SET, 0, outb %al, $0x43
 	mov %cl, %al
-	outb %al, $0x40
+	PV_NREDIR N, PV_CALL_TIMER_SET, 0, outb %al, $0x40
 	mov %ch, %al
-	outb %al, $0x40
+	PV_NREDIR N, PV_CALL_TIMER_SET, 0, outb %al, $0x40
 	xor %eax, %eax
 	ret
 1:	mov $0x30, %al
-	outb %al, $0x43
+	PV_NREDIR N, PV_CALL_TIMER_SET, 0, outb %al, $0x43
 	xor %eax, %eax
 	ret
 
 	/* Latch channel 0 and read its count, low byte first. */
 	PV_ENTRY N, PV_CALL_TIMER_READ
-	xor %eax, %eax
-	outb %al, $0x43
-	inb $0x40, %al
+	PV_NREDIR N, PV_CALL_TIMER_READ, 0, xor %eax, %eax
+	PV_NREDIR N, PV_CALL_TIMER_READ, 0, outb %al, $0x43
+	PV_NREDIR N, PV_CALL_TIMER_READ, 0, inb $0x40, %al
 	mov %al, %cl
-	inb $0x40, %al
+	PV_NREDIR N, PV_CALL_TIMER_READ, 0, inb $0x40, %al
 	mov %al, %ah
 	mov %cl, %al
 	movzwl %ax, %eax
 	ret
 
-	/* (buf, len): COM1, polled on LSR.THRE; an absent UART reads 0xff. */
+	/* (buf, len): COM1, polled on LSR.THRE; an absent UART reads 0xff.
+	 * With interrupts off, so no context stops half way (take-over). */
 	PV_ENTRY N, PV_CALL_CONSOLE_WRITE
-	push %esi
-	mov 8(%esp), %esi
-	mov 12(%esp), %ecx
+	PV_NREDIR N, PV_CALL_CONSOLE_WRITE, 0, push %esi
+	PV_NREDIR N, PV_CALL_CONSOLE_WRITE, 4, pushf
+	PV_NREDIR N, PV_CALL_CONSOLE_WRITE, 8, cli
+	mov 12(%esp), %esi
+	mov 16(%esp), %ecx
 	cmp $PV_CONSOLE_MAX, %ecx
 	ja 3f
 1:	test %ecx, %ecx
@@ -287,32 +290,34 @@
 	outb %al, %dx
 	dec %ecx
 	jmp 1b
-2:	mov 12(%esp), %eax
+2:	mov 16(%esp), %eax
+	popf
 	pop %esi
 	ret
 3:	mov $-PV_EINVAL, %eax
+	popf
 	pop %esi
 	ret
 
 	/* (code): isa-debug-exit at 0xf4 (32-bit write); halt if absent. */
 	PV_ENTRY N, PV_CALL_SHUTDOWN
-	mov 4(%esp), %eax
-	outl %eax, $0xf4
-1:	cli
-	hlt
+	PV_NREDIR N, PV_CALL_SHUTDOWN, 0, mov 4(%esp), %eax
+	PV_NREDIR N, PV_CALL_SHUTDOWN, 0, outl %eax, $0xf4
+1:	PV_NREDIR N, PV_CALL_SHUTDOWN, 0, cli
+	PV_NREDIR N, PV_CALL_SHUTDOWN, 0, hlt
 	jmp 1b
 
 	PV_ENTRY N, PV_CALL_READ_MSR
-	mov 4(%esp), %ecx
-	rdmsr
+	PV_NREDIR N, PV_CALL_READ_MSR, 0, mov 4(%esp), %ecx
+	PV_NREDIR N, PV_CALL_READ_MSR, 0, rdmsr
 	ret
 
 	/* (msr, lo, hi) */
 	PV_ENTRY N, PV_CALL_WRITE_MSR
-	mov 4(%esp), %ecx
+	PV_NREDIR N, PV_CALL_WRITE_MSR, 0, mov 4(%esp), %ecx
 	mov 8(%esp), %eax
 	mov 12(%esp), %edx
-	wrmsr
+	PV_NREDIR N, PV_CALL_WRITE_MSR, 0, wrmsr
 	xor %eax, %eax
 	ret
 

@@ -2,7 +2,8 @@
  * blobs and their tables). Calling convention: System V, arguments in RDI,
  * RSI, RDX, RCX, R8; RAX returned; the SysV caller-saved registers may be
  * clobbered. The shared page is addressed RIP-relative: it sits at
- * PV_SHARED_OFF in the window, the blob at PV_ROM_CODE_OFF.
+ * PV_SHARED_OFF in the window, the native blob at PV_ROM_CODE_OFF, the pv
+ * blob at PV_ROM_PV_CODE_OFF.
  *   pv_rom64n  native: the instruction sequences themselves, for hw
  *   pv_rom64p  pv: cheap calls on the shared page, the rest int3 hypercalls
  *              (the engine preserves every register but RAX) */
@@ -364,7 +365,7 @@
 .endm
 
 	PV_BLOB_BEGIN P, 64
-	.set PSH, pv_rom64p_start - PV_ROM_CODE_OFF + PV_SHARED_OFF
+	.set PSH, pv_rom64p_start - PV_ROM_PV_CODE_OFF + PV_SHARED_OFF
 
 	PV_ENTRY P, PV_MAX_CALLS
 	mov $-PV_ENOSYS, %rax

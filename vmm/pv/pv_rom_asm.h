@@ -1,6 +1,7 @@
 /* pv_rom_asm.h: assembler macros for the four ROM blobs (pv_rom_32.S,
  * pv_rom_64.S): native and pv flavours, 32- and 64-bit. A blob is position
- * independent code that pv_rom.c copies to PV_ROM_CODE_OFF in the ROM; it
+ * independent code that pv_rom.c copies into the ROM (native blobs at
+ * PV_ROM_CODE_OFF, pv blobs at PV_ROM_PV_CODE_OFF); it
  * describes itself with tables the host reads (never copied to the guest):
  *   PREFIX_calls   PV_MAX_CALLS .long offsets of each call's entry (or -1)
  *   PREFIX_relocs  .long offsets of 32-bit absolute addresses of the shared
@@ -44,6 +45,21 @@
 .Lpv_ne\@:
 	.pushsection .rodata.\prefix\()_sitetab, "a"
 	.long .Lpv_ns\@ - \prefix\()_start, \kind | ((.Lpv_ne\@ - .Lpv_ns\@) << 16)
+	.popsection
+.endm
+
+/* NREDIR prefix, kind, delta, insn: a native instruction that the pv ROM
+ * replaces with int3, on which the engine drops (delta) bytes of stack and
+ * resumes at the pv entry of call (kind): the native entries a guest may
+ * have loaded before the switch, and every privileged instruction a context
+ * may have been interrupted before. */
+.macro PV_NREDIR prefix, kind, delta, insn:vararg
+.Lpv_rs\@:
+	\insn
+.Lpv_re\@:
+	.pushsection .rodata.\prefix\()_sitetab, "a"
+	.long .Lpv_rs\@ - \prefix\()_start
+	.long \kind | ((.Lpv_re\@ - .Lpv_rs\@) << 16) | PV_NSITE_REDIRECT | (\delta << 24)
 	.popsection
 .endm
 

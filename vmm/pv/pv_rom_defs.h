@@ -4,8 +4,12 @@
 #ifndef VMM_PV_PV_ROM_DEFS_H
 #define VMM_PV_PV_ROM_DEFS_H
 
-#define PV_ROM_CODE_OFF 0x400 /* blobs start here in the ROM (after the header) */
+#define PV_ROM_CODE_OFF 0x400 /* the native blob starts here (after the header) */
+#define PV_ROM_PV_CODE_OFF 0x2000 /* the pv blob starts here */
 #define PV_ROM_NOTE_OFF 0x3f00 /* the guest's note as the VMM read it (pv reads it) */
+
+/* Native take-over sites (pv_rom_asm.h): kind | length << 16 | flags. */
+#define PV_NSITE_REDIRECT (1 << 23) /* resume at the pv entry of kind */
 
 /* Hypercall kinds beyond the call numbers. */
 #define PV_HC_IRQ_WINDOW 64   /* vif just became 1 with an interrupt pending */

@@ -92,9 +92,55 @@ void pv_child_main(struct vcpu *v, bool user)
 	__builtin_unreachable();
 }
 
+/* A running guest another engine exported (vcpu_adopt): its registers and
+ * control registers as they are; the shared page keeps what the native ROM
+ * wrote there (64-bit: the kernel stack, the SYSCALL set-up) and gets the
+ * rest; K reads the kernel stack from the TSS (pv_adopt_enter). */
+static void adopt_state(struct pv_vcpu *p, struct pv_vm *pvm)
+{
+	struct pv_chan *ch = p->chan;
+	struct pv_cpu *cpu = &ch->cpu;
+	const struct x86_state *s = &p->entry;
+	bool l64 = pvm->bits == 64;
+	memset(cpu, 0, sizeof(*cpu));
+	memcpy(cpu->r.gpr, s->gpr, sizeof(cpu->r.gpr));
+	if (!l64)
+		for (unsigned i = 0; i < X86_NR_GPRS; i++)
+			cpu->r.gpr[i] = (uint32_t)cpu->r.gpr[i];
+	cpu->r.rip = s->rip;
+	cpu->r.rflags = s->rflags | X86_FLAGS_FIXED;
+	cpu->r.cs = s->seg[X86_CS].sel;
+	cpu->r.ss = s->seg[X86_SS].sel;
+	cpu->r.cpl = (s->seg[X86_CS].sel & 3) ? 3 : 0;
+	cpu->cr0 = s->cr0 | X86_CR0_PE | X86_CR0_ET;
+	cpu->cr2 = s->cr2;
+	cpu->cr3 = s->cr3;
+	cpu->cr4 = s->cr4;
+	cpu->efer = (s->efer & (X86_EFER_NXE | X86_EFER_SCE)) |
+		    (l64 ? X86_EFER_LME | X86_EFER_LMA : 0);
+	cpu->kernel_ss = s->seg[X86_SS].sel;
+	struct pv_shared *sh = pvm->shared;
+	sh->vif = (s->rflags & X86_FLAGS_IF) != 0;
+	sh->irq_pending = 0;
+	sh->cr0 = cpu->cr0;
+	sh->cr2 = cpu->cr2;
+	sh->cr3 = cpu->cr3;
+	sh->cr4 = cpu->cr4;
+	sh->idt_base = s->idt.base;
+	sh->idt_limit = s->idt.limit;
+	sh->queue_len = 0;
+	ch->adopt = 1;
+	ch->adopt_tss = s->tr.base;
+	ch->adopt_fpu = s->fpu;
+}
+
 /* The boot state (docs/boot.md) as the engine keeps it. */
 static void boot_state(struct pv_vcpu *p, struct pv_vm *pvm)
 {
+	if (p->adopt) {
+		adopt_state(p, pvm);
+		return;
+	}
 	struct pv_cpu *cpu = &p->chan->cpu;
 	const struct x86_state *s = &p->entry;
 	memset(cpu, 0, sizeof(*cpu));

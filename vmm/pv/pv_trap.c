@@ -192,8 +192,7 @@ void pv_user_event(struct pv_child *c)
 	h->event = PV_EV_NONE;
 }
 
-/* To user mode: U runs until it traps; then the trap enters the kernel. */
-static void to_user(struct pv_child *c, ucontext_t *uc)
+void pv_to_user(struct pv_child *c, ucontext_t *uc)
 {
 	struct pv_chan *ch = c->chan;
 	struct pv_regs *r = &ch->cpu.r;
@@ -256,10 +255,41 @@ void pv_iret(struct pv_child *c, bool sysret, ucontext_t *uc)
 	r->ss = (uint16_t)f[4];
 	if (user) {
 		r->cpl = 3;
-		to_user(c, uc);
+		pv_to_user(c, uc);
 		return;
 	}
 	r->cpl = 0;
 	c->vm->shared->vif = (r->rflags & X86_FLAGS_IF) != 0;
 	pv_irq_check(c);
+}
+
+void pv_adopt_enter(struct pv_child *c, ucontext_t *uc)
+{
+	struct pv_chan *ch = c->chan;
+	struct pv_cpu *cpu = &ch->cpu;
+	struct pv_shared *sh = c->vm->shared;
+	ch->adopt = 0;
+	/* TSS: ESP0 at 4 and SS0 at 8 (32-bit, SDM 3A 8.2.1), RSP0 at 4 (64-bit,
+	 * SDM 3A 8.7); the native ROM wrote them there */
+	if (ch->adopt_tss) {
+		uint64_t sp = 0, fva;
+		uint32_t v[2] = { 0, 0 };
+		uint32_t e = c->bits == 64 ? pv_gva_read(c, ch->adopt_tss + 4, &sp, 8, &fva)
+					   : pv_gva_read(c, ch->adopt_tss + 4, v, 8, &fva);
+		if (e) {
+			pv_fatal(c, PV_ERR_BAD_STACK, ch->adopt_tss, 0);
+			return;
+		}
+		sh->kstack = c->bits == 64 ? sp : v[0];
+		if (c->bits == 32)
+			cpu->kernel_ss = v[1] & 0xffff;
+	}
+	/* FXSAVE layout (SDM 2A FXSAVE); the host's MXCSR mask stays */
+	struct x86_fpu *fx = (struct x86_fpu *)uc->uc_mcontext.fpregs;
+	uint32_t mask = fx->mxcsr_mask ? fx->mxcsr_mask : 0xffbf;
+	*fx = ch->adopt_fpu;
+	fx->mxcsr_mask = mask;
+	fx->mxcsr &= mask;
+	if (cpu->r.cpl == 3)
+		pv_to_user(c, uc);
 }
