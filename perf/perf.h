@@ -28,9 +28,10 @@ struct perf_table {
 	unsigned n;
 	struct perf_ctr *ctr;        /* n counters, owned by whoever added them */
 	bool timed;                  /* ns is meaningful */
+	bool owned;                  /* ctr is the set's copy (perf_set_freeze) */
 };
 
-#define PERF_MAX_TABLES 12
+#define PERF_MAX_TABLES 16
 
 struct perf_set {
 	struct perf_table t[PERF_MAX_TABLES];
@@ -49,6 +50,13 @@ static inline void perf_count(struct perf_ctr *c, uint64_t ns)
 VMM_MUST_CHECK int perf_set_add(struct perf_set *set, const char *name, const char *unit,
 				const char *const *labels, unsigned n, struct perf_ctr *ctr,
 				bool timed);
+
+/* Keep the current values of the tables whose names start with (prefix):
+ * the set takes a copy and stops reading the owner's counters (an engine
+ * that is going away, its labels being static). 0 or -ENOMEM. */
+VMM_MUST_CHECK int perf_set_freeze(struct perf_set *set, const char *prefix);
+/* Free the copies perf_set_freeze took. */
+void perf_set_release(struct perf_set *set);
 
 /* A merged view: tables with the same name are summed label by label.
  * perf_merge() copies counts, so the result can outlive the sources. */

@@ -17,6 +17,33 @@ int perf_set_add(struct perf_set *set, const char *name, const char *unit,
 	return 0;
 }
 
+int perf_set_freeze(struct perf_set *set, const char *prefix)
+{
+	size_t plen = strlen(prefix);
+	for (unsigned i = 0; i < set->n; i++) {
+		struct perf_table *t = &set->t[i];
+		if (t->owned || strncmp(t->name, prefix, plen))
+			continue;
+		struct perf_ctr *copy = malloc(t->n * sizeof(*copy));
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, t->ctr, t->n * sizeof(*copy));
+		t->ctr = copy;
+		t->owned = true;
+	}
+	return 0;
+}
+
+void perf_set_release(struct perf_set *set)
+{
+	for (unsigned i = 0; i < set->n; i++)
+		if (set->t[i].owned) {
+			free(set->t[i].ctr);
+			set->t[i].ctr = NULL;
+			set->t[i].owned = false;
+		}
+}
+
 static struct perf_merged_table *merged_find(struct perf_merged *m, const char *name)
 {
 	for (unsigned i = 0; i < m->n; i++)

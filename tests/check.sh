@@ -47,6 +47,9 @@ fi
 if [ -z "${CHECK_ONLY:-}" ] || [ "${CHECK_ONLY:-}" = guest ]; then
 	sh "$here/guest/run.sh" "$B" "$GB" | tee -a "$tally"
 fi
+if [ -z "${CHECK_ONLY:-}" ] || [ "${CHECK_ONLY:-}" = switch ]; then
+	sh "$here/guest/switch.sh" "$B" "$GB" | tee -a "$tally"
+fi
 if [ -f "$here/guest/qemu.sh" ] && { [ -z "${CHECK_ONLY:-}" ] || [ "${CHECK_ONLY:-}" = qemu ]; }; then
 	sh "$here/guest/qemu.sh" "$B" "$GB" | tee -a "$tally"
 fi

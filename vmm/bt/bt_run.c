@@ -334,6 +334,27 @@ static int bt_vcpu_run(struct vcpu *v, struct vcpu_exit *ex)
 	return bt_run_loop(bt_cpu_of(v), ex);
 }
 
+static uint64_t ld(const struct perf_ctr *c)
+{
+	return __atomic_load_n(&c->count, __ATOMIC_RELAXED);
+}
+
+static void bt_sample(struct vcpu *v, struct engine_sample *s)
+{
+	const struct bt_cpu *c = v->engine_priv;
+	memset(s, 0, sizeof(*s));
+	if (!c)
+		return;
+	/* what other engines pay a trip out of the guest for: port I/O and
+	 * control-register moves; page-table writes (caught by protection) and
+	 * the INVLPGs that publish them */
+	s->exits = ld(&c->helper[BT_H_IO]) + ld(&c->helper[BT_H_CR]);
+	s->interrupts = ld(&c->ctr[BT_CTR_IRQS]);
+	s->page_faults = ld(&c->ctr[BT_CTR_GUEST_PF]);
+	s->pte_updates = ld(&c->ctr[BT_CTR_WIN_PROT]) + ld(&c->helper[BT_H_INVLPG]);
+	s->syscalls = ld(&c->helper[BT_H_INT]);
+}
+
 const struct engine_ops bt_engine_ops = {
 	.name = "bt",
 	.desc = "dynamic binary translation with a reference interpreter (no KVM needed)",
@@ -348,4 +369,5 @@ const struct engine_ops bt_engine_ops = {
 	.regs_set = bt_regs_set,
 	.vcpu_kick = bt_vcpu_kick,
 	.single_step = NULL,
+	.sample = bt_sample,
 };

@@ -24,6 +24,10 @@ struct run_config {
 	const char *stats_json;    /* write the run's counters as JSON here */
 	json_t *workload;          /* the config's "workload" (validated), or NULL */
 	const char *workload_class; /* --workload CLASS */
+	char switch_to[8];         /* --switch ENGINE@MS: the engine ("": none) */
+	double switch_ms;          /* ... and when, after the start */
+	bool no_adapt;             /* --no-adapt: auto mode never switches */
+	bool no_profile;           /* --no-profile: ignore this image's stored runs */
 	/* storage for strings built from the config file (paths made absolute) */
 	char *owned[8];
 	unsigned nr_owned;

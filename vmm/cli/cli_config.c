@@ -202,8 +202,28 @@ static const struct flag flags[] = {
 	{ "--stats", false, true },   { "--log", true, false },     { "--quiet", false, false },
 	{ "-q", false, false },       { "--explain", false, false },
 	{ "--stats-json", true, true }, { "--workload", true, false },
-	{ "--bt-interp", false, true },
+	{ "--bt-interp", false, true }, { "--switch", true, true },
+	{ "--no-adapt", false, true }, { "--no-profile", false, false },
 };
+
+/* ENGINE@MS: move the running guest to ENGINE after MS milliseconds. */
+static void set_switch(struct run_config *rc, const char *src, const char *v)
+{
+	const char *at = strchr(v, '@');
+	char *end = NULL;
+	double ms = at ? strtod(at + 1, &end) : -1;
+	size_t n = at ? (size_t)(at - v) : 0;
+	if (!at || end == at + 1 || *end || !(ms >= 0 && ms <= 86400e3) || n == 0 ||
+	    n >= sizeof(rc->switch_to))
+		fail("%s: '%s' is not ENGINE@MS (an engine and the milliseconds after the start, "
+		     "e.g. pv@50)", src, v);
+	memcpy(rc->switch_to, v, n);
+	rc->switch_to[n] = 0;
+	if (strcmp(rc->switch_to, "bt") && strcmp(rc->switch_to, "hw") &&
+	    strcmp(rc->switch_to, "pv"))
+		fail("%s: unknown engine '%s' (expected bt, hw or pv)", src, rc->switch_to);
+	rc->switch_ms = ms;
+}
 
 static void apply_flag(struct run_config *rc, const char *name, const char *v)
 {
@@ -237,6 +257,12 @@ static void apply_flag(struct run_config *rc, const char *name, const char *v)
 		rc->explain = true;
 	else if (!strcmp(name, "--stats-json"))
 		rc->stats_json = v;
+	else if (!strcmp(name, "--no-profile"))
+		rc->no_profile = true;
+	else if (!strcmp(name, "--no-adapt"))
+		rc->no_adapt = true;
+	else if (!strcmp(name, "--switch"))
+		set_switch(rc, name, v);
 	else if (!strcmp(name, "--bt-interp"))
 		setenv("TRIPLEX_BT_INTERP", "1", 1); /* read by the bt engine's vm_create */
 	else if (!strcmp(name, "--workload")) {

@@ -1,6 +1,6 @@
 /* cli_run.c: `triplex run`: probe the host and the guest, choose the engine
- * (the named one or, until the selection policy lands, the first that can
- * run this guest), build the PC, load the kernel, run, report. */
+ * (the named one or the policy's choice), build the PC, load the kernel,
+ * run (switching engines when --switch asks), report. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,25 +34,51 @@ void cli_build_profile(const struct run_config *rc, const struct host_caps *caps
 		snprintf(prof->source, sizeof(prof->source),
 			 "no workload profile (assumed class 'mixed')");
 	}
-	sel_profile_load_measured(caps->fingerprint, g->info.image_hash, prof);
+	if (!rc->no_profile)
+		sel_profile_load_measured(caps->fingerprint, g->info.image_hash, prof);
 }
 
-/* The engine to use, or NULL after printing why (exit CLI_EXIT_UNAVAILABLE). */
-static const struct engine_ops *choose_engine(const struct run_config *rc,
-					      const struct host_caps *caps,
-					      const struct sel_guest *g)
+/* What the launch decided: the engine, and the one the adaptive policy may
+ * move the guest to while it runs (NULL: none). */
+struct choice {
+	const struct engine_ops *e;
+	const struct engine_ops *adapt_to;
+	struct sel_calib calib;
+	bool calibrated;
+};
+
+/* Auto mode, a PV guest started elsewhere, pv runnable here: pv can take
+ * the guest over when its windows say it is cheaper (sel_adapt.c). Only
+ * 32-bit guests: the 64-bit native ROM has no take-over sites yet. */
+static const struct engine_ops *adapt_target(const struct run_config *rc,
+					     const struct sel_input *in, const struct choice *c)
+{
+	const struct engine_ops *pv = engine_find("pv");
+	if (rc->no_adapt || rc->switch_to[0] || strcmp(rc->mode, "auto") || !c->calibrated ||
+	    !pv || c->e == pv || !c->e->sample || !pv->vcpu_adopt || !in->guest->pv.valid ||
+	    in->guest->pv.n.bits != 32)
+		return NULL;
+	for (unsigned i = 0; i < in->nr_avail; i++)
+		if (!strcmp(in->avail[i].engine, "pv"))
+			return in->avail[i].ok ? pv : NULL;
+	return NULL;
+}
+
+/* Fill (c); false after printing why (exit CLI_EXIT_UNAVAILABLE). */
+static bool choose_engine(const struct run_config *rc, const struct host_caps *caps,
+			  const struct sel_guest *g, struct choice *c)
 {
 	struct sel_avail avail[SEL_MAX_ENGINES];
-	struct sel_calib calib;
 	struct sel_profile prof;
+	memset(c, 0, sizeof(*c));
 	cli_build_profile(rc, caps, g, &prof);
 	/* a named mode needs no prediction; calibrating costs the first run */
 	bool need_calib = !strcmp(rc->mode, "auto") || rc->explain;
-	bool calibrated = need_calib && sel_calibrate(caps, &calib, false) == 0;
+	c->calibrated = need_calib && sel_calibrate(caps, &c->calib, false) == 0;
 	struct sel_input in = {
-		.caps = caps, .calib = calibrated ? &calib : NULL, .guest = g, .profile = &prof,
-		.avail = avail, .nr_avail = sel_gather(caps, g, avail, SEL_MAX_ENGINES),
-		.mode = rc->mode,
+		.caps = caps, .calib = c->calibrated ? &c->calib : NULL, .guest = g,
+		.profile = &prof, .avail = avail,
+		.nr_avail = sel_gather(caps, g, avail, SEL_MAX_ENGINES), .mode = rc->mode,
 	};
 	struct sel_result res;
 	int r = sel_choose(&in, &res);
@@ -60,10 +86,16 @@ static const struct engine_ops *choose_engine(const struct run_config *rc,
 		sel_result_print(stderr, &in, &res);
 	if (r) {
 		vmm_err("%s", res.reason);
-		return NULL;
+		return false;
 	}
-	vmm_info("%s", res.reason);
-	return engine_find(res.engine);
+	c->e = engine_find(res.engine);
+	c->adapt_to = adapt_target(rc, &in, c);
+	if (c->adapt_to)
+		vmm_info("%s; may switch to %s at run time (--no-adapt: never)", res.reason,
+			 c->adapt_to->name);
+	else
+		vmm_info("%s", res.reason);
+	return c->e != NULL;
 }
 
 static int publish_boot_info(struct fwcfg *fw, const struct load_result *res,
@@ -93,7 +125,12 @@ static void print_stats(struct vm *vm, const struct engine_ops *e)
 	if (perf_merge(sets, n, &m))
 		return;
 	uint64_t end = vmm_now_ns();
-	fprintf(stderr, "\n== triplex stats (engine %s) ==\n", e->name);
+	if (vm->engine != e)
+		fprintf(stderr, "\n== triplex stats (engine %s, switched to %s at %.1f ms) ==\n",
+			e->name, vm->engine->name,
+			(double)(vm->vcpu[0]->switch_at_ns - vm->start_ns) / 1e6);
+	else
+		fprintf(stderr, "\n== triplex stats (engine %s) ==\n", e->name);
 	fprintf(stderr, "run time:               %.3f ms\n", (double)(end - vm->start_ns) / 1e6);
 	if (vm->first_output_ns)
 		fprintf(stderr, "first guest output at:  %.3f ms\n",
@@ -137,13 +174,91 @@ static void write_stats_json(const char *path, struct vm *vm, const struct engin
 						  : json_null(),
 			      "counters", perf_merged_json(&m));
 	perf_merged_free(&m);
+	if (vm->engine != e) {
+		json_object_set_new(j, "switched_to", json_string(vm->engine->name));
+		json_object_set_new(j, "switched_at_ms",
+				    json_real((double)(vm->vcpu[0]->switch_at_ns - vm->start_ns) / 1e6));
+	}
 	if (json_dump_file(j, path, JSON_INDENT(2)))
 		vmm_err("--stats-json: cannot write %s", path);
 	json_decref(j);
 }
 
-static int run_guest(struct run_config *rc, const struct engine_ops *e, const struct sel_guest *g)
+/* --switch ENGINE@MS: ask at MS, then every millisecond until the guest
+ * stands where ENGINE can take it (switch.c), for at most two seconds. */
+struct switch_timer {
+	struct vm_timer t;
+	struct vm *vm;
+	const struct engine_ops *to;
+	uint64_t first;
+	char why[64];
+};
+
+#define SWITCH_RETRY_NS 1000000ull
+#define SWITCH_GIVE_UP_NS 2000000000ull
+
+static void switch_timer_fn(void *opaque, uint64_t now)
 {
+	struct switch_timer *st = opaque;
+	struct vcpu *v = st->vm->vcpu[0];
+	if (__atomic_load_n(&v->switch_at_ns, __ATOMIC_ACQUIRE) || vm_stopping(st->vm))
+		return;
+	if (!st->first)
+		st->first = now;
+	if (now - st->first > SWITCH_GIVE_UP_NS) {
+		vmm_warn("--switch %s: the guest did not stop where %s can take it over within "
+			 "%llu ms (in the VMI ROM's kernel code, halted, or between an event and "
+			 "its delivery): it stays on %s", st->to->name, st->to->name,
+			 SWITCH_GIVE_UP_NS / 1000000, st->vm->engine->name);
+		return;
+	}
+	vcpu_switch_request(v, st->to, st->why);
+	timer_mod(&st->t, now + SWITCH_RETRY_NS);
+}
+
+/* The --switch target, checked before the guest starts; NULL after printing
+ * why (exit CLI_EXIT_UNAVAILABLE). */
+static const struct engine_ops *switch_target(const struct run_config *rc,
+					      const struct engine_ops *from,
+					      const struct host_caps *caps,
+					      const struct sel_guest *g)
+{
+	const struct engine_ops *to = engine_find(rc->switch_to);
+	struct sel_avail avail[SEL_MAX_ENGINES];
+	unsigned n = sel_gather(caps, g, avail, SEL_MAX_ENGINES);
+	if (!to) {
+		vmm_err("--switch %s: this build has no %s engine", rc->switch_to, rc->switch_to);
+		return NULL;
+	}
+	if (to == from) {
+		vmm_err("--switch %s: the guest already starts under %s", to->name, to->name);
+		return NULL;
+	}
+	if (!to->vcpu_adopt) {
+		vmm_err("--switch %s: the %s engine cannot take over a running guest (pv can)",
+			to->name, to->name);
+		return NULL;
+	}
+	if (!strcmp(to->name, "pv") && g->pv.valid && g->pv.n.bits != 32) {
+		vmm_err("--switch pv: pv takes over 32-bit guests only (the 64-bit native VMI ROM "
+			"has no take-over sites yet); %s is a %u-bit PV guest", g->info.name,
+			g->pv.n.bits);
+		return NULL;
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (!strcmp(avail[i].engine, to->name) && !avail[i].ok) {
+			vmm_err("--switch %s: mode %s cannot run %s here: %s", to->name, to->name,
+				g->info.name, avail[i].why);
+			return NULL;
+		}
+	return to;
+}
+
+static int run_guest(struct run_config *rc, const struct choice *c, const struct sel_guest *g)
+{
+	const struct engine_ops *e = c->e;
+	struct switch_timer st = { 0 };
+	struct sel_adapt *adapt = NULL;
 	struct vm_config vcfg = { .mem_size = rc->mem_size, .nr_vcpus = rc->smp };
 	struct vm *vm = vm_create(&vcfg);
 	if (!vm)
@@ -175,7 +290,21 @@ static int run_guest(struct run_config *rc, const struct engine_ops *e, const st
 		status = VM_EXIT_HOST;
 		goto out;
 	}
+	vm->quiet_switch = vmm_log_quiet;
+	if (rc->switch_to[0]) {
+		st.vm = vm;
+		st.to = engine_find(rc->switch_to);
+		snprintf(st.why, sizeof(st.why), "requested (--switch %s@%g)", rc->switch_to,
+			 rc->switch_ms);
+		timer_init(&st.t, &vm->timers, switch_timer_fn, &st);
+		timer_mod(&st.t, vmm_now_ns() + (uint64_t)(rc->switch_ms * 1e6));
+	}
+	if (c->adapt_to)
+		adapt = sel_adapt_start(vm, &c->calib, g->pv.n.bits, c->adapt_to);
 	status = vm_run(vm);
+	if (st.vm)
+		timer_del(&st.t);
+	sel_adapt_stop(adapt);
 	if (rc->stats)
 		print_stats(vm, e);
 	if (rc->stats_json)
@@ -239,8 +368,11 @@ int cli_run(int argc, char **argv)
 	if (sel_guest_probe(&rc.load, &g)) {
 		status = VM_EXIT_USAGE;
 	} else {
-		const struct engine_ops *e = choose_engine(&rc, &caps, &g);
-		status = e ? run_guest(&rc, e, &g) : CLI_EXIT_UNAVAILABLE;
+		struct choice c;
+		bool ok = choose_engine(&rc, &caps, &g, &c);
+		if (ok && rc.switch_to[0] && !switch_target(&rc, c.e, &caps, &g))
+			ok = false;
+		status = ok ? run_guest(&rc, &c, &g) : CLI_EXIT_UNAVAILABLE;
 	}
 	free(demo);
 	cli_config_free(&rc);

@@ -15,6 +15,8 @@ const char *const vcpu_ctr_labels[VCPU_CTR_NR] = {
 	[VCPU_CTR_HALT] = "halt",
 	[VCPU_CTR_IRQ] = "irq",
 	[VCPU_CTR_KICK] = "kick",
+	[VCPU_CTR_SWITCH] = "engine switch",
+	[VCPU_CTR_SWITCH_TRY] = "switch not possible yet",
 };
 
 static void kick_handler(int sig)
@@ -43,6 +45,7 @@ struct vcpu *vcpu_alloc(struct vm *vm, unsigned id)
 
 void vcpu_free(struct vcpu *v)
 {
+	perf_set_release(&v->stats);
 	pthread_mutex_destroy(&v->lock);
 	pthread_cond_destroy(&v->cond);
 	free(v);
@@ -124,6 +127,10 @@ static void *vcpu_thread(void *arg)
 		unsigned req = __atomic_load_n(&v->requests, __ATOMIC_ACQUIRE);
 		if (req & VCPU_REQ_STOP)
 			break;
+		if (req & VCPU_REQ_SWITCH) {
+			vcpu_switch_try(v);
+			continue;
+		}
 		if (v->halted) {
 			vcpu_halt_wait(v);
 			if (!vcpu_has_requests(v))
@@ -256,6 +263,8 @@ int vm_run_here(struct vm *vm, uint64_t timeout_ns, struct vcpu_exit *last, bool
 		if (r < 0 || last->reason == VCPU_EXIT_HLT || last->reason == VCPU_EXIT_SHUTDOWN ||
 		    last->reason == VCPU_EXIT_ERROR)
 			break;
+		if (__atomic_load_n(&v->requests, __ATOMIC_ACQUIRE) & VCPU_REQ_SWITCH)
+			vcpu_switch_try(v);
 	}
 	pthread_mutex_lock(&w.lock);
 	w.finished = true;

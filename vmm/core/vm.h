@@ -47,12 +47,15 @@ enum vm_stop_reason {
 /* vCPU requests (bits in vcpu->requests), honoured at the next boundary. */
 #define VCPU_REQ_STOP (1u << 0)   /* the VM is stopping: return for good */
 #define VCPU_REQ_PAUSE (1u << 1)  /* the monitor wants the vCPU parked */
+#define VCPU_REQ_SWITCH (1u << 2) /* move the guest to vcpu->switch_to (switch.c) */
 
 /* Core per-vCPU counters, in vcpu->core_ctr. */
 enum vcpu_ctr {
 	VCPU_CTR_HALT,       /* HLT exits; ns = time halted */
 	VCPU_CTR_IRQ,        /* external interrupts acknowledged */
 	VCPU_CTR_KICK,       /* kicks sent to this vCPU */
+	VCPU_CTR_SWITCH,     /* engine switches; ns = time the switch took */
+	VCPU_CTR_SWITCH_TRY, /* switch requests met at a point no engine could take */
 	VCPU_CTR_NR
 };
 
@@ -72,6 +75,9 @@ struct vcpu {
 	bool halted;                /* owned by the vCPU thread */
 	bool dead;                  /* halted with IF=0: only NMI/INIT could wake it */
 	struct perf_set stats;      /* the engine's and the core's counters */
+	const struct engine_ops *switch_to; /* VCPU_REQ_SWITCH's target, atomic */
+	char switch_why[192];       /* ... and why (printed when it happens) */
+	uint64_t switch_at_ns;      /* when the last switch happened (0: never) */
 	struct perf_ctr core_ctr[VCPU_CTR_NR];
 };
 
@@ -128,6 +134,11 @@ struct vm {
 	uint64_t (*now_ns)(void);
 
 	uint64_t start_ns;          /* vm_run() start */
+	/* Guest code only the engine that booted the guest can be stopped in
+	 * (the native VMI ROM, whose privileged instructions the pv engine
+	 * cannot run): [switch_unsafe_lo, switch_unsafe_hi) guest-virtual. */
+	uint64_t switch_unsafe_lo, switch_unsafe_hi;
+	bool quiet_switch;          /* -q: no "mode: switched" line */
 	uint64_t first_output_ns;   /* first byte of guest console output, atomic */
 };
 
@@ -189,6 +200,14 @@ void vm_note_output(struct vm *vm);
 void vcpu_kick(struct vcpu *v);
 /* Post (req) bits and kick. */
 void vcpu_request(struct vcpu *v, unsigned req);
+/* Ask the vCPU thread to move the guest to engine (to) at the next point
+ * where it can (switch.c); (why) is printed with the switch. Any thread. */
+void vcpu_switch_request(struct vcpu *v, const struct engine_ops *to, const char *why);
+/* On the vCPU thread, the engine stopped: switch if the guest stands where
+ * (to) can take it, else count and drop the request. 0, or -errno when the
+ * new engine failed (the VM is then stopping with a host error). */
+int vcpu_switch_try(struct vcpu *v);
+
 static inline bool vcpu_has_requests(const struct vcpu *v)
 {
 	return __atomic_load_n(&v->requests, __ATOMIC_ACQUIRE) != 0;

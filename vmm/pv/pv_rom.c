@@ -174,5 +174,8 @@ int pv_rom_install(struct vm *vm, const struct pv_guest_note *note)
 			(unsigned long long)gpa);
 	else /* for the pv engine, which sees the VM, not the image */
 		memcpy(rom->hva + PV_ROM_NOTE_OFF, n, sizeof(*n));
+	/* kernel code in the native ROM can only run where it started */
+	vm->switch_unsafe_lo = gpa;
+	vm->switch_unsafe_hi = gpa + PV_WINDOW_SIZE;
 	return r;
 }

@@ -226,4 +226,42 @@ unsigned sel_gather(const struct host_caps *caps, const struct sel_guest *g,
 /* A short name for a KVM state ("ok", "missing", ...). */
 const char *sel_kvm_state_name(enum host_kvm_state s);
 
+/* ---- the adaptive policy (sel_adapt.c) ----
+ * What one window of a running guest did on one engine. */
+struct sel_window {
+	double busy_ms;     /* the window's wall time minus halted time */
+	double exits, interrupts, page_faults, pte_updates, syscalls;
+};
+
+struct sel_verdict {
+	double from_ms;     /* measured on the current engine */
+	double to_ms;       /* predicted on the other */
+	double ratio;       /* to_ms / from_ms */
+	char why[256];
+};
+
+#define SEL_ADAPT_WINDOW_NS 10000000ull    /* sample every 10 ms */
+#define SEL_ADAPT_WINDOWS 3                /* switch after 3 windows in a row ... */
+#define SEL_ADAPT_GAIN 0.9                 /* ... each predicted <= 0.9x elsewhere */
+#define SEL_ADAPT_MIN_BUSY_MS 2.0          /* a mostly idle window says nothing */
+#define SEL_ADAPT_RETRY_NS 1000000ull      /* then ask each ms until it can switch */
+#define SEL_ADAPT_GIVE_UP_NS 2000000000ull
+
+/* The time window (w), measured on engine (from), would take on (to), by
+ * the calibration (cal) for (bits)-bit code. 0, or -ENOENT when a cost it
+ * needs is not calibrated (out->why). Pure. */
+int sel_adapt_predict(const struct sel_calib *cal, unsigned bits, const char *from,
+		      const char *to, const struct sel_window *w, struct sel_verdict *out);
+
+/* Watch vm's vCPU 0 from the main loop and switch it to engine (to) when
+ * the windows say so. NULL when the current engine cannot be sampled or
+ * (to) cannot take a running guest over (then nothing is watched). (cal)
+ * must outlive the monitor. */
+struct vm;
+struct engine_ops;
+struct sel_adapt;
+struct sel_adapt *sel_adapt_start(struct vm *vm, const struct sel_calib *cal, unsigned bits,
+				  const struct engine_ops *to);
+void sel_adapt_stop(struct sel_adapt *a);
+
 #endif

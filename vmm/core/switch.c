@@ -1,0 +1,94 @@
+/* switch.c: moving a running guest from one engine to another (DESIGN "One
+ * machine, many engines"). Any thread asks (vcpu_switch_request); the vCPU
+ * thread, once the engine has returned to the core, checks that the guest
+ * stands where the new engine can take it, exports the architectural state,
+ * keeps the old engine's counters (frozen) in the stats, retires the old
+ * engine and lets the new one adopt the state (engine_ops.vcpu_adopt).
+ *
+ * Where a guest can be taken: not halted, no event half delivered, no
+ * interrupt shadow, and not inside code only the booting engine can run
+ * (vm->switch_unsafe_*: the native VMI ROM) unless in user mode, whose ROM
+ * code the pv ROM takes over. Elsewhere the request is counted and dropped;
+ * the asker retries (the adaptive policy does, every few milliseconds). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vmm/core/engine.h"
+#include "vmm/core/vcpu_internal.h"
+
+void vcpu_switch_request(struct vcpu *v, const struct engine_ops *to, const char *why)
+{
+	snprintf(v->switch_why, sizeof(v->switch_why), "%s", why ? why : "");
+	__atomic_store_n(&v->switch_to, to, __ATOMIC_RELEASE);
+	vcpu_request(v, VCPU_REQ_SWITCH);
+}
+
+/* Can every engine take the guest in state (s)? */
+static bool switch_point(const struct vm *vm, const struct vcpu *v, const struct x86_state *s)
+{
+	if (v->halted || s->ev.halted || s->ev.exc_pending || s->ev.irq_pending ||
+	    s->ev.int_shadow || s->ev.nmi_pending)
+		return false;
+	bool user = (s->seg[X86_CS].sel & 3) == 3;
+	bool unsafe = s->rip >= vm->switch_unsafe_lo && s->rip < vm->switch_unsafe_hi;
+	return user || !unsafe;
+}
+
+int vcpu_switch_try(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	__atomic_fetch_and(&v->requests, ~VCPU_REQ_SWITCH, __ATOMIC_ACQ_REL);
+	const struct engine_ops *to = __atomic_exchange_n(&v->switch_to, NULL, __ATOMIC_ACQ_REL);
+	const struct engine_ops *from = vm->engine;
+	if (!to || to == from)
+		return 0;
+	if (vm->nr_vcpus != 1 || !to->vcpu_adopt) {
+		vmm_warn("switch: %s cannot take over a running guest%s", to->name,
+			 vm->nr_vcpus != 1 ? " with more than one vCPU" : "");
+		return 0;
+	}
+	uint64_t t0 = vmm_now_ns();
+	struct x86_state s;
+	if (from->regs_get(v, &s))
+		return 0;
+	if (!switch_point(vm, v, &s)) {
+		v->core_ctr[VCPU_CTR_SWITCH_TRY].count++;
+		return 0;
+	}
+	char prefix[16];
+	snprintf(prefix, sizeof(prefix), "%s.", from->name);
+	if (perf_set_freeze(&v->stats, prefix))
+		return 0;
+	/* From here there is no way back: the old engine is gone. */
+	if (from->vcpu_destroy)
+		from->vcpu_destroy(v);
+	if (from->vm_destroy)
+		from->vm_destroy(vm);
+	vm->engine = to;
+	int r = to->vm_create(vm);
+	if (!r) {
+		r = to->vcpu_create(v);
+		if (r)
+			v->engine_priv = NULL;
+	}
+	if (!r)
+		r = to->vcpu_adopt(v, &s);
+	if (r) {
+		vm_request_stop(vm, VM_STOP_HOST_ERROR, VM_EXIT_HOST,
+				"switch: %s could not take the guest over from %s: %s", to->name,
+				from->name, strerror(-r));
+		return r;
+	}
+	uint64_t now = vmm_now_ns();
+	perf_count(&v->core_ctr[VCPU_CTR_SWITCH], now - t0);
+	v->switch_at_ns = now;
+	if (!vm->quiet_switch)
+		fprintf(stderr, "mode: switched %s -> %s at %.1f ms%s%s\n", from->name, to->name,
+			(double)(now - vm->start_ns) / 1e6, v->switch_why[0] ? ": " : "",
+			v->switch_why);
+	vmm_debug(core, "vcpu%u: switched %s -> %s at rip %#llx cpl %u in %.2f ms", v->id,
+		  from->name, to->name, (unsigned long long)s.rip, s.seg[X86_CS].sel & 3,
+		  (double)(now - t0) / 1e6);
+	return 0;
+}

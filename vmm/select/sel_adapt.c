@@ -1,0 +1,177 @@
+/* sel_adapt.c: the adaptive policy (DESIGN "select": the policy may switch
+ * engines at run time when the measured profile says another engine is
+ * cheaper). While a guest runs in auto mode, a main-loop timer samples the
+ * engine's events (engine_ops.sample) every window. sel_adapt_predict()
+ * turns a window measured on the current engine into the time the same work
+ * would take on another, with the calibration the launch-time choice used:
+ *
+ *     events(E)  = sum over events of count x calibrated cost(E, event)
+ *     code       = busy time - events(current), at least 0
+ *     predicted  = code x ring-3 cost(other) / ring-3 cost(current)
+ *                  + events(other)
+ *
+ * (busy time: the window minus the time the vCPU was halted, which no engine
+ * changes). After SEL_ADAPT_WINDOWS windows in a row predicted at most
+ * SEL_ADAPT_GAIN of the measured time, the vCPU is switched (switch.c).
+ * Switches go one way (bt -> pv: the pv ROM takes the native one over, not
+ * back), so the evidence must hold for a while; a guest that changes its
+ * ways after the switch keeps the engine it was moved to. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmm/core/engine.h"
+#include "vmm/core/vm.h"
+#include "vmm/select/select.h"
+
+int sel_adapt_predict(const struct sel_calib *cal, unsigned bits, const char *from,
+		      const char *to, const struct sel_window *w, struct sel_verdict *out)
+{
+	const struct sel_calib_engine *ef = cal ? sel_calib_find(cal, from) : NULL;
+	const struct sel_calib_engine *et = cal ? sel_calib_find(cal, to) : NULL;
+	unsigned k = bits == 64;
+	memset(out, 0, sizeof(*out));
+	if (!ef || !et) {
+		snprintf(out->why, sizeof(out->why), "%s is not calibrated", ef ? to : from);
+		return -ENOENT;
+	}
+	const double n[SEL_COST_NR] = {
+		[SEL_COST_EXIT] = w->exits + w->interrupts, [SEL_COST_PF] = w->page_faults,
+		[SEL_COST_PTE] = w->pte_updates, [SEL_COST_SYSCALL] = w->syscalls,
+	};
+	double ev_from = 0, ev_to = 0;
+	for (unsigned t = SEL_COST_EXIT; t < SEL_COST_NR; t++) {
+		if (n[t] <= 0)
+			continue;
+		if (ef->ns[k][t] < 0 || et->ns[k][t] < 0) {
+			snprintf(out->why, sizeof(out->why), "%s cost not calibrated",
+				 sel_cost_names[t]);
+			return -ENOENT;
+		}
+		ev_from += n[t] * ef->ns[k][t] / 1e6;
+		ev_to += n[t] * et->ns[k][t] / 1e6;
+	}
+	double r3f = ef->ns[k][SEL_COST_RING3], r3t = et->ns[k][SEL_COST_RING3];
+	if (!(r3f > 0) || !(r3t > 0)) {
+		snprintf(out->why, sizeof(out->why), "ring-3 code not calibrated");
+		return -ENOENT;
+	}
+	double code = w->busy_ms > ev_from ? w->busy_ms - ev_from : 0;
+	out->from_ms = w->busy_ms;
+	out->to_ms = code * r3t / r3f + ev_to;
+	out->ratio = w->busy_ms > 0 ? out->to_ms / w->busy_ms : 1;
+	snprintf(out->why, sizeof(out->why),
+		 "%.1f ms busy: code %.1f ms, events %.1f ms (%.0f exits, %.0f interrupts, %.0f "
+		 "page faults, %.0f PTE updates, %.0f syscalls); %s predicted %.2fx",
+		 w->busy_ms, code, ev_from, w->exits, w->interrupts, w->page_faults,
+		 w->pte_updates, w->syscalls, to, out->ratio);
+	return 0;
+}
+
+/* ---- the run-time monitor ---- */
+
+struct sel_adapt {
+	struct vm_timer t;
+	struct vm *vm;
+	const struct sel_calib *cal;
+	unsigned bits;
+	const struct engine_ops *to;
+	struct engine_sample last;
+	uint64_t last_ns, last_halt_ns;
+	unsigned streak;          /* windows in a row that favoured (to) */
+	bool decided;             /* asked for the switch */
+	uint64_t asked_ns;
+	char why[192];
+	unsigned windows;
+};
+
+static void sample_now(struct sel_adapt *a, struct engine_sample *s, uint64_t *halt_ns)
+{
+	struct vcpu *v = a->vm->vcpu[0];
+	a->vm->engine->sample(v, s);
+	*halt_ns = __atomic_load_n(&v->core_ctr[VCPU_CTR_HALT].ns, __ATOMIC_RELAXED);
+}
+
+static void adapt_fn(void *opaque, uint64_t now)
+{
+	struct sel_adapt *a = opaque;
+	struct vcpu *v = a->vm->vcpu[0];
+	if (vm_stopping(a->vm) || __atomic_load_n(&v->switch_at_ns, __ATOMIC_ACQUIRE))
+		return;
+	if (a->decided) {
+		/* the vCPU was not where it could switch: ask again, for a while */
+		if (now - a->asked_ns > SEL_ADAPT_GIVE_UP_NS) {
+			vmm_debug(sel, "adapt: the guest never stood where %s can take it over; "
+				  "it stays on %s", a->to->name, a->vm->engine->name);
+			return;
+		}
+		vcpu_switch_request(v, a->to, a->why);
+		timer_mod(&a->t, now + SEL_ADAPT_RETRY_NS);
+		return;
+	}
+	struct engine_sample s;
+	uint64_t halt;
+	sample_now(a, &s, &halt);
+	struct sel_window w = {
+		.busy_ms = (double)((now - a->last_ns) - (halt - a->last_halt_ns)) / 1e6,
+		.exits = (double)(s.exits - a->last.exits),
+		.interrupts = (double)(s.interrupts - a->last.interrupts),
+		.page_faults = (double)(s.page_faults - a->last.page_faults),
+		.pte_updates = (double)(s.pte_updates - a->last.pte_updates),
+		.syscalls = (double)(s.syscalls - a->last.syscalls),
+	};
+	a->last = s;
+	a->last_ns = now;
+	a->last_halt_ns = halt;
+	a->windows++;
+	struct sel_verdict vd;
+	if (w.busy_ms < SEL_ADAPT_MIN_BUSY_MS ||
+	    sel_adapt_predict(a->cal, a->bits, a->vm->engine->name, a->to->name, &w, &vd)) {
+		a->streak = 0; /* an idle window says nothing */
+	} else {
+		a->streak = vd.ratio <= SEL_ADAPT_GAIN ? a->streak + 1 : 0;
+		vmm_debug(sel, "adapt: window %u on %s: %s", a->windows, a->vm->engine->name,
+			  vd.why);
+		if (a->streak >= SEL_ADAPT_WINDOWS) {
+			snprintf(a->why, sizeof(a->why),
+				 "the last %u windows predicted %.2fx on %s (%.0f exits, %.0f "
+				 "syscalls, %.0f page faults in the last %.0f ms)",
+				 a->streak, vd.ratio, a->to->name, w.exits + w.interrupts,
+				 w.syscalls, w.page_faults, w.busy_ms);
+			a->decided = true;
+			a->asked_ns = now;
+			vcpu_switch_request(v, a->to, a->why);
+			timer_mod(&a->t, now + SEL_ADAPT_RETRY_NS);
+			return;
+		}
+	}
+	timer_mod(&a->t, now + SEL_ADAPT_WINDOW_NS);
+}
+
+struct sel_adapt *sel_adapt_start(struct vm *vm, const struct sel_calib *cal, unsigned bits,
+				  const struct engine_ops *to)
+{
+	if (!vm->engine->sample || !to->vcpu_adopt || vm->nr_vcpus != 1)
+		return NULL;
+	struct sel_adapt *a = calloc(1, sizeof(*a));
+	if (!a)
+		return NULL;
+	a->vm = vm;
+	a->cal = cal;
+	a->bits = bits;
+	a->to = to;
+	a->last_ns = vmm_now_ns();
+	sample_now(a, &a->last, &a->last_halt_ns);
+	timer_init(&a->t, &vm->timers, adapt_fn, a);
+	timer_mod(&a->t, a->last_ns + SEL_ADAPT_WINDOW_NS);
+	return a;
+}
+
+void sel_adapt_stop(struct sel_adapt *a)
+{
+	if (!a)
+		return;
+	timer_del(&a->t);
+	free(a);
+}
