@@ -231,6 +231,17 @@ static json_t *engine_json(const struct report_engine *e)
 			 "benches", benches, "counters", counters_per_run(e->counters, e->nr_runs));
 }
 
+/* Did engine (name) run cleanly? */
+static bool report_ran(json_t *engines, const char *name)
+{
+	for (size_t i = 0; i < json_array_size(engines); i++) {
+		json_t *ej = json_array_get(engines, i);
+		if (!strcmp(json_string_value(json_object_get(ej, "engine")), name))
+			return !strcmp(json_string_value(json_object_get(ej, "status")), "ran");
+	}
+	return false;
+}
+
 static double median_of(json_t *engine)
 {
 	json_t *s = json_object_get(json_object_get(engine, "wall_ms"), "summary");
@@ -247,7 +258,7 @@ void report_finish(struct report *r)
 		json_array_append_new(engines, ej);
 		double m = median_of(ej);
 		if (!strcmp(json_string_value(json_object_get(ej, "status")), "ran") && m > 0 &&
-		    (best_ms < 0 || m < best_ms)) {
+		    strcmp(r->engines[i].name, "auto") && (best_ms < 0 || m < best_ms)) {
 			best_ms = m;
 			best = r->engines[i].name;
 		}
@@ -260,6 +271,16 @@ void report_finish(struct report *r)
 		json_t *c = json_object_get(r->doc, keys[k]);
 		const char *eng = json_string_value(json_object_get(c, "engine"));
 		double ms = -1;
+		/* no profile: what a first launch does, switches included, when
+		 * the auto row ran (triplex run --no-profile) */
+		if (k == 1 && eng && report_ran(engines, "auto")) {
+			eng = "auto";
+			json_object_set_new(c, "measured_as",
+					    json_string("triplex run --no-profile in auto mode "
+							"(run-time switches included)"));
+		} else if (eng) {
+			json_object_set_new(c, "measured_as", json_string("the chosen engine's runs"));
+		}
 		for (size_t i = 0; eng && i < json_array_size(engines); i++) {
 			json_t *ej = json_array_get(engines, i);
 			if (!strcmp(json_string_value(json_object_get(ej, "engine")), eng) &&
@@ -278,7 +299,9 @@ void report_measured(const struct report *r, struct sel_profile *p)
 	for (size_t i = 0; i < json_array_size(engines) && p->nr_measured < SEL_MAX_ENGINES; i++) {
 		json_t *ej = json_array_get(engines, i);
 		double m = median_of(ej);
-		if (m > 0 && !strcmp(json_string_value(json_object_get(ej, "status")), "ran")) {
+		const char *name = json_string_value(json_object_get(ej, "engine"));
+		if (m > 0 && !strcmp(json_string_value(json_object_get(ej, "status")), "ran") &&
+		    strcmp(name, "auto")) {
 			snprintf(p->measured[p->nr_measured].engine, 8, "%s",
 				 json_string_value(json_object_get(ej, "engine")));
 			p->measured[p->nr_measured++].wall_ms = m;

@@ -145,9 +145,9 @@ static void choice_section(json_t *doc, const char *key, const char *title, FILE
 	esc(f, str(c, "reason"));
 	fprintf(f, "</p>\n");
 	if (json_is_number(json_object_get(c, "regret")))
-		fprintf(f, "<p>measured %.1f ms; best %s %.1f ms; <b>regret %.2f</b></p>\n",
-			num(c, "measured_ms"), str(best, "engine"), num(best, "wall_ms"),
-			num(c, "regret"));
+		fprintf(f, "<p>measured %.1f ms (%s); best %s %.1f ms; <b>regret %.2f</b></p>\n",
+			num(c, "measured_ms"), str(c, "measured_as"), str(best, "engine"),
+			num(best, "wall_ms"), num(c, "regret"));
 	fprintf(f, "<table><tr><th>engine</th><th>runs it</th><th>cost</th><th>vs pick</th>"
 		   "<th>why / how</th></tr>\n");
 	json_t *cands = json_object_get(c, "candidates");

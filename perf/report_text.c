@@ -93,8 +93,9 @@ static void choice(json_t *doc, const char *key, const char *title, FILE *f)
 					      ? str(c, "engine") : "(none)", str(c, "reason"));
 	json_t *reg = json_object_get(c, "regret");
 	if (json_is_number(reg))
-		fprintf(f, "  measured %.1f ms; best %s %.1f ms; regret %.2f\n", num(c, "measured_ms"),
-			str(best, "engine"), num(best, "wall_ms"), json_number_value(reg));
+		fprintf(f, "  measured %.1f ms (%s); best %s %.1f ms; regret %.2f\n",
+			num(c, "measured_ms"), str(c, "measured_as"), str(best, "engine"),
+			num(best, "wall_ms"), json_number_value(reg));
 	else
 		fprintf(f, "  regret: not measured (the chosen engine did not run cleanly here)\n");
 }

@@ -2,8 +2,9 @@
 """suite-perf.py: `triplex perf` over the guest suite's workloads, and a
 summary of the policy: for each image, which engine won and by how much,
 and the policy's regret (chosen / best median wall time) with no profile
-(the model alone) and with the profile the first pass stored (a second
-pass). Writes each report under OUT/IMAGE/{1,2}/ and prints a Markdown table.
+(a first launch: `triplex run --no-profile` in auto mode, run-time engine
+switches included, shown as 'bt -> pv in 3/3') and with the profile the
+first pass stored (a second pass). Writes each report under OUT/IMAGE/{1,2}/ and prints a Markdown table.
 
     perf/scripts/suite-perf.py [--runs 3] [--out suite-perf] [--images compute-32.elf,...] [--quick]
 
@@ -28,8 +29,24 @@ def perf(triplex, image, out, runs, quick):
 
 
 def ran(rep):
+    """Median wall ms of each engine that ran (not the auto row)."""
     return {e["engine"]: e["wall_ms"]["summary"]["median"] for e in rep["engines"]
-            if e["status"] == "ran"}
+            if e["status"] == "ran" and e["engine"] != "auto"}
+
+
+def switches(out):
+    """The auto row's runs: 'bt -> pv in 3/3' when they switched engines."""
+    runs, moved = 0, {}
+    d = os.path.join(out, "runs")
+    for name in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+        if name.startswith("auto-") and name.endswith(".json"):
+            with open(os.path.join(d, name)) as f:
+                s = json.load(f)
+            runs += 1
+            if s.get("switched_to"):
+                k = f"{s['engine']} -> {s['switched_to']}"
+                moved[k] = moved.get(k, 0) + 1
+    return ", ".join(f"{k} in {n}/{runs}" for k, n in moved.items())
 
 
 def main():
@@ -58,7 +75,9 @@ def main():
         c = r2.get("choice", {})
         fmt = lambda x: f"{x:.2f}" if isinstance(x, (int, float)) else "-"
         cells = ", ".join(f"{k} {v:.1f}" for k, v in order) or "none"
-        print(f"| {img} | {cells} | {best} | {margin} | {m.get('engine') or 'none'} | "
+        sw = switches(f"{a.out}/{img}/1")
+        first = (m.get('engine') or 'none') + (f" ({sw})" if sw else "")
+        print(f"| {img} | {cells} | {best} | {margin} | {first} | "
               f"{fmt(m.get('regret'))} | {c.get('engine') or 'none'} | {fmt(c.get('regret'))} |")
         sys.stdout.flush()
 

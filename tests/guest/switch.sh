@@ -1,8 +1,8 @@
 #!/bin/sh
 # switch.sh BUILD_DIR GUEST_DIR: engine switches on running guests. Every PV
 # image of suite.list built for 32-bit code starts under bt and is moved to pv
-# (`--switch pv@MS`) at several points of its run: at once (during boot,
-# unpaged), and after 1 and 3 ms (paging on, tasks in user mode, in the middle
+# (`--switch pv@MS`) at several points of its run: at once (before its first
+# instruction: the boot state), and after 1 and 3 ms (paging on, tasks in user mode, in the middle
 # of the workload with `quick`). The exit status and the COM1 output must be
 # the ones the guest has without a switch (tests/guest/expected/), and the
 # switch must have happened (stderr's "mode: switched bt -> pv") unless the
@@ -68,7 +68,7 @@ while read -r image status extra; do
 		elif grep -q 'mode: switched bt -> pv' "$err"; then
 			echo "ok $name"
 		elif [ "$ms" = 0 ]; then
-			echo "not ok $name (no switch: a guest can always be taken during its boot)"
+			echo "not ok $name (no switch: @0 switches before the first instruction)"
 			sed 's/^/  | /' "$err" | tail -5
 		else
 			echo "ok $name # (finished under bt before ${ms} ms)"

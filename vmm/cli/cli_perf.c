@@ -98,6 +98,8 @@ static int run_once(const struct perf_opts *o, const char *engine, unsigned k,
 		argv[n++] = o->run_argv[i];
 	argv[n++] = "--mode";
 	argv[n++] = (char *)engine;
+	if (!strcmp(engine, "auto")) /* a first launch: the model, then run-time switches */
+		argv[n++] = "--no-profile";
 	argv[n++] = "--serial";
 	argv[n++] = serial_arg;
 	argv[n++] = "--stats-json";
@@ -239,6 +241,19 @@ int cli_perf(int argc, char **argv)
 			report_collect_run(re, run);
 			fprintf(stderr, "perf: %s run %u/%u: %.1f ms, exit status %d%s\n",
 				avail[i].engine, k + 1, o.runs, run->wall_ms, run->status,
+				run->timed_out ? " (timed out)" : "");
+		}
+	}
+	/* auto: what a first launch of this image does, switches included */
+	if (mode_listed(o.modes, "auto")) {
+		struct report_engine *re = report_add_engine(&rep, "auto");
+		for (unsigned k = 0; re && k < o.runs; k++) {
+			struct report_run *run = report_add_run(re);
+			if (!run || run_once(&o, "auto", k, run))
+				break;
+			report_collect_run(re, run);
+			fprintf(stderr, "perf: auto (no profile) run %u/%u: %.1f ms, exit status %d%s\n",
+				k + 1, o.runs, run->wall_ms, run->status,
 				run->timed_out ? " (timed out)" : "");
 		}
 	}

@@ -170,7 +170,14 @@ int cli_probe(int argc, char **argv)
 			else
 				printf("  not PV-capable: no Triplex VMI note\n");
 			sel_result_print(stdout, &in, &res);
-			printf("%s\n", res.reason);
+			rc.mode = "auto";
+			const struct engine_ops *to =
+				res.engine ? cli_adapt_target(&rc, &in, engine_find(res.engine)) : NULL;
+			if (to)
+				printf("%s; may switch to %s at run time (--no-adapt: never)\n",
+				       res.reason, to->name);
+			else
+				printf("%s\n", res.reason);
 		}
 	}
 	if (o.json) {

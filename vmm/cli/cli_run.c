@@ -50,13 +50,14 @@ struct choice {
 /* Auto mode, a PV guest started elsewhere, pv runnable here: pv can take
  * the guest over when its windows say it is cheaper (sel_adapt.c). Only
  * 32-bit guests: the 64-bit native ROM has no take-over sites yet. */
-static const struct engine_ops *adapt_target(const struct run_config *rc,
-					     const struct sel_input *in, const struct choice *c)
+const struct engine_ops *cli_adapt_target(const struct run_config *rc,
+					  const struct sel_input *in,
+					  const struct engine_ops *chosen)
 {
 	const struct engine_ops *pv = engine_find("pv");
-	if (rc->no_adapt || rc->switch_to[0] || strcmp(rc->mode, "auto") || !c->calibrated ||
-	    !pv || c->e == pv || !c->e->sample || !pv->vcpu_adopt || !in->guest->pv.valid ||
-	    in->guest->pv.n.bits != 32)
+	if (rc->no_adapt || rc->switch_to[0] || strcmp(rc->mode, "auto") || !in->calib ||
+	    !chosen || !pv || chosen == pv || !chosen->sample || !pv->vcpu_adopt ||
+	    !in->guest->pv.valid || in->guest->pv.n.bits != 32)
 		return NULL;
 	for (unsigned i = 0; i < in->nr_avail; i++)
 		if (!strcmp(in->avail[i].engine, "pv"))
@@ -89,7 +90,7 @@ static bool choose_engine(const struct run_config *rc, const struct host_caps *c
 		return false;
 	}
 	c->e = engine_find(res.engine);
-	c->adapt_to = adapt_target(rc, &in, c);
+	c->adapt_to = cli_adapt_target(rc, &in, c->e);
 	if (c->adapt_to)
 		vmm_info("%s; may switch to %s at run time (--no-adapt: never)", res.reason,
 			 c->adapt_to->name);
@@ -298,6 +299,8 @@ static int run_guest(struct run_config *rc, const struct choice *c, const struct
 			 rc->switch_ms);
 		timer_init(&st.t, &vm->timers, switch_timer_fn, &st);
 		timer_mod(&st.t, vmm_now_ns() + (uint64_t)(rc->switch_ms * 1e6));
+		if (rc->switch_ms == 0) /* before the first instruction */
+			vcpu_switch_request(vm->vcpu[0], st.to, st.why);
 	}
 	if (c->adapt_to)
 		adapt = sel_adapt_start(vm, &c->calib, g->pv.n.bits, c->adapt_to);
