@@ -231,6 +231,22 @@ static json_t *engine_json(const struct report_engine *e)
 			 "benches", benches, "counters", counters_per_run(e->counters, e->nr_runs));
 }
 
+/* How many runs of the auto row switched engines (of *runs). */
+static unsigned auto_switches(const struct report *r, unsigned *runs)
+{
+	unsigned moved = 0;
+	*runs = 0;
+	for (unsigned i = 0; i < r->nr_engines; i++) {
+		if (strcmp(r->engines[i].name, "auto"))
+			continue;
+		*runs = (unsigned)json_array_size(r->engines[i].stats);
+		for (size_t k = 0; k < *runs; k++)
+			moved += json_is_string(json_object_get(
+					 json_array_get(r->engines[i].stats, k), "switched_to"));
+	}
+	return moved;
+}
+
 /* Did engine (name) run cleanly? */
 static bool report_ran(json_t *engines, const char *name)
 {
@@ -271,15 +287,21 @@ void report_finish(struct report *r)
 		json_t *c = json_object_get(r->doc, keys[k]);
 		const char *eng = json_string_value(json_object_get(c, "engine"));
 		double ms = -1;
-		/* no profile: what a first launch does, switches included, when
-		 * the auto row ran (triplex run --no-profile) */
-		if (k == 1 && eng && report_ran(engines, "auto")) {
+		/* no profile: what a first launch does (the auto row, triplex run
+		 * --no-profile) when it switched engines; else it ran the chosen
+		 * engine throughout, whose own row is the same configuration */
+		unsigned runs = 0, moved = auto_switches(r, &runs);
+		if (k == 1 && eng && moved && report_ran(engines, "auto")) {
+			char as[160];
+			snprintf(as, sizeof(as), "triplex run --no-profile in auto mode: switched "
+				 "engines in %u of %u runs", moved, runs);
 			eng = "auto";
-			json_object_set_new(c, "measured_as",
-					    json_string("triplex run --no-profile in auto mode "
-							"(run-time switches included)"));
+			json_object_set_new(c, "measured_as", json_string(as));
 		} else if (eng) {
-			json_object_set_new(c, "measured_as", json_string("the chosen engine's runs"));
+			json_object_set_new(c, "measured_as",
+					    json_string(k == 1 && runs ? "the chosen engine's runs (the "
+									 "auto runs did not switch)"
+								       : "the chosen engine's runs"));
 		}
 		for (size_t i = 0; eng && i < json_array_size(engines); i++) {
 			json_t *ej = json_array_get(engines, i);

@@ -16,28 +16,13 @@ GB=${2:?usage: run.sh BUILD_DIR GUEST_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
 triplex=$B/triplex
 timeout_s=${GUEST_TIMEOUT:-60}
-work=$(mktemp -d "${TMPDIR:-/tmp}/triplex-guest.XXXXXX") || exit 1
-trap 'rm -rf "$work"' EXIT
-
-normalize() {
-	sed -e 's/\r$//' -e 's/^\(bench [^ ]*\) .*/\1/' -e '/^info /d' "$1"
-}
-
-if [ ! -x "$triplex" ]; then
-	echo "not ok guests: $triplex not built"
-	exit 0
-fi
-"$triplex" probe >"$work/probe" 2>&1
+. "$here/lib.sh"
+guest_setup guests
 all_engines=$(sed -n 's/^  \([a-z][a-z]\)   *\(available\|unavailable\).*/\1/p' "$work/probe")
 engines=${ENGINES:-$all_engines}
 
 for engine in $engines; do
-	status_line=$(grep "^  $engine " "$work/probe")
-	unavailable=""
-	case "$status_line" in
-	*unavailable:*) unavailable=$(printf '%s' "$status_line" | sed 's/.*unavailable: //') ;;
-	"") unavailable="this build has no $engine engine" ;;
-	esac
+	unavailable=$(unavailable "$engine")
 	for list in "$here"/*.list; do
 		only=$(sed -n 's/^# engines: *//p' "$list")
 		if [ -n "$only" ] && ! printf ' %s ' "$only" | grep -q " $engine "; then

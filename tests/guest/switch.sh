@@ -19,25 +19,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 triplex=$B/triplex
 timeout_s=${GUEST_TIMEOUT:-60}
 points=${SWITCH_POINTS:-0 1 3}
-work=$(mktemp -d "${TMPDIR:-/tmp}/triplex-switch.XXXXXX") || exit 1
-trap 'rm -rf "$work"' EXIT
-
-normalize() {
-	sed -e 's/\r$//' -e 's/^\(bench [^ ]*\) .*/\1/' -e '/^info /d' "$1"
-}
-
-if [ ! -x "$triplex" ]; then
-	echo "not ok switch: $triplex not built"
-	exit 0
-fi
-"$triplex" probe >"$work/probe" 2>&1
+. "$here/lib.sh"
+guest_setup switch
 why=""
 for e in bt pv; do
-	line=$(grep "^  $e " "$work/probe")
-	case "$line" in
-	*unavailable:*) why="$why$(printf '%s' "$line" | sed 's/.*unavailable: //'); " ;;
-	"") why="${why}this build has no $e engine; " ;;
-	esac
+	u=$(unavailable "$e")
+	[ -n "$u" ] && why="$why$u; "
 done
 
 grep -v '^[[:space:]]*#' "$here/suite.list" | grep -v '^[[:space:]]*$' |

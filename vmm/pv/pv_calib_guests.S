@@ -151,7 +151,7 @@ t32_ring3:
 	USER32 user32_loop
 user32_loop:
 	SYS32 1
-	LOOPU32 CALIB_N_RING3
+	LOOPU32(CALIB_N_RING3)
 	SYS32 2
 
 t32_exit:
@@ -335,7 +335,7 @@ t64_ring3:
 	USER64 user64_loop
 user64_loop:
 	SYS64 1
-	LOOPU64 CALIB_N_RING3
+	LOOPU64(CALIB_N_RING3)
 	SYS64 2
 
 t64_exit:

@@ -36,48 +36,30 @@
 /* The measured ring-3 loop: what compiled user code does, not a register
  * loop an engine turns into the same host instructions. Per iteration a
  * load and a store on the stack (indexed), a call and its return, and a
- * branch taken every other iteration: 12.5 instructions on average. */
-	.macro LOOPU32 count
+ * branch taken every other iteration: 12.5 instructions on average.
+ * (sp, ix): the stack pointer and EAX at the code's width. */
+	.macro LOOPU count, sp, ix
 	mov $\count, %ecx
-	sub $256, %esp
+	sub $256, \sp
 1:	mov %ecx, %eax
 	and $63, %eax
-	mov (%esp,%eax,4), %edx
+	mov (\sp,\ix,4), %edx
 	add %ecx, %edx
-	mov %edx, (%esp,%eax,4)
+	mov %edx, (\sp,\ix,4)
 	call 3f
 	test $1, %cl
 	jz 2f
 	inc %ebx
 2:	dec %ecx
 	jnz 1b
-	add $256, %esp
+	add $256, \sp
 	jmp 4f
 3:	xor %edx, %esi
 	ret
 4:
 	.endm
-
-	.macro LOOPU64 count
-	mov $\count, %ecx
-	sub $256, %rsp
-1:	mov %ecx, %eax
-	and $63, %eax
-	mov (%rsp,%rax,4), %edx
-	add %ecx, %edx
-	mov %edx, (%rsp,%rax,4)
-	call 3f
-	test $1, %cl
-	jz 2f
-	inc %ebx
-2:	dec %ecx
-	jnz 1b
-	add $256, %rsp
-	jmp 4f
-3:	xor %edx, %esi
-	ret
-4:
-	.endm
+#define LOOPU32(n) LOOPU n, %esp, %eax
+#define LOOPU64(n) LOOPU n, %rsp, %rax
 #endif
 
 #endif

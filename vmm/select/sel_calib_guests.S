@@ -138,7 +138,7 @@ t32_ring3:				/* user code runs paged, as under any OS */
 	iret
 user32_loop:
 	MARK CALIB_START
-	LOOPU32 CALIB_N_RING3
+	LOOPU32(CALIB_N_RING3)
 	MARK CALIB_STOP
 1:	jmp 1b
 
@@ -301,7 +301,7 @@ ring3_64:
 	TO_USER64 user64_loop
 user64_loop:
 	MARK CALIB_START
-	LOOPU64 CALIB_N_RING3
+	LOOPU64(CALIB_N_RING3)
 	MARK CALIB_STOP
 1:	jmp 1b
 
