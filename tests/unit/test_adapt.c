@@ -61,8 +61,8 @@ static void test_adapt_a_few_events_do_not_outweigh_faster_code(void **state)
 	struct sel_verdict v;
 	assert_int_equal(sel_adapt_predict(&c, 32, "bt", "pv", &w, &v), 0);
 	assert_true(v.ratio < SEL_ADAPT_GAIN);
-	/* ... but 200 page faults do (3.6 ms on pv, 0.7 ms on bt) */
-	w.page_faults = 200;
+	/* ... but 200 exceptions do (3.6 ms on pv, 0.7 ms on bt) */
+	w.exceptions = 200;
 	assert_int_equal(sel_adapt_predict(&c, 32, "bt", "pv", &w, &v), 0);
 	assert_true(v.ratio > 1);
 }
@@ -72,7 +72,7 @@ static void test_adapt_events_dearer_than_the_window_leave_no_code_time(void **s
 	struct sel_calib c;
 	calib(&c);
 	/* the calibration overestimates: 5000 faults x 3.5 us > 10 ms busy */
-	struct sel_window w = { .busy_ms = 10, .page_faults = 5000 };
+	struct sel_window w = { .busy_ms = 10, .exceptions = 5000 };
 	struct sel_verdict v;
 	assert_int_equal(sel_adapt_predict(&c, 32, "bt", "pv", &w, &v), 0);
 	assert_true(v.to_ms > 89.9 && v.to_ms < 90.1); /* events only: 5000 x 18 us */

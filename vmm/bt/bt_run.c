@@ -350,7 +350,8 @@ static void bt_sample(struct vcpu *v, struct engine_sample *s)
 	 * the INVLPGs that publish them */
 	s->exits = ld(&c->helper[BT_H_IO]) + ld(&c->helper[BT_H_CR]);
 	s->interrupts = ld(&c->ctr[BT_CTR_IRQS]);
-	s->page_faults = ld(&c->ctr[BT_CTR_GUEST_PF]);
+	uint64_t ev = ld(&c->ctr[BT_CTR_EXCEPTIONS]), ints = ld(&c->helper[BT_H_INT]);
+	s->exceptions = ev > ints ? ev - ints : 0; /* INT n is counted as a syscall */
 	s->pte_updates = ld(&c->ctr[BT_CTR_WIN_PROT]) + ld(&c->helper[BT_H_INVLPG]);
 	s->syscalls = ld(&c->helper[BT_H_INT]);
 }

@@ -33,7 +33,8 @@ struct vcpu_exit {
 struct engine_sample {
 	uint64_t exits;       /* port I/O and other trips to the device model */
 	uint64_t interrupts;  /* external interrupts delivered */
-	uint64_t page_faults; /* page faults delivered to the guest */
+	uint64_t exceptions;  /* exceptions delivered to the guest (page faults,
+			       * #DE, #UD, ...; not software interrupts) */
 	uint64_t pte_updates; /* guest page-table writes the engine had to track */
 	uint64_t syscalls;    /* software interrupts (system calls) */
 };

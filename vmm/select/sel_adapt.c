@@ -37,7 +37,7 @@ int sel_adapt_predict(const struct sel_calib *cal, unsigned bits, const char *fr
 		return -ENOENT;
 	}
 	const double n[SEL_COST_NR] = {
-		[SEL_COST_EXIT] = w->exits + w->interrupts, [SEL_COST_PF] = w->page_faults,
+		[SEL_COST_EXIT] = w->exits + w->interrupts, [SEL_COST_PF] = w->exceptions,
 		[SEL_COST_PTE] = w->pte_updates, [SEL_COST_SYSCALL] = w->syscalls,
 	};
 	double ev_from = 0, ev_to = 0;
@@ -63,8 +63,8 @@ int sel_adapt_predict(const struct sel_calib *cal, unsigned bits, const char *fr
 	out->ratio = w->busy_ms > 0 ? out->to_ms / w->busy_ms : 1;
 	snprintf(out->why, sizeof(out->why),
 		 "%.1f ms busy: code %.1f ms, events %.1f ms (%.0f exits, %.0f interrupts, %.0f "
-		 "page faults, %.0f PTE updates, %.0f syscalls); %s predicted %.2fx",
-		 w->busy_ms, code, ev_from, w->exits, w->interrupts, w->page_faults,
+		 "exceptions, %.0f PTE updates, %.0f syscalls); %s predicted %.2fx",
+		 w->busy_ms, code, ev_from, w->exits, w->interrupts, w->exceptions,
 		 w->pte_updates, w->syscalls, to, out->ratio);
 	return 0;
 }
@@ -117,7 +117,7 @@ static void adapt_fn(void *opaque, uint64_t now)
 		.busy_ms = (double)((now - a->last_ns) - (halt - a->last_halt_ns)) / 1e6,
 		.exits = (double)(s.exits - a->last.exits),
 		.interrupts = (double)(s.interrupts - a->last.interrupts),
-		.page_faults = (double)(s.page_faults - a->last.page_faults),
+		.exceptions = (double)(s.exceptions - a->last.exceptions),
 		.pte_updates = (double)(s.pte_updates - a->last.pte_updates),
 		.syscalls = (double)(s.syscalls - a->last.syscalls),
 	};
@@ -136,9 +136,9 @@ static void adapt_fn(void *opaque, uint64_t now)
 		if (a->streak >= SEL_ADAPT_WINDOWS) {
 			snprintf(a->why, sizeof(a->why),
 				 "the last %u windows predicted %.2fx on %s (%.0f exits, %.0f "
-				 "syscalls, %.0f page faults in the last %.0f ms)",
+				 "syscalls, %.0f exceptions in the last %.0f ms)",
 				 a->streak, vd.ratio, a->to->name, w.exits + w.interrupts,
-				 w.syscalls, w.page_faults, w.busy_ms);
+				 w.syscalls, w.exceptions, w.busy_ms);
 			a->decided = true;
 			a->asked_ns = now;
 			vcpu_switch_request(v, a->to, a->why);

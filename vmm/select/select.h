@@ -230,7 +230,9 @@ const char *sel_kvm_state_name(enum host_kvm_state s);
  * What one window of a running guest did on one engine. */
 struct sel_window {
 	double busy_ms;     /* the window's wall time minus halted time */
-	double exits, interrupts, page_faults, pte_updates, syscalls;
+	double exits, interrupts;
+	double exceptions;  /* delivered to the guest: costed as page faults */
+	double pte_updates, syscalls;
 };
 
 struct sel_verdict {
