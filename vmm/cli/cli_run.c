@@ -291,7 +291,6 @@ static int run_guest(struct run_config *rc, const struct choice *c, const struct
 		status = VM_EXIT_HOST;
 		goto out;
 	}
-	vm->quiet_switch = vmm_log_quiet;
 	if (rc->switch_to[0]) {
 		st.vm = vm;
 		st.to = engine_find(rc->switch_to);

@@ -83,10 +83,8 @@ int vcpu_switch_try(struct vcpu *v)
 	uint64_t now = vmm_now_ns();
 	perf_count(&v->core_ctr[VCPU_CTR_SWITCH], now - t0);
 	v->switch_at_ns = now;
-	if (!vm->quiet_switch)
-		fprintf(stderr, "mode: switched %s -> %s at %.1f ms%s%s\n", from->name, to->name,
-			(double)(now - vm->start_ns) / 1e6, v->switch_why[0] ? ": " : "",
-			v->switch_why);
+	vmm_info("mode: switched %s -> %s at %.1f ms%s%s", from->name, to->name,
+		 (double)(now - vm->start_ns) / 1e6, v->switch_why[0] ? ": " : "", v->switch_why);
 	vmm_debug(core, "vcpu%u: switched %s -> %s at rip %#llx cpl %u in %.2f ms", v->id,
 		  from->name, to->name, (unsigned long long)s.rip, s.seg[X86_CS].sel & 3,
 		  (double)(now - t0) / 1e6);

@@ -138,7 +138,6 @@ struct vm {
 	 * (the native VMI ROM, whose privileged instructions the pv engine
 	 * cannot run): [switch_unsafe_lo, switch_unsafe_hi) guest-virtual. */
 	uint64_t switch_unsafe_lo, switch_unsafe_hi;
-	bool quiet_switch;          /* -q: no "mode: switched" line */
 	uint64_t first_output_ns;   /* first byte of guest console output, atomic */
 };
 
