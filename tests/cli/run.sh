@@ -48,6 +48,10 @@ expect "a field of the wrong type is named" 2 "smp.json: field 'smp': expected a
 expect "an unknown flag is named" 2 "unknown option '--frobnicate'" -- run --frobnicate
 expect "a flag without its value is named" 2 "option --mem needs a value" -- run --mem
 expect "a bad --mem value is named" 2 "--mem: 'lots'" -- run --mem lots --kernel "$GB/tiny-serial.elf"
+expect "a malformed --switch is named" 2 "--switch: 'pv' is not ENGINE@MS" -- run --switch pv --kernel "$GB/tiny-serial.elf"
+expect "an unknown --switch engine is named" 2 "--switch: unknown engine 'fast'" -- run --switch fast@1 --kernel "$GB/tiny-serial.elf"
+expect "--switch to an engine that cannot adopt a running guest is refused" 8 "--switch hw: the hw engine cannot take over a running guest" -- run --mode bt --switch hw@5 --kernel "$GB/hello-pv-32.elf" --serial none
+expect "--switch pv on a guest without the VMI note says why" 8 "--switch pv: mode pv cannot run tiny-serial.elf here: .*no Triplex VMI note" -- run --mode bt --switch pv@5 --kernel "$GB/tiny-serial.elf" --serial none
 expect "a missing kernel names the file" 2 "nonexistent.elf.*cannot open" -- run --kernel "$w/nonexistent.elf"
 head -c 100 "$GB/tiny-serial.elf" >"$w/trunc.elf"
 expect "a truncated kernel names the file" 2 "trunc.elf: " -- run --kernel "$w/trunc.elf"
