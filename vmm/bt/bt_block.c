@@ -34,13 +34,13 @@ struct bt_bcache {
 
 struct bt_bcache *bt_bcache_create(void)
 {
-	struct bt_bcache *bc = calloc(1, sizeof(*bc));
+	struct bt_bcache *bc = bt_zalloc(sizeof(*bc));
 	if (!bc)
 		return NULL;
 	bc->bitmap_pages = (4 * GiB) / BT_PAGE;
-	bc->bitmap = calloc(bc->bitmap_pages / 8, 1);
+	bc->bitmap = bt_zalloc(bc->bitmap_pages / 8);
 	if (!bc->bitmap) {
-		free(bc);
+		bt_zfree(bc, sizeof(*bc));
 		return NULL;
 	}
 	return bc;
@@ -88,8 +88,8 @@ void bt_bcache_destroy(struct bt_bcache *bc)
 	if (!bc)
 		return;
 	drop_all(bc);
-	free(bc->bitmap);
-	free(bc);
+	bt_zfree(bc->bitmap, bc->bitmap_pages / 8);
+	bt_zfree(bc, sizeof(*bc));
 }
 
 static inline unsigned hash_of(uint64_t gpa, uint32_t key)

@@ -30,6 +30,10 @@
 #define RMAP_BUCKETS (1u << 16)
 #define RMAP_NODES (1u << 18)
 #define MAX_MAPPED 40000u /* stay well below vm.max_map_count */
+#define HEADS_SIZE (RMAP_BUCKETS * sizeof(uint32_t))
+#define NODES_SIZE (RMAP_NODES * sizeof(struct rmap_node))
+#define PT_BITMAP_SIZE ((WIN_SPAN / BT_PAGE) / 8)
+#define MAPPED_SIZE ((WIN_SPAN / BT_PAGE) / 8)
 
 enum rmap_level { RM_DATA, RM_PT, RM_PD };
 
@@ -98,16 +102,16 @@ int bt_win_init(struct bt_cpu *c)
 	if (!ws)
 		return -ENOMEM;
 	ws->cur = -1;
-	ws->heads = calloc(RMAP_BUCKETS, sizeof(*ws->heads));
-	ws->nodes = calloc(RMAP_NODES, sizeof(*ws->nodes));
-	ws->pt_bitmap = calloc((WIN_SPAN / BT_PAGE) / 8, 1);
+	ws->heads = bt_zalloc(HEADS_SIZE);
+	ws->nodes = bt_zalloc(NODES_SIZE);
+	ws->pt_bitmap = bt_zalloc(PT_BITMAP_SIZE);
 	if (!ws->heads || !ws->nodes || !ws->pt_bitmap)
 		goto fail;
 	for (unsigned i = 0; i < BT_NWIN; i++) {
 		struct bt_window *w = &ws->w[i];
 		w->base = mmap(NULL, WIN_SPAN + WIN_GUARD, PROT_NONE,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		w->mapped = calloc((WIN_SPAN / BT_PAGE) / 64, sizeof(uint64_t));
+		w->mapped = bt_zalloc(MAPPED_SIZE);
 		if (w->base == MAP_FAILED || !w->mapped) {
 			if (w->base == MAP_FAILED)
 				w->base = NULL;
@@ -132,11 +136,11 @@ void bt_win_fini(struct bt_cpu *c)
 	for (unsigned i = 0; i < BT_NWIN; i++) {
 		if (ws->w[i].base)
 			munmap(ws->w[i].base, WIN_SPAN + WIN_GUARD);
-		free(ws->w[i].mapped);
+		bt_zfree(ws->w[i].mapped, MAPPED_SIZE);
 	}
-	free(ws->heads);
-	free(ws->nodes);
-	free(ws->pt_bitmap);
+	bt_zfree(ws->heads, HEADS_SIZE);
+	bt_zfree(ws->nodes, NODES_SIZE);
+	bt_zfree(ws->pt_bitmap, PT_BITMAP_SIZE);
 	free(ws);
 	c->wins = NULL;
 }
@@ -158,7 +162,7 @@ static void win_clear(struct bt_wins *ws, struct bt_window *w)
 		/* one call replaces every mapping with the empty reservation */
 		(void)mmap(w->base, WIN_SPAN + WIN_GUARD, PROT_NONE,
 			   MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		memset(w->mapped, 0, (WIN_SPAN / BT_PAGE) / 8);
+		bt_zclear(w->mapped, MAPPED_SIZE);
 		ws->total_mapped -= w->nmapped;
 		w->nmapped = 0;
 	}
@@ -173,7 +177,8 @@ void bt_win_flush_all(struct bt_cpu *c)
 		win_clear(ws, &ws->w[i]);
 		ws->w[i].used = false;
 	}
-	memset(ws->heads, 0, RMAP_BUCKETS * sizeof(*ws->heads));
+	if (ws->nnodes)
+		bt_zclear(ws->heads, HEADS_SIZE);
 	ws->nnodes = 0;
 	ws->cur = -1;
 	bt_mode_changed(c);
