@@ -1,7 +1,7 @@
 /* sel_adapt.c: the adaptive policy (DESIGN "select": the policy may switch
  * engines at run time when the measured profile says another engine is
  * cheaper). While a guest runs in auto mode, a main-loop timer samples the
- * engine's events (engine_ops.sample) every window. sel_adapt_predict()
+ * engine's events (engine_ops.sample) every window (4 ms). sel_adapt_predict()
  * turns a window measured on the current engine into the time the same work
  * would take on another, with the calibration the launch-time choice used:
  *

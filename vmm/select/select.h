@@ -242,7 +242,7 @@ struct sel_verdict {
 	char why[256];
 };
 
-#define SEL_ADAPT_WINDOW_NS 10000000ull    /* sample every 10 ms */
+#define SEL_ADAPT_WINDOW_NS 4000000ull     /* sample every 4 ms */
 #define SEL_ADAPT_WINDOWS 3                /* switch after 3 windows in a row ... */
 #define SEL_ADAPT_GAIN 0.9                 /* ... each predicted <= 0.9x elsewhere */
 #define SEL_ADAPT_MIN_BUSY_MS 2.0          /* a mostly idle window says nothing */
