@@ -12,7 +12,9 @@
  *
  * (busy time: the window minus the time the vCPU was halted, which no engine
  * changes). After SEL_ADAPT_WINDOWS windows in a row predicted at most
- * SEL_ADAPT_GAIN of the measured time, the vCPU is switched (switch.c).
+ * SEL_ADAPT_GAIN of the measured time (or SEL_ADAPT_WINDOWS_STRONG at most
+ * SEL_ADAPT_GAIN_STRONG: the clearer the gain, the less evidence it takes),
+ * the vCPU is switched (switch.c).
  * Switches go one way (bt -> pv: the pv ROM takes the native one over, not
  * back), so the evidence must hold for a while; a guest that changes its
  * ways after the switch keeps the engine it was moved to. */
@@ -80,6 +82,7 @@ struct sel_adapt {
 	struct engine_sample last;
 	uint64_t last_ns, last_halt_ns;
 	unsigned streak;          /* windows in a row that favoured (to) */
+	unsigned strong;          /* ... by SEL_ADAPT_GAIN_STRONG or more */
 	bool decided;             /* asked for the switch */
 	uint64_t asked_ns;
 	char why[192];
@@ -128,12 +131,13 @@ static void adapt_fn(void *opaque, uint64_t now)
 	struct sel_verdict vd;
 	if (w.busy_ms < SEL_ADAPT_MIN_BUSY_MS ||
 	    sel_adapt_predict(a->cal, a->bits, a->vm->engine->name, a->to->name, &w, &vd)) {
-		a->streak = 0; /* an idle window says nothing */
+		a->streak = a->strong = 0; /* an idle window says nothing */
 	} else {
 		a->streak = vd.ratio <= SEL_ADAPT_GAIN ? a->streak + 1 : 0;
+		a->strong = vd.ratio <= SEL_ADAPT_GAIN_STRONG ? a->strong + 1 : 0;
 		vmm_debug(sel, "adapt: window %u on %s: %s", a->windows, a->vm->engine->name,
 			  vd.why);
-		if (a->streak >= SEL_ADAPT_WINDOWS) {
+		if (a->streak >= SEL_ADAPT_WINDOWS || a->strong >= SEL_ADAPT_WINDOWS_STRONG) {
 			snprintf(a->why, sizeof(a->why),
 				 "the last %u windows predicted %.2fx on %s (%.0f exits, %.0f "
 				 "syscalls, %.0f exceptions in the last %.0f ms)",

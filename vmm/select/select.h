@@ -245,6 +245,8 @@ struct sel_verdict {
 #define SEL_ADAPT_WINDOW_NS 4000000ull     /* sample every 4 ms */
 #define SEL_ADAPT_WINDOWS 3                /* switch after 3 windows in a row ... */
 #define SEL_ADAPT_GAIN 0.9                 /* ... each predicted <= 0.9x elsewhere */
+#define SEL_ADAPT_WINDOWS_STRONG 2         /* or after 2 in a row ... */
+#define SEL_ADAPT_GAIN_STRONG 0.75         /* ... each predicted <= 0.75x */
 #define SEL_ADAPT_MIN_BUSY_MS 2.0          /* a mostly idle window says nothing */
 #define SEL_ADAPT_RETRY_NS 1000000ull      /* then ask each ms until it can switch */
 #define SEL_ADAPT_GIVE_UP_NS 2000000000ull
