@@ -1,17 +1,21 @@
 #!/bin/sh
 # switch.sh BUILD_DIR GUEST_DIR: engine switches on running guests. Every PV
-# image of suite.list built for 32-bit code starts under bt and is moved to pv
-# (`--switch pv@MS`) at several points of its run: at once (before its first
-# instruction: the boot state), and after 1 and 3 ms (paging on, tasks in user mode, in the middle
-# of the workload with `quick`). The exit status and the COM1 output must be
-# the ones the guest has without a switch (tests/guest/expected/), and the
-# switch must have happened (stderr's "mode: switched bt -> pv") unless the
-# guest had already finished. Then the adaptive policy (auto mode, no stored
-# profile) on a fixed calibration written to a private cache, so the verdict
-# does not depend on this machine's speed: bt's code 1.4x dearer than pv's,
-# pv's events 40-60x dearer than bt's. A compute guest must be moved to pv
-# with its output intact; a system-call guest, and any guest under
-# --no-adapt, must stay on bt. Prints one TAP-like line per run, as run.sh.
+# image of suite.list starts under another engine and is moved to pv
+# (`--switch pv@MS`): 32-bit images from bt, 64-bit images from hw (where
+# this host's KVM can run them; else a skip with the reason). At several
+# points of the run: at once (32-bit: before the first instruction, the boot
+# state; 64-bit: as soon as the guest is in long mode, the width its note
+# declares), and after 1 and 3 ms (paging on, tasks in user mode, in the
+# middle of the workload with `quick`). The exit status and the COM1 output
+# must be the ones the guest has without a switch (tests/guest/expected/),
+# and the switch must have happened (stderr's "mode: switched E -> pv")
+# unless the guest had already finished. Then the adaptive policy (auto
+# mode, no stored profile) on a fixed calibration written to a private
+# cache, so the verdict does not depend on this machine's speed: bt's code
+# 1.4x dearer than pv's, pv's events 40-60x dearer than bt's. A compute guest
+# must be moved to pv with its output intact; a system-call guest, and any
+# guest under --no-adapt, must stay on bt. Prints one TAP-like line per run,
+# as run.sh.
 # Environment: GUEST_TIMEOUT (s, default 60), SWITCH_POINTS ("0 1 3").
 B=${1:?usage: switch.sh BUILD_DIR GUEST_DIR}
 GB=${2:?usage: switch.sh BUILD_DIR GUEST_DIR}
@@ -21,29 +25,41 @@ timeout_s=${GUEST_TIMEOUT:-60}
 points=${SWITCH_POINTS:-0 1 3}
 . "$here/lib.sh"
 guest_setup switch
-why=""
-for e in bt pv; do
-	u=$(unavailable "$e")
-	[ -n "$u" ] && why="$why$u; "
-done
+# why_not E...: why one of the engines cannot run here ("" if all can)
+why_not() {
+	w=""
+	for e in "$@"; do
+		u=$(unavailable "$e")
+		[ -n "$u" ] && w="$w$u; "
+	done
+	printf '%s' "$w"
+}
+why=$(why_not bt pv)
 
 grep -v '^[[:space:]]*#' "$here/suite.list" | grep -v '^[[:space:]]*$' |
 while read -r image status extra; do
-	case "$image" in *-pv-32.elf) ;; *) continue ;; esac
+	case "$image" in
+	*-pv-32.elf) from=bt ;;
+	*-pv-64.elf) from=hw ;;
+	*) continue ;;
+	esac
+	skip=$(why_not "$from" pv)
 	for ms in $points; do
-		name="bt->pv@${ms}ms: $image"
-		if [ -n "$why" ]; then
-			echo "ok $name # SKIP $why"
+		name="$from->pv@${ms}ms: $image"
+		if [ -n "$skip" ]; then
+			echo "ok $name # SKIP $skip"
 			continue
 		fi
 		out="$work/out" err="$work/err"
 		# shellcheck disable=SC2086
-		timeout -k 5 "$timeout_s" "$triplex" run --kernel "$GB/$image" --mode bt \
+		timeout -k 5 "$timeout_s" "$triplex" run --kernel "$GB/$image" --mode "$from" \
 			--switch "pv@$ms" --serial "file:$out" --append quick $extra \
 			</dev/null >/dev/null 2>"$err"
 		rc=$?
 		normalize "$out" >"$work/got"
-		if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+		if [ $rc -eq 8 ]; then
+			echo "ok $name # SKIP $(grep -m1 'cannot run' "$err" | sed 's/^triplex: //')"
+		elif [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
 			echo "not ok $name (timed out after ${timeout_s}s)"
 			sed 's/^/  | /' "$err" | tail -5
 		elif [ "$rc" != "$status" ]; then
@@ -52,13 +68,13 @@ while read -r image status extra; do
 		elif ! diff -u "$here/expected/$image.out" "$work/got" >"$work/diff"; then
 			echo "not ok $name (output differs)"
 			sed 's/^/  | /' "$work/diff" | head -30
-		elif grep -q 'mode: switched bt -> pv' "$err"; then
+		elif grep -q "mode: switched $from -> pv" "$err"; then
 			echo "ok $name"
 		elif [ "$ms" = 0 ]; then
-			echo "not ok $name (no switch: @0 switches before the first instruction)"
+			echo "not ok $name (no switch: @0 switches as soon as pv can take the guest)"
 			sed 's/^/  | /' "$err" | tail -5
 		else
-			echo "ok $name # (finished under bt before ${ms} ms)"
+			echo "ok $name # (finished under $from before ${ms} ms)"
 		fi
 	done
 done

@@ -47,9 +47,9 @@ struct choice {
 	bool calibrated;
 };
 
-/* Auto mode, a PV guest started elsewhere, pv runnable here: pv can take
- * the guest over when its windows say it is cheaper (sel_adapt.c). Only
- * 32-bit guests: the 64-bit native ROM has no take-over sites yet. */
+/* Auto mode, a PV guest started on an engine that reports its events (bt),
+ * pv runnable here: pv can take the guest over when its windows say it is
+ * cheaper (sel_adapt.c). */
 const struct engine_ops *cli_adapt_target(const struct run_config *rc,
 					  const struct sel_input *in,
 					  const struct engine_ops *chosen)
@@ -57,7 +57,7 @@ const struct engine_ops *cli_adapt_target(const struct run_config *rc,
 	const struct engine_ops *pv = engine_find("pv");
 	if (rc->no_adapt || rc->switch_to[0] || strcmp(rc->mode, "auto") || !in->calib ||
 	    !chosen || !pv || chosen == pv || !chosen->sample || !pv->vcpu_adopt ||
-	    !in->guest->pv.valid || in->guest->pv.n.bits != 32)
+	    !in->guest->pv.valid)
 		return NULL;
 	for (unsigned i = 0; i < in->nr_avail; i++)
 		if (!strcmp(in->avail[i].engine, "pv"))
@@ -238,12 +238,6 @@ static const struct engine_ops *switch_target(const struct run_config *rc,
 	if (!to->vcpu_adopt) {
 		vmm_err("--switch %s: the %s engine cannot take over a running guest (pv can)",
 			to->name, to->name);
-		return NULL;
-	}
-	if (!strcmp(to->name, "pv") && g->pv.valid && g->pv.n.bits != 32) {
-		vmm_err("--switch pv: pv takes over 32-bit guests only (the 64-bit native VMI ROM "
-			"has no take-over sites yet); %s is a %u-bit PV guest", g->info.name,
-			g->pv.n.bits);
 		return NULL;
 	}
 	for (unsigned i = 0; i < n; i++)

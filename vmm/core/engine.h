@@ -62,6 +62,10 @@ struct engine_ops {
 	 * the first run, but (s) is the state of a guest in the middle of its
 	 * work, not a boot state. NULL: this engine cannot be switched to. */
 	int (*vcpu_adopt)(struct vcpu *vcpu, const struct x86_state *s);
+	/* Optional, with vcpu_adopt: could it adopt (s) of VM (vm), which
+	 * another engine runs? Asked before that engine is retired, so a "no"
+	 * only defers the switch. 0, or -errno with (why). */
+	int (*adopt_check)(struct vm *vm, const struct x86_state *s, char *why, size_t len);
 	/* Make vcpu_run return soon; any thread, async-signal context excluded. */
 	void (*vcpu_kick)(struct vcpu *vcpu);
 	int (*single_step)(struct vcpu *vcpu, bool on); /* optional: NULL */

@@ -6,9 +6,11 @@
  * engine and lets the new one adopt the state (engine_ops.vcpu_adopt).
  *
  * Where a guest can be taken: not halted, no event half delivered, no
- * interrupt shadow, and not inside code only the booting engine can run
+ * interrupt shadow, not inside code only the booting engine can run
  * (vm->switch_unsafe_*: the native VMI ROM) unless in user mode, whose ROM
- * code the pv ROM takes over. Elsewhere the request is counted and dropped;
+ * code the pv ROM takes over, and in a state the new engine accepts
+ * (engine_ops.adopt_check: pv wants the code width the guest declared, so a
+ * 64-bit guest is taken once it is in long mode). Elsewhere the request is counted and dropped;
  * the asker retries (the adaptive policy does, every few milliseconds). */
 #include <errno.h>
 #include <stdio.h>
@@ -52,7 +54,9 @@ int vcpu_switch_try(struct vcpu *v)
 	struct x86_state s;
 	if (from->regs_get(v, &s))
 		return 0;
-	if (!switch_point(vm, v, &s)) {
+	char why[160];
+	if (!switch_point(vm, v, &s) ||
+	    (to->adopt_check && to->adopt_check(vm, &s, why, sizeof(why)))) {
 		v->core_ctr[VCPU_CTR_SWITCH_TRY].count++;
 		return 0;
 	}

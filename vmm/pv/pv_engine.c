@@ -251,13 +251,43 @@ static int pv_regs_set(struct vcpu *v, const struct x86_state *s)
 	return 0;
 }
 
+/* The width the guest's note declares, from the copy in its ROM window. */
+static unsigned note_bits(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->mem.nr_regions; i++)
+		if (!strcmp(vm->mem.region[i].name, "vmi-rom")) {
+			struct pv_note n;
+			memcpy(&n, vm->mem.region[i].hva + PV_ROM_NOTE_OFF, sizeof(n));
+			return n.bits;
+		}
+	return 0;
+}
+
+static int pv_adopt_check(struct vm *vm, const struct x86_state *s, char *why, size_t len)
+{
+	/* 64-bit code: long mode and a 64-bit code segment (in compatibility
+	 * mode, as right after enabling paging in long mode, it is 32-bit) */
+	bool l64 = (s->efer & X86_EFER_LMA) && s->seg[X86_CS].l;
+	unsigned bits = note_bits(vm), now = l64 ? 64 : 32;
+	if (!bits) {
+		snprintf(why, len, "the guest has no VMI ROM window");
+		return -ENOEXEC;
+	}
+	if (bits != now) {
+		snprintf(why, len, "the guest runs %u-bit code; its VMI note declares %u-bit code",
+			 now, bits);
+		return -EAGAIN;
+	}
+	return 0;
+}
+
 static int pv_vcpu_adopt(struct vcpu *v, const struct x86_state *s)
 {
 	struct pv_vcpu *p = v->engine_priv;
 	struct pv_vm *pvm = v->vm->engine_priv;
 	if (p->started)
 		return -EBUSY;
-	bool l64 = (s->efer & X86_EFER_LMA) != 0;
+	bool l64 = (s->efer & X86_EFER_LMA) && s->seg[X86_CS].l;
 	if (l64 != (pvm->bits == 64)) {
 		vmm_err("pv: cannot take over the guest: it runs %s code; its VMI note "
 			"declares %u-bit code", l64 ? "64-bit" : "32-bit", pvm->bits);
@@ -290,5 +320,6 @@ const struct engine_ops pv_engine_ops = {
 	.regs_get = pv_regs_get,
 	.regs_set = pv_regs_set,
 	.vcpu_adopt = pv_vcpu_adopt,
+	.adopt_check = pv_adopt_check,
 	.vcpu_kick = pv_vcpu_kick,
 };

@@ -24,110 +24,110 @@
 	ret
 
 	PV_ENTRY N, PV_CALL_VERSION
-	mov $VERSION_NATIVE, %eax
+	PV_NREDIR N, PV_CALL_VERSION, 0, mov $VERSION_NATIVE, %eax
 	ret
 
 	PV_ENTRY N, PV_CALL_IRQ_SAVE
-	pushfq
+	PV_NREDIR N, PV_CALL_IRQ_SAVE, 0, pushfq
 	pop %rax
 	ret
 
 	PV_ENTRY N, PV_CALL_IRQ_RESTORE
-	push %rdi
-	popfq
+	PV_NREDIR N, PV_CALL_IRQ_RESTORE, 0, push %rdi
+	PV_NREDIR N, PV_CALL_IRQ_RESTORE, 8, popfq
 	xor %eax, %eax
 	ret
 
 	PV_ENTRY N, PV_CALL_IRQ_DISABLE
-	cli
+	PV_NREDIR N, PV_CALL_IRQ_DISABLE, 0, cli
 	xor %eax, %eax
 	ret
 
 	PV_ENTRY N, PV_CALL_IRQ_ENABLE
-	sti
+	PV_NREDIR N, PV_CALL_IRQ_ENABLE, 0, sti
 	xor %eax, %eax
 	ret
 
 	PV_ENTRY N, PV_CALL_SAFE_HALT
-	sti
-	hlt
+	PV_NREDIR N, PV_CALL_SAFE_HALT, 0, sti
+	PV_NREDIR N, PV_CALL_SAFE_HALT, 0, hlt
 	xor %eax, %eax
 	ret
 
 	PV_ENTRY N, PV_CALL_HALT
-	hlt
+	PV_NREDIR N, PV_CALL_HALT, 0, hlt
 	xor %eax, %eax
 	ret
 
 	PV_ENTRY N, PV_CALL_READ_CR0
-	mov %cr0, %rax
+	PV_NREDIR N, PV_CALL_READ_CR0, 0, mov %cr0, %rax
 	ret
 	PV_ENTRY N, PV_CALL_WRITE_CR0
-	mov %rdi, %cr0
+	PV_NREDIR N, PV_CALL_WRITE_CR0, 0, mov %rdi, %cr0
 	xor %eax, %eax
 	ret
 	PV_ENTRY N, PV_CALL_READ_CR2
-	mov %cr2, %rax
+	PV_NREDIR N, PV_CALL_READ_CR2, 0, mov %cr2, %rax
 	ret
 	PV_ENTRY N, PV_CALL_WRITE_CR2
-	mov %rdi, %cr2
+	PV_NREDIR N, PV_CALL_WRITE_CR2, 0, mov %rdi, %cr2
 	xor %eax, %eax
 	ret
 	PV_ENTRY N, PV_CALL_READ_CR3
-	mov %cr3, %rax
+	PV_NREDIR N, PV_CALL_READ_CR3, 0, mov %cr3, %rax
 	ret
 	PV_ENTRY N, PV_CALL_WRITE_CR3
-	mov %rdi, %cr3
+	PV_NREDIR N, PV_CALL_WRITE_CR3, 0, mov %rdi, %cr3
 	xor %eax, %eax
 	ret
 	PV_ENTRY N, PV_CALL_READ_CR4
-	mov %cr4, %rax
+	PV_NREDIR N, PV_CALL_READ_CR4, 0, mov %cr4, %rax
 	ret
 	PV_ENTRY N, PV_CALL_WRITE_CR4
-	mov %rdi, %cr4
+	PV_NREDIR N, PV_CALL_WRITE_CR4, 0, mov %rdi, %cr4
 	xor %eax, %eax
 	ret
 
 	PV_ENTRY N, PV_CALL_FLUSH_TLB
-	mov %cr3, %rax
-	mov %rax, %cr3
+	PV_NREDIR N, PV_CALL_FLUSH_TLB, 0, mov %cr3, %rax
+	PV_NREDIR N, PV_CALL_FLUSH_TLB, 0, mov %rax, %cr3
 	xor %eax, %eax
 	ret
 
 	PV_ENTRY N, PV_CALL_INVLPG
-	invlpg (%rdi)
+	PV_NREDIR N, PV_CALL_INVLPG, 0, invlpg (%rdi)
 	xor %eax, %eax
 	ret
 
 	/* (ptep, val, va, flags) */
 	PV_ENTRY N, PV_CALL_PTE_SET
-	testb $PV_PTE_WIDE, %cl
+	PV_NREDIR N, PV_CALL_PTE_SET, 0, testb $PV_PTE_WIDE, %cl
 	jz 1f
-	mov %rsi, (%rdi)
+	PV_NREDIR N, PV_CALL_PTE_SET, 0, mov %rsi, (%rdi)
 	xor %eax, %eax
 	ret
-1:	mov %esi, (%rdi)
+1:	PV_NREDIR N, PV_CALL_PTE_SET, 0, mov %esi, (%rdi)
 	xor %eax, %eax
 	ret
 
 	/* (ptep, va, flags) */
 	PV_ENTRY N, PV_CALL_PTE_CLEAR
-	testb $PV_PTE_WIDE, %dl
+	PV_NREDIR N, PV_CALL_PTE_CLEAR, 0, testb $PV_PTE_WIDE, %dl
 	jz 1f
-	movq $0, (%rdi)
+	PV_NREDIR N, PV_CALL_PTE_CLEAR, 0, movq $0, (%rdi)
 	xor %eax, %eax
 	ret
-1:	movl $0, (%rdi)
+1:	PV_NREDIR N, PV_CALL_PTE_CLEAR, 0, movl $0, (%rdi)
 	xor %eax, %eax
 	ret
 
 	PV_ENTRY N, PV_CALL_PTE_FLUSH
-	xor %eax, %eax
+	PV_NREDIR N, PV_CALL_PTE_FLUSH, 0, xor %eax, %eax
 	ret
 
 	/* (ptr, cs, ds): lgdt, data segments, CS by a far return. */
 	PV_ENTRY N, PV_CALL_LOAD_GDT
-	lgdt (%rdi)
+	PV_NREDIR N, PV_CALL_LOAD_GDT, 0, lgdt (%rdi)
 	mov %edx, %ds
 	mov %edx, %es
 	mov %edx, %ss
@@ -140,19 +140,19 @@
 	lretq
 
 	PV_ENTRY N, PV_CALL_LOAD_IDT
-	lidt (%rdi)
+	PV_NREDIR N, PV_CALL_LOAD_IDT, 0, lidt (%rdi)
 	xor %eax, %eax
 	ret
 
 	PV_ENTRY N, PV_CALL_LOAD_TR
-	ltr %di
+	PV_NREDIR N, PV_CALL_LOAD_TR, 0, ltr %di
 	xor %eax, %eax
 	ret
 
 	/* (tss, sp): TSS.RSP0 (SDM 3A 8.7) and the SYSCALL trampoline's copy. */
 	PV_ENTRY N, PV_CALL_SET_KSTACK
-	mov %rsi, 4(%rdi)
-	mov %rsi, NSH + PV_SH_KSTACK(%rip)
+	PV_NREDIR N, PV_CALL_SET_KSTACK, 0, mov %rsi, 4(%rdi)
+	PV_NREDIR N, PV_CALL_SET_KSTACK, 0, mov %rsi, NSH + PV_SH_KSTACK(%rip)
 	xor %eax, %eax
 	ret
 
@@ -174,7 +174,7 @@
 	/* (entry, kernel_cs, user_base): STAR, LSTAR (the trampoline below),
 	 * FMASK (IF, TF, DF, AC) and EFER.SCE (SDM 3A 5.8.8). */
 	PV_ENTRY N, PV_CALL_SET_SYSCALL
-	mov %rdi, NSH + PV_SH_SYSCALL_ENTRY(%rip)
+	PV_NREDIR N, PV_CALL_SET_SYSCALL, 0, mov %rdi, NSH + PV_SH_SYSCALL_ENTRY(%rip)
 	mov %rsi, NSH + PV_SH_KERNEL_CS(%rip)
 	lea 16(%rdx), %rax
 	or $3, %rax
@@ -237,25 +237,27 @@
 
 	/* (port, size) */
 	PV_ENTRY N, PV_CALL_IO_IN
-	mov %edi, %edx
+	PV_NREDIR N, PV_CALL_IO_IN, 0, mov %edi, %edx
 	xor %eax, %eax
 	cmp $1, %esi
 	jne 1f
-	inb %dx, %al
+	PV_NREDIR N, PV_CALL_IO_IN, 0, inb %dx, %al
 	ret
 1:	cmp $2, %esi
 	jne 2f
-	inw %dx, %ax
+	PV_NREDIR N, PV_CALL_IO_IN, 0, inw %dx, %ax
 	ret
 2:	cmp $4, %esi
 	jne 3f
-	inl %dx, %eax
+	PV_NREDIR N, PV_CALL_IO_IN, 0, inl %dx, %eax
 	ret
 3:	mov $-PV_EINVAL, %rax
 	ret
 
 	/* (port, size, value) */
 	PV_ENTRY N, PV_CALL_IO_OUT
+	PV_NREDIR N, PV_CALL_IO_OUT, 0, pushfq
+	PV_NREDIR N, PV_CALL_IO_OUT, 8, cli
 	mov %edx, %eax
 	mov %edi, %edx
 	cmp $1, %esi
@@ -270,12 +272,14 @@
 	jne 3f
 	outl %eax, %dx
 4:	xor %eax, %eax
+	popfq
 	ret
 3:	mov $-PV_EINVAL, %rax
+	popfq
 	ret
 
 	PV_ENTRY N, PV_CALL_TIMER_SET
-	mov %edi, %ecx
+	PV_NREDIR N, PV_CALL_TIMER_SET, 0, mov %edi, %ecx
 	test %ecx, %ecx
 	jz 1f
 	mov %ecx, %eax
@@ -285,24 +289,24 @@
 	div %ecx
 	mov %eax, %ecx
 	mov $0x34, %al
-	outb %al, $0x43
+	PV_NREDIR N, PV_CALL_TIMER_SET, 0, outb %al, $0x43
 	mov %cl, %al
-	outb %al, $0x40
+	PV_NREDIR N, PV_CALL_TIMER_SET, 0, outb %al, $0x40
 	mov %ch, %al
-	outb %al, $0x40
+	PV_NREDIR N, PV_CALL_TIMER_SET, 0, outb %al, $0x40
 	xor %eax, %eax
 	ret
 1:	mov $0x30, %al
-	outb %al, $0x43
+	PV_NREDIR N, PV_CALL_TIMER_SET, 0, outb %al, $0x43
 	xor %eax, %eax
 	ret
 
 	PV_ENTRY N, PV_CALL_TIMER_READ
-	xor %eax, %eax
-	outb %al, $0x43
-	inb $0x40, %al
+	PV_NREDIR N, PV_CALL_TIMER_READ, 0, xor %eax, %eax
+	PV_NREDIR N, PV_CALL_TIMER_READ, 0, outb %al, $0x43
+	PV_NREDIR N, PV_CALL_TIMER_READ, 0, inb $0x40, %al
 	mov %al, %cl
-	inb $0x40, %al
+	PV_NREDIR N, PV_CALL_TIMER_READ, 0, inb $0x40, %al
 	mov %al, %ah
 	mov %cl, %al
 	movzwl %ax, %eax
@@ -310,6 +314,8 @@
 
 	/* (buf, len) */
 	PV_ENTRY N, PV_CALL_CONSOLE_WRITE
+	PV_NREDIR N, PV_CALL_CONSOLE_WRITE, 0, pushfq
+	PV_NREDIR N, PV_CALL_CONSOLE_WRITE, 8, cli
 	cmp $PV_CONSOLE_MAX, %rsi
 	ja 3f
 	mov %rsi, %rcx
@@ -327,30 +333,32 @@
 	dec %rcx
 	jmp 1b
 2:	mov %rsi, %rax
+	popfq
 	ret
 3:	mov $-PV_EINVAL, %rax
+	popfq
 	ret
 
 	PV_ENTRY N, PV_CALL_SHUTDOWN
-	mov %edi, %eax
-	outl %eax, $0xf4
-1:	cli
-	hlt
+	PV_NREDIR N, PV_CALL_SHUTDOWN, 0, mov %edi, %eax
+	PV_NREDIR N, PV_CALL_SHUTDOWN, 0, outl %eax, $0xf4
+1:	PV_NREDIR N, PV_CALL_SHUTDOWN, 0, cli
+	PV_NREDIR N, PV_CALL_SHUTDOWN, 0, hlt
 	jmp 1b
 
 	PV_ENTRY N, PV_CALL_READ_MSR
-	mov %edi, %ecx
-	rdmsr
+	PV_NREDIR N, PV_CALL_READ_MSR, 0, mov %edi, %ecx
+	PV_NREDIR N, PV_CALL_READ_MSR, 0, rdmsr
 	shl $32, %rdx
 	or %rdx, %rax
 	ret
 
 	PV_ENTRY N, PV_CALL_WRITE_MSR
-	mov %edi, %ecx
+	PV_NREDIR N, PV_CALL_WRITE_MSR, 0, mov %edi, %ecx
 	mov %esi, %eax
 	mov %rsi, %rdx
 	shr $32, %rdx
-	wrmsr
+	PV_NREDIR N, PV_CALL_WRITE_MSR, 0, wrmsr
 	xor %eax, %eax
 	ret
 
