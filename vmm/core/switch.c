@@ -21,8 +21,10 @@
 
 void vcpu_switch_request(struct vcpu *v, const struct engine_ops *to, const char *why)
 {
+	pthread_mutex_lock(&v->lock); /* the vCPU thread copies it under the lock */
 	snprintf(v->switch_why, sizeof(v->switch_why), "%s", why ? why : "");
 	__atomic_store_n(&v->switch_to, to, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&v->lock);
 	vcpu_request(v, VCPU_REQ_SWITCH);
 }
 
@@ -40,8 +42,12 @@ static bool switch_point(const struct vm *vm, const struct vcpu *v, const struct
 int vcpu_switch_try(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
+	char asked_why[sizeof(v->switch_why)];
 	__atomic_fetch_and(&v->requests, ~VCPU_REQ_SWITCH, __ATOMIC_ACQ_REL);
+	pthread_mutex_lock(&v->lock);
 	const struct engine_ops *to = __atomic_exchange_n(&v->switch_to, NULL, __ATOMIC_ACQ_REL);
+	memcpy(asked_why, v->switch_why, sizeof(asked_why));
+	pthread_mutex_unlock(&v->lock);
 	const struct engine_ops *from = vm->engine;
 	if (!to || to == from)
 		return 0;
@@ -54,10 +60,12 @@ int vcpu_switch_try(struct vcpu *v)
 	struct x86_state s;
 	if (from->regs_get(v, &s))
 		return 0;
-	char why[160];
+	char why[160] = "";
 	if (!switch_point(vm, v, &s) ||
 	    (to->adopt_check && to->adopt_check(vm, &s, why, sizeof(why)))) {
 		v->core_ctr[VCPU_CTR_SWITCH_TRY].count++;
+		vmm_debug(core, "vcpu%u: no switch to %s at rip %#llx yet%s%s", v->id, to->name,
+			  (unsigned long long)s.rip, why[0] ? ": " : "", why);
 		return 0;
 	}
 	char prefix[16];
@@ -86,9 +94,9 @@ int vcpu_switch_try(struct vcpu *v)
 	}
 	uint64_t now = vmm_now_ns();
 	perf_count(&v->core_ctr[VCPU_CTR_SWITCH], now - t0);
-	v->switch_at_ns = now;
+	__atomic_store_n(&v->switch_at_ns, now, __ATOMIC_RELEASE);
 	vmm_info("mode: switched %s -> %s at %.1f ms%s%s", from->name, to->name,
-		 (double)(now - vm->start_ns) / 1e6, v->switch_why[0] ? ": " : "", v->switch_why);
+		 (double)(now - vm->start_ns) / 1e6, asked_why[0] ? ": " : "", asked_why);
 	vmm_debug(core, "vcpu%u: switched %s -> %s at rip %#llx cpl %u in %.2f ms", v->id,
 		  from->name, to->name, (unsigned long long)s.rip, s.seg[X86_CS].sel & 3,
 		  (double)(now - t0) / 1e6);
