@@ -33,11 +33,24 @@ VMM_NORETURN static void unsupported(struct bt_cpu *c, const char *what)
 	bt_raise_gp(c, 0); /* the run loop sees shutdown first */
 }
 
-/* Checks for a direct transfer to code segment (sel, d) at the same
- * privilege (JMP/CALL). */
-static void check_code_direct(struct bt_cpu *c, uint16_t sel, const struct x86_seg *cs)
+/* Where a protected-mode far JMP or CALL to (sel) goes (SDM 2A JMP, CALL:
+ * the same selector checks for both): true for a code segment, which
+ * passed the checks of a direct transfer at the same privilege (*d its
+ * descriptor, *off cut to the operand size and checked against the limit);
+ * false for a system descriptor (in *cs: a gate or a task), which the
+ * caller handles. */
+static bool far_direct(struct bt_cpu *c, uint16_t sel, uint32_t *off, unsigned osz, uint64_t *d,
+		       struct x86_seg *cs)
 {
 	uint32_t err = sel & 0xfffc;
+	if (err == 0)
+		bt_raise_gp(c, 0);
+	*d = bt_desc_read(c, sel, X86_EXC_GP);
+	bt_seg_decode(c, cs, sel, *d);
+	if (!cs->s)
+		return false;
+	if (!(cs->type & 8))
+		bt_raise_gp(c, err);
 	if (cs->type & 4) {
 		if (cs->dpl > c->cpl)
 			bt_raise_gp(c, err);
@@ -46,6 +59,11 @@ static void check_code_direct(struct bt_cpu *c, uint16_t sel, const struct x86_s
 	}
 	if (!cs->present)
 		bt_raise(c, X86_EXC_NP, err, true);
+	if (osz == 2)
+		*off &= 0xffff;
+	if (*off > cs->limit)
+		bt_raise_gp(c, 0);
+	return true;
 }
 
 struct gate {
@@ -80,6 +98,15 @@ static void read_gate(struct bt_cpu *c, uint16_t sel, uint64_t gd, struct gate *
 		bt_raise(c, X86_EXC_NP, g->sel & 0xfffc, true);
 }
 
+/* The gate's entry point, checked against its code segment's limit. */
+static uint32_t gate_eip(struct bt_cpu *c, const struct gate *g)
+{
+	uint32_t eip = g->g32 ? g->off : g->off & 0xffff;
+	if (eip > g->cs.limit)
+		bt_raise_gp(c, 0);
+	return eip;
+}
+
 void bt_far_jmp(struct bt_cpu *c, uint16_t sel, uint32_t off, unsigned osz)
 {
 	c->helper[BT_H_FAR].count++;
@@ -88,19 +115,9 @@ void bt_far_jmp(struct bt_cpu *c, uint16_t sel, uint32_t off, unsigned osz)
 		c->next_eip = osz == 2 ? off & 0xffff : off;
 		return;
 	}
-	if ((sel & ~3u) == 0)
-		bt_raise_gp(c, 0);
-	uint64_t d = bt_desc_read(c, sel, X86_EXC_GP);
+	uint64_t d;
 	struct x86_seg cs;
-	bt_seg_decode(c, &cs, sel, d);
-	if (cs.s) {
-		if (!(cs.type & 8))
-			bt_raise_gp(c, sel & 0xfffc);
-		check_code_direct(c, sel, &cs);
-		if (osz == 2)
-			off &= 0xffff;
-		if (off > cs.limit)
-			bt_raise_gp(c, 0);
+	if (far_direct(c, sel, &off, osz, &d, &cs)) {
 		bt_load_cs(c, sel, d, c->cpl);
 		c->next_eip = off;
 		return;
@@ -111,9 +128,7 @@ void bt_far_jmp(struct bt_cpu *c, uint16_t sel, uint32_t off, unsigned osz)
 		read_gate(c, sel, d, &g);
 		if (!(g.cs.type & 4) && g.cs.dpl != c->cpl)
 			bt_raise_gp(c, g.sel & 0xfffc);
-		uint32_t eip = g.g32 ? g.off : g.off & 0xffff;
-		if (eip > g.cs.limit)
-			bt_raise_gp(c, 0);
+		uint32_t eip = gate_eip(c, &g);
 		bt_load_cs(c, g.sel, g.cd, c->cpl);
 		c->next_eip = eip;
 		return;
@@ -138,7 +153,7 @@ static void push_frame(struct bt_cpu *c, const uint32_t *v, unsigned n, unsigned
 	c->gpr[X86_RSP] = (c->gpr[X86_RSP] & ~mask) | sp;
 }
 
-static void call_gate_inner(struct bt_cpu *c, struct gate *g, unsigned osz)
+static void call_gate_inner(struct bt_cpu *c, const struct gate *g, uint32_t eip)
 {
 	/* SDM 3A 5.8.5: switch to the inner stack and copy (params) words */
 	unsigned size = g->g32 ? 4 : 2;
@@ -170,8 +185,7 @@ static void call_gate_inner(struct bt_cpu *c, struct gate *g, unsigned osz)
 	bt_mode_changed(c);
 	c->gpr[X86_RSP] = (nesp & ~mask) | sp;
 	bt_load_cs(c, g->sel, g->cd, dpl);
-	c->next_eip = g->g32 ? g->off : g->off & 0xffff;
-	(void)osz;
+	c->next_eip = eip;
 }
 
 void bt_far_call(struct bt_cpu *c, uint16_t sel, uint32_t off, unsigned osz)
@@ -184,19 +198,9 @@ void bt_far_call(struct bt_cpu *c, uint16_t sel, uint32_t off, unsigned osz)
 		c->next_eip = osz == 2 ? off & 0xffff : off;
 		return;
 	}
-	if ((sel & ~3u) == 0)
-		bt_raise_gp(c, 0);
-	uint64_t d = bt_desc_read(c, sel, X86_EXC_GP);
+	uint64_t d;
 	struct x86_seg cs;
-	bt_seg_decode(c, &cs, sel, d);
-	if (cs.s) {
-		if (!(cs.type & 8))
-			bt_raise_gp(c, sel & 0xfffc);
-		check_code_direct(c, sel, &cs);
-		if (osz == 2)
-			off &= 0xffff;
-		if (off > cs.limit)
-			bt_raise_gp(c, 0);
+	if (far_direct(c, sel, &off, osz, &d, &cs)) {
 		uint32_t v[2] = { c->seg[X86_CS].sel, c->next_eip };
 		push_frame(c, v, 2, osz);
 		bt_load_cs(c, sel, d, c->cpl);
@@ -207,11 +211,9 @@ void bt_far_call(struct bt_cpu *c, uint16_t sel, uint32_t off, unsigned osz)
 	if (type == 4 || type == 12) {
 		struct gate g;
 		read_gate(c, sel, d, &g);
-		uint32_t eip = g.g32 ? g.off : g.off & 0xffff;
-		if (eip > g.cs.limit)
-			bt_raise_gp(c, 0);
+		uint32_t eip = gate_eip(c, &g);
 		if (!(g.cs.type & 4) && g.cs.dpl < c->cpl) {
-			call_gate_inner(c, &g, osz);
+			call_gate_inner(c, &g, eip);
 			return;
 		}
 		unsigned size = g.g32 ? 4 : 2;
