@@ -185,38 +185,6 @@ static void write_stats_json(const char *path, struct vm *vm, const struct engin
 	json_decref(j);
 }
 
-/* --switch ENGINE@MS: ask at MS, then every millisecond until the guest
- * stands where ENGINE can take it (switch.c), for at most two seconds. */
-struct switch_timer {
-	struct vm_timer t;
-	struct vm *vm;
-	const struct engine_ops *to;
-	uint64_t first;
-	char why[64];
-};
-
-#define SWITCH_RETRY_NS 1000000ull
-#define SWITCH_GIVE_UP_NS 2000000000ull
-
-static void switch_timer_fn(void *opaque, uint64_t now)
-{
-	struct switch_timer *st = opaque;
-	struct vcpu *v = st->vm->vcpu[0];
-	if (__atomic_load_n(&v->switch_at_ns, __ATOMIC_ACQUIRE) || vm_stopping(st->vm))
-		return;
-	if (!st->first)
-		st->first = now;
-	if (now - st->first > SWITCH_GIVE_UP_NS) {
-		vmm_warn("--switch %s: the guest did not stop where %s can take it over within "
-			 "%llu ms (in the VMI ROM's kernel code, halted, or between an event and "
-			 "its delivery): it stays on %s", st->to->name, st->to->name,
-			 SWITCH_GIVE_UP_NS / 1000000, st->vm->engine->name);
-		return;
-	}
-	vcpu_switch_request(v, st->to, st->why);
-	timer_mod(&st->t, now + SWITCH_RETRY_NS);
-}
-
 /* The --switch target, checked before the guest starts; NULL after printing
  * why (exit CLI_EXIT_UNAVAILABLE). */
 static const struct engine_ops *switch_target(const struct run_config *rc,
@@ -252,7 +220,6 @@ static const struct engine_ops *switch_target(const struct run_config *rc,
 static int run_guest(struct run_config *rc, const struct choice *c, const struct sel_guest *g)
 {
 	const struct engine_ops *e = c->e;
-	struct switch_timer st = { 0 };
 	struct sel_adapt *adapt = NULL;
 	struct vm_config vcfg = { .mem_size = rc->mem_size, .nr_vcpus = rc->smp };
 	struct vm *vm = vm_create(&vcfg);
@@ -286,20 +253,14 @@ static int run_guest(struct run_config *rc, const struct choice *c, const struct
 		goto out;
 	}
 	if (rc->switch_to[0]) {
-		st.vm = vm;
-		st.to = engine_find(rc->switch_to);
-		snprintf(st.why, sizeof(st.why), "requested (--switch %s@%g)", rc->switch_to,
-			 rc->switch_ms);
-		timer_init(&st.t, &vm->timers, switch_timer_fn, &st);
-		timer_mod(&st.t, vmm_now_ns() + (uint64_t)(rc->switch_ms * 1e6));
-		if (rc->switch_ms == 0) /* before the first instruction */
-			vcpu_switch_request(vm->vcpu[0], st.to, st.why);
+		char why[64];
+		snprintf(why, sizeof(why), "requested (--switch %s@%g)", rc->switch_to, rc->switch_ms);
+		vcpu_switch_at(vm->vcpu[0], engine_find(rc->switch_to), why,
+			       vmm_now_ns() + (uint64_t)(rc->switch_ms * 1e6));
 	}
 	if (c->adapt_to)
 		adapt = sel_adapt_start(vm, &c->calib, g->pv.n.bits, c->adapt_to);
 	status = vm_run(vm);
-	if (st.vm)
-		timer_del(&st.t);
 	sel_adapt_stop(adapt);
 	if (rc->stats)
 		print_stats(vm, e);

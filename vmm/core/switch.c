@@ -10,8 +10,8 @@
  * (vm->switch_unsafe_*: the native VMI ROM) unless in user mode, whose ROM
  * code the pv ROM takes over, and in a state the new engine accepts
  * (engine_ops.adopt_check: pv wants the code width the guest declared, so a
- * 64-bit guest is taken once it is in long mode). Elsewhere the request is counted and dropped;
- * the asker retries (the adaptive policy does, every few milliseconds). */
+ * 64-bit guest is taken once it is in long mode). Elsewhere the request is
+ * counted and dropped; vcpu_switch_at asks again every millisecond. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +26,43 @@ void vcpu_switch_request(struct vcpu *v, const struct engine_ops *to, const char
 	__atomic_store_n(&v->switch_to, to, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&v->lock);
 	vcpu_request(v, VCPU_REQ_SWITCH);
+}
+
+static void switch_timer_fn(void *opaque, uint64_t now)
+{
+	struct vcpu *v = opaque;
+	if (__atomic_load_n(&v->switch_at_ns, __ATOMIC_ACQUIRE) || vm_stopping(v->vm))
+		return;
+	if (!v->switch_first_ns)
+		v->switch_first_ns = now;
+	if (now - v->switch_first_ns > VCPU_SWITCH_GIVE_UP_NS) {
+		vmm_warn("switch to %s: the guest did not stop where %s can take it over within "
+			 "%llu ms (in the VMI ROM's kernel code, halted, between an event and its "
+			 "delivery, or not yet in the code width %s wants): it stays on %s",
+			 v->switch_want->name, v->switch_want->name, VCPU_SWITCH_GIVE_UP_NS / 1000000,
+			 v->switch_want->name, v->vm->engine->name);
+		return;
+	}
+	pthread_mutex_lock(&v->lock);
+	char why[sizeof(v->switch_why)];
+	memcpy(why, v->switch_why, sizeof(why));
+	pthread_mutex_unlock(&v->lock);
+	vcpu_switch_request(v, v->switch_want, why);
+	timer_mod(&v->switch_timer, now + VCPU_SWITCH_RETRY_NS);
+}
+
+void vcpu_switch_at(struct vcpu *v, const struct engine_ops *to, const char *why,
+		    uint64_t when)
+{
+	v->switch_want = to;
+	v->switch_first_ns = 0;
+	pthread_mutex_lock(&v->lock);
+	snprintf(v->switch_why, sizeof(v->switch_why), "%s", why ? why : "");
+	pthread_mutex_unlock(&v->lock);
+	timer_init(&v->switch_timer, &v->vm->timers, switch_timer_fn, v);
+	timer_mod(&v->switch_timer, when);
+	if (when <= vmm_now_ns()) /* now: before the first instruction if not started */
+		vcpu_switch_request(v, to, why);
 }
 
 /* Can every engine take the guest in state (s)? */

@@ -45,6 +45,8 @@ struct vcpu *vcpu_alloc(struct vm *vm, unsigned id)
 
 void vcpu_free(struct vcpu *v)
 {
+	if (v->switch_timer.list)
+		timer_del(&v->switch_timer);
 	perf_set_release(&v->stats);
 	pthread_mutex_destroy(&v->lock);
 	pthread_cond_destroy(&v->cond);

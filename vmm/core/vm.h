@@ -78,6 +78,9 @@ struct vcpu {
 	const struct engine_ops *switch_to; /* VCPU_REQ_SWITCH's target, atomic */
 	char switch_why[192];       /* ... and why (printed when it happens) */
 	uint64_t switch_at_ns;      /* when the last switch happened (0: never) */
+	struct vm_timer switch_timer; /* vcpu_switch_at: asks until it happens */
+	const struct engine_ops *switch_want;
+	uint64_t switch_first_ns;   /* the first ask (for giving up) */
 	struct perf_ctr core_ctr[VCPU_CTR_NR];
 };
 
@@ -202,6 +205,14 @@ void vcpu_request(struct vcpu *v, unsigned req);
 /* Ask the vCPU thread to move the guest to engine (to) at the next point
  * where it can (switch.c); (why) is printed with the switch. Any thread. */
 void vcpu_switch_request(struct vcpu *v, const struct engine_ops *to, const char *why);
+/* Switch vCPU (v) to engine (to) from (when) (vmm_now_ns() time) on: ask
+ * then, and again every millisecond (main-loop timer) until the guest
+ * stands where (to) can take it; give up with a warning after 2 s. Main
+ * thread or before the VM runs. */
+void vcpu_switch_at(struct vcpu *v, const struct engine_ops *to, const char *why,
+		    uint64_t when);
+#define VCPU_SWITCH_RETRY_NS 1000000ull
+#define VCPU_SWITCH_GIVE_UP_NS 2000000000ull
 /* On the vCPU thread, the engine stopped: switch if the guest stands where
  * (to) can take it, else count and drop the request. 0, or -errno when the
  * new engine failed (the VM is then stopping with a host error). */

@@ -83,8 +83,6 @@ struct sel_adapt {
 	uint64_t last_ns, last_halt_ns;
 	unsigned streak;          /* windows in a row that favoured (to) */
 	unsigned strong;          /* ... by SEL_ADAPT_GAIN_STRONG or more */
-	bool decided;             /* asked for the switch */
-	uint64_t asked_ns;
 	char why[192];
 	unsigned windows;
 };
@@ -102,17 +100,6 @@ static void adapt_fn(void *opaque, uint64_t now)
 	struct vcpu *v = a->vm->vcpu[0];
 	if (vm_stopping(a->vm) || __atomic_load_n(&v->switch_at_ns, __ATOMIC_ACQUIRE))
 		return;
-	if (a->decided) {
-		/* the vCPU was not where it could switch: ask again, for a while */
-		if (now - a->asked_ns > SEL_ADAPT_GIVE_UP_NS) {
-			vmm_debug(sel, "adapt: the guest never stood where %s can take it over; "
-				  "it stays on %s", a->to->name, a->vm->engine->name);
-			return;
-		}
-		vcpu_switch_request(v, a->to, a->why);
-		timer_mod(&a->t, now + SEL_ADAPT_RETRY_NS);
-		return;
-	}
 	struct engine_sample s;
 	uint64_t halt;
 	sample_now(a, &s, &halt);
@@ -143,10 +130,7 @@ static void adapt_fn(void *opaque, uint64_t now)
 				 "syscalls, %.0f exceptions in the last %.0f ms)",
 				 a->streak, vd.ratio, a->to->name, w.exits + w.interrupts,
 				 w.syscalls, w.exceptions, w.busy_ms);
-			a->decided = true;
-			a->asked_ns = now;
-			vcpu_switch_request(v, a->to, a->why);
-			timer_mod(&a->t, now + SEL_ADAPT_RETRY_NS);
+			vcpu_switch_at(v, a->to, a->why, now); /* the core asks until done */
 			return;
 		}
 	}

@@ -248,8 +248,6 @@ struct sel_verdict {
 #define SEL_ADAPT_WINDOWS_STRONG 2         /* or after 2 in a row ... */
 #define SEL_ADAPT_GAIN_STRONG 0.75         /* ... each predicted <= 0.75x */
 #define SEL_ADAPT_MIN_BUSY_MS 2.0          /* a mostly idle window says nothing */
-#define SEL_ADAPT_RETRY_NS 1000000ull      /* then ask each ms until it can switch */
-#define SEL_ADAPT_GIVE_UP_NS 2000000000ull
 
 /* The time window (w), measured on engine (from), would take on (to), by
  * the calibration (cal) for (bits)-bit code. 0, or -ENOENT when a cost it
