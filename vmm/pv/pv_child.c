@@ -164,17 +164,27 @@ static void user_to_kernel(struct pv_child *c, ucontext_t *uc, enum pv_event ev,
 	}
 }
 
+/* The int3 just executed (rip is after it): a hypercall site of the ROM
+ * (its kind), a native take-over site (PV_MAX_CALLS, *eo the pv entry's ROM
+ * offset, *delta the stack bytes to drop), or neither (-1). */
+static int rom_site(const struct pv_child *c, uint64_t rip, uint64_t *eo, unsigned *delta)
+{
+	uint64_t off = rip - 1 - c->window;
+	if (off >= PV_ROM_SIZE)
+		return -1;
+	int kind = pv_rom_site(c->bits, off);
+	if (kind < 0 && pv_rom_redirect(c->bits, off, eo, delta))
+		return PV_MAX_CALLS;
+	return kind;
+}
+
 static void user_sigtrap(struct pv_child *c, ucontext_t *uc, const siginfo_t *si)
 {
-	uint64_t rip = c->chan->cpu.r.rip;
 	int trapno = (int)uc->uc_mcontext.gregs[REG_TRAPNO];
-	int kind = rip - 1 - c->window < PV_ROM_SIZE ? pv_rom_site(c->bits, rip - 1 - c->window)
-						      : -1;
 	uint64_t eo;
 	unsigned delta;
-	if (kind < 0 && rip - 1 - c->window < PV_ROM_SIZE &&
-	    pv_rom_redirect(c->bits, rip - 1 - c->window, &eo, &delta))
-		kind = PV_MAX_CALLS; /* a native kernel instruction: as it would */
+	/* a take-over site is a native kernel instruction: as it would */
+	int kind = rom_site(c, c->chan->cpu.r.rip, &eo, &delta);
 	if (kind == PV_CALL_USER_INT80)
 		user_to_kernel(c, uc, PV_EV_INT, 0x80, false, 0);
 	else if (kind == PV_CALL_USER_SYSCALL)
@@ -289,14 +299,11 @@ static void kernel_fault(struct pv_child *c, const siginfo_t *si, const ucontext
 
 static void kernel_sigtrap(struct pv_child *c, const siginfo_t *si, ucontext_t *uc)
 {
-	uint64_t rip = c->chan->cpu.r.rip;
 	int trapno = (int)uc->uc_mcontext.gregs[REG_TRAPNO];
-	int kind = rip - 1 - c->window < PV_ROM_SIZE ? pv_rom_site(c->bits, rip - 1 - c->window)
-						      : -1;
 	uint64_t eo;
 	unsigned delta;
-	if (kind < 0 && rip - 1 - c->window < PV_ROM_SIZE &&
-	    pv_rom_redirect(c->bits, rip - 1 - c->window, &eo, &delta)) {
+	int kind = rom_site(c, c->chan->cpu.r.rip, &eo, &delta);
+	if (kind == PV_MAX_CALLS) {
 		/* a guest that started under another engine, in or about to call
 		 * the native ROM: the same call, the pv way */
 		c->chan->cpu.r.rip = c->window + eo;
