@@ -29,8 +29,10 @@ void bt_cpuid(struct bt_cpu *c)
 	uint32_t r[4] = { 0, 0, 0, 0 };
 	switch (leaf) {
 	case 0:
+		/* the host's vendor and highest leaf, as an engine that runs
+		 * CPUID natively (pv) answers, so a guest moved there sees the
+		 * same leaf 0; the leaves bt does not describe read as zero */
 		host_cpuid(0, 0, r);
-		r[0] = 1; /* we describe leaf 1 only */
 		break;
 	case 1:
 		host_cpuid(1, 0, r);
