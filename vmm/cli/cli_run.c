@@ -44,7 +44,6 @@ struct choice {
 	const struct engine_ops *e;
 	const struct engine_ops *adapt_to;
 	struct sel_calib calib;
-	bool calibrated;
 };
 
 /* Auto mode, a PV guest started on an engine that reports its events (bt),
@@ -75,9 +74,9 @@ static bool choose_engine(const struct run_config *rc, const struct host_caps *c
 	cli_build_profile(rc, caps, g, &prof);
 	/* a named mode needs no prediction; calibrating costs the first run */
 	bool need_calib = !strcmp(rc->mode, "auto") || rc->explain;
-	c->calibrated = need_calib && sel_calibrate(caps, &c->calib, false) == 0;
+	bool calibrated = need_calib && sel_calibrate(caps, &c->calib, false) == 0;
 	struct sel_input in = {
-		.caps = caps, .calib = c->calibrated ? &c->calib : NULL, .guest = g,
+		.caps = caps, .calib = calibrated ? &c->calib : NULL, .guest = g,
 		.profile = &prof, .avail = avail,
 		.nr_avail = sel_gather(caps, g, avail, SEL_MAX_ENGINES), .mode = rc->mode,
 	};

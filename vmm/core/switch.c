@@ -1,5 +1,5 @@
 /* switch.c: moving a running guest from one engine to another (DESIGN "One
- * machine, many engines"). Any thread asks (vcpu_switch_request); the vCPU
+ * machine, many engines"). The main thread asks (vcpu_switch_at); the vCPU
  * thread, once the engine has returned to the core, checks that the guest
  * stands where the new engine can take it, exports the architectural state,
  * keeps the old engine's counters (frozen) in the stats, retires the old
@@ -19,12 +19,10 @@
 #include "vmm/core/engine.h"
 #include "vmm/core/vcpu_internal.h"
 
-void vcpu_switch_request(struct vcpu *v, const struct engine_ops *to, const char *why)
+/* Ask the vCPU thread to switch to (to) when its engine next stops. */
+static void ask(struct vcpu *v, const struct engine_ops *to)
 {
-	pthread_mutex_lock(&v->lock); /* the vCPU thread copies it under the lock */
-	snprintf(v->switch_why, sizeof(v->switch_why), "%s", why ? why : "");
 	__atomic_store_n(&v->switch_to, to, __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&v->lock);
 	vcpu_request(v, VCPU_REQ_SWITCH);
 }
 
@@ -43,11 +41,7 @@ static void switch_timer_fn(void *opaque, uint64_t now)
 			 v->switch_want->name, v->vm->engine->name);
 		return;
 	}
-	pthread_mutex_lock(&v->lock);
-	char why[sizeof(v->switch_why)];
-	memcpy(why, v->switch_why, sizeof(why));
-	pthread_mutex_unlock(&v->lock);
-	vcpu_switch_request(v, v->switch_want, why);
+	ask(v, v->switch_want);
 	timer_mod(&v->switch_timer, now + VCPU_SWITCH_RETRY_NS);
 }
 
@@ -56,13 +50,13 @@ void vcpu_switch_at(struct vcpu *v, const struct engine_ops *to, const char *why
 {
 	v->switch_want = to;
 	v->switch_first_ns = 0;
-	pthread_mutex_lock(&v->lock);
+	pthread_mutex_lock(&v->lock); /* the vCPU thread copies it under the lock */
 	snprintf(v->switch_why, sizeof(v->switch_why), "%s", why ? why : "");
 	pthread_mutex_unlock(&v->lock);
 	timer_init(&v->switch_timer, &v->vm->timers, switch_timer_fn, v);
 	timer_mod(&v->switch_timer, when);
 	if (when <= vmm_now_ns()) /* now: before the first instruction if not started */
-		vcpu_switch_request(v, to, why);
+		ask(v, to);
 }
 
 /* Can every engine take the guest in state (s)? */

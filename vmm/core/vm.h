@@ -202,9 +202,6 @@ void vm_note_output(struct vm *vm);
 void vcpu_kick(struct vcpu *v);
 /* Post (req) bits and kick. */
 void vcpu_request(struct vcpu *v, unsigned req);
-/* Ask the vCPU thread to move the guest to engine (to) at the next point
- * where it can (switch.c); (why) is printed with the switch. Any thread. */
-void vcpu_switch_request(struct vcpu *v, const struct engine_ops *to, const char *why);
 /* Switch vCPU (v) to engine (to) from (when) (vmm_now_ns() time) on: ask
  * then, and again every millisecond (main-loop timer) until the guest
  * stands where (to) can take it; give up with a warning after 2 s. Main
