@@ -7,6 +7,8 @@
  * vector VEC_SYSCALL_INSN; the return goes through SYSRET. FMASK has
  * cleared IF, so nothing can interrupt the window between the swaps. */
 
+#include "rt_frame_64.h"
+
 	.text
 	.globl rt_syscall_entry
 rt_syscall_entry:
@@ -21,38 +23,10 @@ rt_syscall_entry:
 	push %rcx		/* ip: SYSCALL saved RIP in RCX */
 	pushq $0		/* err */
 	pushq $0x100		/* vector: VEC_SYSCALL_INSN */
-	push %rax
-	push %rcx
-	push %rdx
-	push %rbx
-	push %rbp
-	push %rsi
-	push %rdi
-	push %r8
-	push %r9
-	push %r10
-	push %r11
-	push %r12
-	push %r13
-	push %r14
-	push %r15
+	PUSH_GPRS
 	mov %rsp, %rdi
 	call syscall_dispatch
-	pop %r15
-	pop %r14
-	pop %r13
-	pop %r12
-	pop %r11
-	pop %r10
-	pop %r9
-	pop %r8
-	pop %rdi
-	pop %rsi
-	pop %rbp
-	pop %rbx
-	pop %rdx
-	pop %rcx
-	pop %rax
+	POP_GPRS
 	add $16, %rsp		/* vector, err */
 	pop %rcx		/* ip for SYSRET */
 	add $8, %rsp		/* cs */
@@ -70,39 +44,11 @@ rt_syscall_entry:
 rt_pv_syscall_entry:
 	pushq $0		/* err */
 	pushq $0x100		/* vector: VEC_SYSCALL_INSN */
-	push %rax
-	push %rcx
-	push %rdx
-	push %rbx
-	push %rbp
-	push %rsi
-	push %rdi
-	push %r8
-	push %r9
-	push %r10
-	push %r11
-	push %r12
-	push %r13
-	push %r14
-	push %r15
+	PUSH_GPRS
 	cld
 	mov %rsp, %rdi
 	call syscall_dispatch
-	pop %r15
-	pop %r14
-	pop %r13
-	pop %r12
-	pop %r11
-	pop %r10
-	pop %r9
-	pop %r8
-	pop %rdi
-	pop %rsi
-	pop %rbp
-	pop %rbx
-	pop %rdx
-	pop %rcx
-	pop %rax
+	POP_GPRS
 	add $16, %rsp		/* vector, err */
 	jmp *rt_vmi_sysret(%rip)
 #endif

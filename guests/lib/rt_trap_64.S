@@ -7,6 +7,8 @@
  * GS is not touched: kernel code runs with the user's GS (rt_syscall_64.S).
  * PV builds (-DRT_PV) return through the VMI ROM's iret (rt_vmi.h). */
 
+#include "rt_frame_64.h"
+
 	.text
 	.p2align 4
 	.globl rt_trap_stubs
@@ -24,39 +26,11 @@ rt_trap_stubs:
 	.endr
 
 trap_common:
-	push %rax
-	push %rcx
-	push %rdx
-	push %rbx
-	push %rbp
-	push %rsi
-	push %rdi
-	push %r8
-	push %r9
-	push %r10
-	push %r11
-	push %r12
-	push %r13
-	push %r14
-	push %r15
+	PUSH_GPRS
 	cld
 	mov %rsp, %rdi
 	call trap_dispatch
-	pop %r15
-	pop %r14
-	pop %r13
-	pop %r12
-	pop %r11
-	pop %r10
-	pop %r9
-	pop %r8
-	pop %rdi
-	pop %rsi
-	pop %rbp
-	pop %rbx
-	pop %rdx
-	pop %rcx
-	pop %rax
+	POP_GPRS
 	add $16, %rsp		/* vector, error code */
 #ifdef RT_PV
 	jmp *rt_vmi_iret(%rip)
