@@ -1,4 +1,4 @@
-/* test_load_linux.c: bzImage kernels through the 64-bit boot protocol: load
+/* test_load_linux.c: bzImage kernels through the 32- and 64-bit boot protocols: load
  * address, entry, the zero page built from the setup header, initrd
  * placement, detection order, and refused images. */
 #include "tests/unit/util.h"
@@ -165,13 +165,104 @@ static void test_bzimage_refuses_old_boot_protocol(void **state)
 	util_fx_refused(*state, &img, "version 2.09 is too old");
 }
 
-static void test_bzimage_refuses_missing_64bit_entry(void **state)
+/* boot.rst "32-bit BOOT PROTOCOL": a kernel without XLF_KERNEL_64 (Debian's
+ * 686) starts at code32_start in flat protected mode, paging off. */
+static struct util_img bz32(void)
 {
 	struct util_bz o;
 	util_bz_defaults(&o);
-	o.xloadflags = 0x2;
+	o.xloadflags = 0x2; /* XLF_CAN_BE_LOADED_ABOVE_4G alone: no 64-bit entry */
+	return util_bzimage(&o);
+}
+
+static void test_bzimage_32bit_kernel_enters_code32_start_flat_paging_off(void **state)
+{
+	struct util_fx *f = *state;
+	struct util_img img = bz32();
+	uint8_t payload[0x1000];
+	memcpy(payload, img.data + SETUP, sizeof(payload));
+	assert_int_equal(util_fx_load(f, &img, "console=ttyS0"), 0);
+	/* the whole protected-mode kernel, startup_32 included, at 2 MiB */
+	assert_memory_equal(util_fx_gpa(f, 2 * MiB, sizeof(payload)), payload, sizeof(payload));
+	const struct x86_state *s = &f->res.entry;
+	assert_int_equal(s->rip, 2 * MiB);
+	assert_int_equal(s->gpr[X86_RSI], LOAD_ZERO_PAGE);
+	assert_int_equal(s->gpr[X86_RBP], 0);
+	assert_int_equal(s->gpr[X86_RDI], 0);
+	assert_int_equal(s->gpr[X86_RBX], 0);
+	assert_int_equal(s->efer, 0);
+	assert_int_equal(s->cr0 & (X86_CR0_PE | X86_CR0_PG), X86_CR0_PE);
+	assert_int_equal(s->cr4, 0);
+	assert_string_equal(x86_mode_name(s), "prot32");
+	assert_int_equal(s->seg[X86_CS].sel, 0x10);
+	assert_true(s->seg[X86_CS].db);
+	assert_int_equal(s->seg[X86_CS].limit, 0xffffffff);
+	for (unsigned i = X86_ES; i <= X86_DS; i++) {
+		if (i == X86_CS)
+			continue;
+		assert_int_equal(s->seg[i].sel, 0x18);
+		assert_int_equal(s->seg[i].base, 0);
+		assert_int_equal(s->seg[i].limit, 0xffffffff);
+	}
+	assert_false(s->rflags & X86_FLAGS_IF);
+	/* the GDT holds a 32-bit __BOOT_CS (L clear, D set) at 0x10 */
+	struct x86_seg cs;
+	x86_seg_from_desc(&cs, 0x10, util_get64(util_fx_gpa(f, LOAD_GDT_ADDR + 0x10, 8)));
+	assert_false(cs.l);
+	assert_true(cs.db);
+	assert_int_equal(f->res.info.format, LOAD_BZIMAGE);
+	/* the zero page as for the 64-bit entry: code32_start, cmdline, e820 */
+	const uint8_t *zp = util_fx_gpa(f, LOAD_ZERO_PAGE, 4096);
+	assert_int_equal(util_get32(zp + 0x214), 2 * MiB);
+	assert_int_equal(util_get32(zp + 0x228), LOAD_CMDLINE_ADDR);
+	assert_int_equal(zp[0x211], 0x81);
+	assert_true(zp[0x1e8] > 0);
+	assert_string_equal((char *)util_fx_gpa(f, LOAD_CMDLINE_ADDR, 1), "console=ttyS0");
+	/* no page tables: paging is off */
+	assert_int_equal(util_get64(util_fx_gpa(f, LOAD_PML4_ADDR, 8)), 0);
+}
+
+static void test_bzimage_32bit_kernel_initrd_below_initrd_addr_max(void **state)
+{
+	struct util_fx *f = *state;
+	struct util_bz o;
+	util_bz_defaults(&o);
+	o.xloadflags = 0;
+	o.initrd_addr_max = 0x37ffffff; /* what 32-bit kernels said before 2.03 */
 	struct util_img img = util_bzimage(&o);
-	util_fx_refused(*state, &img, "XLF_KERNEL_64");
+	uint8_t rd[5000];
+	memset(rd, 0xa5, sizeof(rd));
+	char *rdpath = util_temp_write(rd, sizeof(rd));
+	f->p.initrd = rdpath;
+	assert_int_equal(util_fx_load(f, &img, NULL), 0);
+	/* 64 MiB of RAM is below initrd_addr_max: the initrd ends at the top */
+	const uint8_t *zp = util_fx_gpa(f, LOAD_ZERO_PAGE, 4096);
+	gpa_t want = VMM_ALIGN_DOWN(UTIL_FX_RAM - sizeof(rd), 4096);
+	assert_int_equal(util_get32(zp + 0x218), want);
+	assert_int_equal(util_get32(zp + 0x21c), sizeof(rd));
+	assert_int_equal(f->res.initrd_addr, want);
+	assert_memory_equal(util_fx_gpa(f, want, sizeof(rd)), rd, sizeof(rd));
+	assert_int_equal(f->res.entry.rip, 2 * MiB);
+	util_temp_remove(rdpath);
+}
+
+static void test_bzimage_probe_reports_32bit_kernel(void **state)
+{
+	(void)state;
+	struct util_img img = bz32();
+	struct load_params p = { .kernel = "bzImage" };
+	struct guest_info info;
+	assert_int_equal(load_probe_image("boot/bzImage", img.data, img.len, &p, &info), 0);
+	assert_int_equal(info.format, LOAD_BZIMAGE);
+	assert_int_equal(info.bits, 32);
+	assert_string_equal(info.entry_mode, "prot32");
+	assert_int_equal(info.entry, 2 * MiB);
+	assert_int_equal(info.nr_code, 1);
+	assert_int_equal(info.code[0].gpa, 2 * MiB);
+	assert_int_equal(info.code[0].file_off, SETUP);
+	assert_int_equal(info.code[0].size, 0x1000);
+	assert_int_equal(info.code[0].bits, 32);
+	free(img.data);
 }
 
 static void test_bzimage_refuses_zimage(void **state)
@@ -280,7 +371,9 @@ int main(void)
 		T(test_bzimage_probe_reports_32_and_64bit_code),
 		T(test_bzimage_detected_before_multiboot_header),
 		T(test_bzimage_refuses_old_boot_protocol),
-		T(test_bzimage_refuses_missing_64bit_entry),
+		T(test_bzimage_32bit_kernel_enters_code32_start_flat_paging_off),
+		T(test_bzimage_32bit_kernel_initrd_below_initrd_addr_max),
+		T(test_bzimage_probe_reports_32bit_kernel),
 		T(test_bzimage_refuses_zimage),
 		T(test_bzimage_refuses_truncated_header),
 		T(test_bzimage_refuses_short_setup_header),

@@ -166,12 +166,13 @@ VMM_MUST_CHECK int load_x86_linux_prepare(const struct load_image *im, const str
 					  const struct load_plan *plan,
 					  struct load_linux_boot *lb);
 /* Write the command line, initrd, (zp) completed with them and the e820
- * map, page tables and GDT; set the 64-bit entry state. Closes lb. */
+ * map, the GDT and (bits 64) page tables; set the 32-bit protected-mode or
+ * 64-bit long-mode entry state with ESI/RSI at the zero page. Closes lb. */
 VMM_MUST_CHECK int load_x86_linux_commit(const struct load_image *im, const struct guest_mem *m,
 					 struct load_linux_boot *lb, uint8_t *zp,
-					 gpa_t entry, struct load_result *res);
+					 gpa_t entry, unsigned bits, struct load_result *res);
 void load_x86_linux_abort(struct load_linux_boot *lb);
-/* The whole Linux 64-bit boot for ELF64 and bzImage: prepare, copy the
+/* The whole Linux 32- or 64-bit (plan->bits) boot for ELF64 and bzImage: prepare, copy the
  * kernel's segments, let (fill) put the kernel's header into a zeroed zero
  * page, commit. 0 or -errno (logged). */
 typedef void (*load_zp_fill_fn)(uint8_t *zp, const struct load_image *im,
@@ -211,5 +212,6 @@ VMM_MUST_CHECK int load_x86_linux_boot(const struct load_image *im, const struct
 #define LX_LOADED_HIGH 0x01
 #define LX_CAN_USE_HEAP 0x80
 #define LX_XLF_KERNEL_64 0x01
+#define LX_ENTRY32 0x000        /* startup_32: code32_start itself */
 
 #endif

@@ -1,10 +1,14 @@
-/* load_linux.c: Linux bzImage kernels through the 64-bit boot protocol.
+/* load_linux.c: Linux bzImage kernels through the 32- and 64-bit boot
+ * protocols.
  *
  * Spec: Documentation/arch/x86/boot.rst ("The Real-Mode Kernel Header",
- * "Details of Header Fields", "64-bit BOOT PROTOCOL"). We need protocol 2.10+
- * (pref_address, init_size) and XLF_KERNEL_64. The setup code is not run:
- * the setup header is copied into a zero page we fill ourselves, and the
- * CPU starts in long mode at the protected-mode kernel's offset 0x200.
+ * "Details of Header Fields", "32-bit BOOT PROTOCOL", "64-bit BOOT
+ * PROTOCOL"). We need protocol 2.10+ (pref_address, init_size). The setup
+ * code is not run: the setup header is copied into a zero page we fill
+ * ourselves. A kernel with XLF_KERNEL_64 starts in long mode at the
+ * protected-mode kernel's offset 0x200 (startup_64); any other (a 32-bit
+ * kernel such as Debian's 686) starts in flat 32-bit protected mode, paging
+ * off, at its start (code32_start, startup_32) with ESI = boot_params.
  *
  * Load address: 1 MiB, rounded up to kernel_alignment for relocatable
  * kernels. The compressed kernel then decompresses at max(that, pref_address)
@@ -50,12 +54,6 @@ static int check_header(const struct load_image *im)
 			"are not supported", im->name, b[LX_LOADFLAGS]);
 		return -ENOEXEC;
 	}
-	if (!(load_le16(b + LX_XLOADFLAGS) & LX_XLF_KERNEL_64)) {
-		vmm_err("%s: bzImage xloadflags %#x: no 64-bit entry (XLF_KERNEL_64, bit 0); "
-			"only the 64-bit boot protocol is supported", im->name,
-			load_le16(b + LX_XLOADFLAGS));
-		return -ENOEXEC;
-	}
 	return 0;
 }
 
@@ -97,10 +95,12 @@ int load_linux_parse(const struct load_image *im, struct load_plan *plan)
 	const uint8_t *b = im->img;
 	unsigned sects = b[LX_SETUP_SECTS] ? b[LX_SETUP_SECTS] : 4; /* boot.rst: 0 means 4 */
 	uint64_t setup = (sects + 1) * 512ull;
-	if (setup >= im->len || im->len - setup <= LX_ENTRY64) {
+	bool k64 = load_le16(b + LX_XLOADFLAGS) & LX_XLF_KERNEL_64;
+	unsigned entry = k64 ? LX_ENTRY64 : LX_ENTRY32;
+	if (setup >= im->len || im->len - setup <= entry) {
 		vmm_err("%s: bzImage setup_sects %u: the protected-mode kernel after %#llx bytes "
-			"of setup is missing or too short for its entry at +0x200 (file is %llu "
-			"bytes)", im->name, b[LX_SETUP_SECTS], (unsigned long long)setup,
+			"of setup is missing or too short for its entry at +%#x (file is %llu "
+			"bytes)", im->name, b[LX_SETUP_SECTS], (unsigned long long)setup, entry,
 			(unsigned long long)im->len);
 		return -ENOEXEC;
 	}
@@ -109,17 +109,17 @@ int load_linux_parse(const struct load_image *im, struct load_plan *plan)
 	r = load_address(im, &load);
 	if (!r)
 		r = footprint(im, load, payload, &plan->linux.reserved_end);
-	if (!r)
+	if (!r && k64)
 		r = load_plan_add(im, plan, load, setup, LX_ENTRY64, LX_ENTRY64, 32,
 				  "bzImage kernel (startup_32)");
 	if (!r)
-		r = load_plan_add(im, plan, load + LX_ENTRY64, setup + LX_ENTRY64,
-				  payload - LX_ENTRY64, payload - LX_ENTRY64, 64, "bzImage kernel");
+		r = load_plan_add(im, plan, load + entry, setup + entry, payload - entry,
+				  payload - entry, k64 ? 64 : 32, "bzImage kernel");
 	if (r)
 		return r;
 	plan->format = LOAD_BZIMAGE;
-	plan->bits = 64;
-	plan->entry = load + LX_ENTRY64;
+	plan->bits = k64 ? 64 : 32;
+	plan->entry = load + entry;
 	plan->min_addr = LOAD_KERNEL_MIN;
 	/* boot.rst: the header ends at 0x202 + the byte at 0x201. */
 	plan->linux.hdr_end = VMM_MIN(LX_JUMP + 2 + (uint64_t)b[LX_JUMP + 1], LX_HDR_MAX);
@@ -129,8 +129,8 @@ int load_linux_parse(const struct load_image *im, struct load_plan *plan)
 	return 0;
 }
 
-/* boot.rst "64-bit BOOT PROTOCOL": the setup header goes into a zeroed
- * boot_params; code32_start says where the protected-mode kernel is. */
+/* boot.rst "32-bit/64-bit BOOT PROTOCOL": the setup header goes into a
+ * zeroed boot_params; code32_start says where the protected-mode kernel is. */
 static void zp_setup_header(uint8_t *zp, const struct load_image *im, const struct load_plan *plan)
 {
 	memcpy(zp + LX_SETUP_SECTS, im->img + LX_SETUP_SECTS, plan->linux.hdr_end - LX_SETUP_SECTS);

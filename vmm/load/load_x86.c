@@ -185,8 +185,8 @@ static void zp_fill(const struct guest_mem *m, const struct load_linux_boot *lb,
 	zp[LX_E820_ENTRIES] = (uint8_t)n;
 	zp[LX_TYPE_OF_LOADER] = 0xff; /* boot.rst: "undefined" boot loader */
 	zp[LX_LOADFLAGS] |= LX_CAN_USE_HEAP;
-	/* The setup code does not run with the 64-bit entry; the heap is given
-	 * as the zero page's own span up to the page tables. */
+	/* The setup code does not run (32- and 64-bit entries); the heap is
+	 * given as the zero page's own span up to the page tables' place. */
 	load_put16(zp + LX_HEAP_END_PTR, (uint16_t)(LOAD_PML4_ADDR - LOAD_ZERO_PAGE - 0x200));
 	load_put32(zp + LX_CMD_LINE_PTR, (uint32_t)LOAD_CMDLINE_ADDR);
 	load_put32(zp + LX_RAMDISK_IMAGE, lb->has_initrd ? (uint32_t)lb->initrd_addr : 0);
@@ -194,9 +194,10 @@ static void zp_fill(const struct guest_mem *m, const struct load_linux_boot *lb,
 }
 
 int load_x86_linux_commit(const struct load_image *im, const struct guest_mem *m,
-			  struct load_linux_boot *lb, uint8_t *zp, gpa_t entry,
+			  struct load_linux_boot *lb, uint8_t *zp, gpa_t entry, unsigned bits,
 			  struct load_result *res)
 {
+	bool long_mode = bits == 64;
 	int r = 0;
 	zp_fill(m, lb, zp);
 	if (mem_write(m, LOAD_CMDLINE_ADDR, lb->cmdline, lb->cmdline_len + 1) ||
@@ -205,12 +206,18 @@ int load_x86_linux_commit(const struct load_image *im, const struct guest_mem *m
 		vmm_err("%s: cannot write the command line, initrd or zero page", im->name);
 		r = -EFAULT;
 	}
-	if (!r)
+	if (!r && long_mode)
 		r = load_x86_page_tables(m);
 	if (!r)
-		r = load_x86_gdt(m, true);
+		r = load_x86_gdt(m, long_mode);
 	if (!r) {
-		load_x86_state_long(&res->entry, entry);
+		/* boot.rst "32-bit BOOT PROTOCOL": flat __BOOT_CS/__BOOT_DS,
+		 * paging off, interrupts off, ESI = boot_params and EBP, EDI,
+		 * EBX zero (x86_state_reset cleared them) */
+		if (long_mode)
+			load_x86_state_long(&res->entry, entry);
+		else
+			load_x86_state_prot32(&res->entry, entry);
 		res->entry.gpr[X86_RSI] = LOAD_ZERO_PAGE;
 		res->cmdline_addr = LOAD_CMDLINE_ADDR;
 		res->cmdline_size = (uint32_t)lb->cmdline_len + 1;
@@ -239,7 +246,7 @@ int load_x86_linux_boot(const struct load_image *im, const struct guest_mem *m,
 		load_x86_linux_abort(&lb);
 	} else {
 		fill(zp, im, plan);
-		r = load_x86_linux_commit(im, m, &lb, zp, plan->entry, res);
+		r = load_x86_linux_commit(im, m, &lb, zp, plan->entry, plan->bits, res);
 	}
 	free(zp);
 	return r;
