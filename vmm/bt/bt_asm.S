@@ -17,12 +17,12 @@ bt_asm_enter:
 	push %r14
 	push %r15
 	sub $8, %rsp			/* 16-byte alignment for helper calls */
-	mov %rsp, 40(%rdi)		/* host_rsp */
+	mov %rsp, 176(%rdi)		/* host_rsp */
 	mov %rdi, %r15
 	mov %rsi, %r11
 	/* the guest's flags from hflags: SF ZF AF PF CF by SAHF, OF by an
 	 * ADD that overflows (LAHF/SAHF exist on every host bt accepts) */
-	mov 48(%r15), %r10d
+	mov 16(%r15), %r10d
 	mov %r10d, %eax
 	shr $11, %r10d
 	and $1, %r10d
@@ -30,34 +30,34 @@ bt_asm_enter:
 	mov %r10b, %al
 	add $0x7f, %al
 	sahf
-	mov 0(%r15), %eax
-	mov 4(%r15), %ecx
-	mov 8(%r15), %edx
-	mov 12(%r15), %ebx
-	mov 16(%r15), %r12d
-	mov 20(%r15), %ebp
-	mov 24(%r15), %esi
-	mov 28(%r15), %edi
+	mov 48(%r15), %eax
+	mov 56(%r15), %ecx
+	mov 64(%r15), %edx
+	mov 72(%r15), %ebx
+	mov 80(%r15), %r12d
+	mov 88(%r15), %ebp
+	mov 96(%r15), %esi
+	mov 104(%r15), %edi
 	jmp *%r11
 	.size bt_asm_enter, .-bt_asm_enter
 
 	.globl bt_asm_exit
 	.type bt_asm_exit, @function
 bt_asm_exit:
-	mov %eax, 0(%r15)
-	mov %ecx, 4(%r15)
-	mov %edx, 8(%r15)
-	mov %ebx, 12(%r15)
-	mov %r12d, 16(%r15)
-	mov %ebp, 20(%r15)
-	mov %esi, 24(%r15)
-	mov %edi, 28(%r15)
+	mov %eax, 48(%r15)
+	mov %ecx, 56(%r15)
+	mov %edx, 64(%r15)
+	mov %ebx, 72(%r15)
+	mov %r12d, 80(%r15)
+	mov %ebp, 88(%r15)
+	mov %esi, 96(%r15)
+	mov %edi, 104(%r15)
 	pushfq
-	popq 48(%r15)
+	popq 16(%r15)
 	.globl bt_asm_exit_nosave
 bt_asm_exit_nosave:
 	cld
-	mov 40(%r15), %rsp
+	mov 176(%r15), %rsp
 	add $8, %rsp
 	pop %r15
 	pop %r14

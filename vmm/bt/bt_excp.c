@@ -259,9 +259,10 @@ void bt_deliver_pending(struct bt_cpu *c)
 		.ret = c->exc_soft ? c->next_eip : c->eip,
 	};
 	c->ctr[BT_CTR_EXCEPTIONS].count++;
-	vmm_debug(bt, "vcpu%u: %s vector %u error %#x at %04x:%08x (cpl %u, cr2 %#x)",
+	vmm_debug(bt, "vcpu%u: %s vector %u error %#x at %04x:%08llx (cpl %u, cr2 %#llx)",
 		  c->vcpu ? c->vcpu->id : 0, c->exc_soft ? "int" : "exception", c->dl.vec,
-		  c->dl.err, c->seg[X86_CS].sel, c->eip, c->cpl, c->cr2);
+		  c->dl.err, c->seg[X86_CS].sel, (unsigned long long)c->rip, c->cpl,
+		  (unsigned long long)c->cr2);
 	c->jmp = &jb;
 	if (setjmp(jb)) {
 		/* an exception while delivering c->dl: SDM 3A table 6-5 */

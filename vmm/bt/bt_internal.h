@@ -173,29 +173,43 @@ struct bt_event {
 
 struct bt_cpu {
 	/* --- used by translated code at fixed offsets (BT_OFF_* in bt_trans.h,
-	 * bt_asm.S): keep in sync --- */
-	uint32_t gpr[8];           /* 0: EAX ECX EDX EBX ESP EBP ESI EDI */
-	uint32_t eip;              /* 32 */
-	uint32_t eflags;           /* 36: all of EFLAGS outside translated code */
-	uint64_t host_rsp;         /* 40: host stack in bt_enter */
-	uint64_t hflags;           /* 48: host RFLAGS image: guest arith flags */
-	uint64_t exit_slot;        /* 56: chainable exit: rel32 to patch; 1: indirect miss */
-	uint64_t ibtc;             /* 64: indirect branch table (struct bt_ibtc_entry *) */
-	uint64_t ibtc_tag;         /* 72: (generation, key) << 32 for the current mode */
-	uint64_t win_base;         /* 80: memory window (GS base) */
-	uint64_t ind_lookups;      /* 88: indirect lookups done by translated code */
-	uint64_t block_entries;    /* 96: block entries (TRIPLEX_BT_PROFILE=1 only) */
+	 * bt_asm.S): keep in sync. The fields translated code touches in its
+	 * hot paths, and the eight legacy GPRs, sit below offset 128 so that
+	 * their encodings take a one-byte displacement. --- */
+	union {
+		uint64_t rip;      /* 0: RIP */
+		uint32_t eip;      /* its low half: EIP outside 64-bit mode (the
+				    * high half is zero there; code that can run
+				    * in 64-bit mode uses rip) */
+	};
+	uint32_t eflags;           /* 8: all of RFLAGS outside translated code
+				    * (bits 32-63 are reserved, always zero) */
+	uint32_t pad0;
+	uint64_t hflags;           /* 16: host RFLAGS image: guest arith flags */
+	uint64_t exit_slot;        /* 24: chainable exit: rel32 to patch; 1: indirect miss */
+	uint64_t ibtc;             /* 32: indirect branch table (struct bt_ibtc_entry *) */
+	uint64_t ibtc_tag;         /* 40: (generation, key) << 32 for the current mode */
+	/* 48: RAX RCX RDX RBX RSP RBP RSI RDI R8-R15. Outside 64-bit mode
+	 * every write stores a 32-bit (zero-extended) value, so the high
+	 * halves stay zero there, as translated code (32-bit loads and stores
+	 * of the low halves) assumes. */
+	uint64_t gpr[16];
+	uint64_t host_rsp;         /* 176: host stack in bt_enter */
+	uint64_t win_base;         /* 184: memory window (GS base) */
+	uint64_t ind_lookups;      /* 192: indirect lookups done by translated code */
+	uint64_t block_entries;    /* 200: block entries (TRIPLEX_BT_PROFILE=1 only) */
 
 	/* --- architectural state --- */
-	struct x86_seg seg[X86_NR_SREGS];
+	struct x86_seg seg[X86_NR_SREGS]; /* FS/GS bases: all 64 bits (IA32_FS/GS_BASE) */
 	struct x86_seg ldt, tr;
 	struct x86_dtable gdt, idt;
-	uint32_t cr0, cr2, cr3, cr4;
+	uint64_t cr0, cr2, cr3, cr4;
+	uint64_t cr8;               /* TPR (bits 3:0); MOV CR8 only in 64-bit mode */
 	uint64_t efer;
 	uint64_t xcr0;
 	uint64_t pdpte[4];          /* PAE: loaded at MOV CR3 (SDM 3A 4.4.1) */
-	uint32_t dr[8];
-	struct x86_msrs msr;
+	uint64_t dr[8];
+	struct x86_msrs msr;        /* SYSENTER_*, STAR/LSTAR/CSTAR/SFMASK, KERNEL_GS_BASE, ... */
 	int64_t tsc_offset;         /* guest TSC = host TSC + offset */
 	struct x86_fpu fpu;         /* kept for state transfer; not emulated */
 	unsigned cpl;
@@ -226,7 +240,10 @@ struct bt_cpu {
 	char error_msg[160];        /* the engine cannot continue (unsupported feature) */
 
 	/* --- execution --- */
-	uint32_t next_eip;          /* interpreter: EIP after the current insn */
+	union {                     /* interpreter: RIP/EIP after the current insn */
+		uint64_t next_rip;
+		uint32_t next_eip;
+	};
 	bool stop_block;            /* leave the current block after this insn */
 	bool halted_exit;           /* HLT executed: return VCPU_EXIT_HLT */
 	bool code_dirty;            /* a write hit a code page: re-look-up */
@@ -490,8 +507,8 @@ void bt_sysexit(struct bt_cpu *c);
 /* ---------------------------------------------------------------- system */
 
 /* MOV to CR (n); handles flushes and mode changes. */
-void bt_write_cr(struct bt_cpu *c, unsigned n, uint32_t v);
-uint32_t bt_read_cr(struct bt_cpu *c, unsigned n);
+void bt_write_cr(struct bt_cpu *c, unsigned n, uint64_t v);
+uint64_t bt_read_cr(struct bt_cpu *c, unsigned n);
 /* CPUID (leaf in EAX, subleaf in ECX). */
 void bt_cpuid(struct bt_cpu *c);
 int bt_rdmsr(struct bt_cpu *c, uint32_t idx, uint64_t *v);

@@ -61,7 +61,7 @@ static void inout(struct bt_cpu *c, const struct bt_insn *in, bool out)
 		bt_reg_write(c, 0, size, bt_in(c, port, size));
 }
 
-uint32_t bt_read_cr(struct bt_cpu *c, unsigned n)
+uint64_t bt_read_cr(struct bt_cpu *c, unsigned n)
 {
 	switch (n) {
 	case 0: return c->cr0;
@@ -77,7 +77,7 @@ uint32_t bt_read_cr(struct bt_cpu *c, unsigned n)
 	 X86_CR4_PAE | X86_CR4_MCE | X86_CR4_PGE | X86_CR4_PCE | X86_CR4_OSFXSR | \
 	 X86_CR4_OSXMMEXCPT)
 
-void bt_write_cr(struct bt_cpu *c, unsigned n, uint32_t v)
+void bt_write_cr(struct bt_cpu *c, unsigned n, uint64_t v)
 {
 	bt_mode_changed(c);
 	switch (n) {
@@ -87,7 +87,7 @@ void bt_write_cr(struct bt_cpu *c, unsigned n, uint32_t v)
 			bt_raise_gp(c, 0);
 		if ((v & X86_CR0_NW) && !(v & X86_CR0_CD))
 			bt_raise_gp(c, 0);
-		uint32_t old = c->cr0;
+		uint64_t old = c->cr0;
 		c->cr0 = v;
 		if ((old ^ v) & (X86_CR0_PG | X86_CR0_PE | X86_CR0_WP)) {
 			if ((v & X86_CR0_PG) && (c->cr4 & X86_CR4_PAE) && !(old & X86_CR0_PG))
@@ -109,7 +109,7 @@ void bt_write_cr(struct bt_cpu *c, unsigned n, uint32_t v)
 	case 4: {
 		if (v & ~CR4_KNOWN)
 			bt_raise_gp(c, 0);
-		uint32_t old = c->cr4;
+		uint64_t old = c->cr4;
 		c->cr4 = v;
 		if ((old ^ v) & (X86_CR4_PSE | X86_CR4_PAE | X86_CR4_PGE)) {
 			if (bt_paging(c) && (v & X86_CR4_PAE))

@@ -17,13 +17,13 @@ void bt_cpu_init(struct bt_cpu *c)
 	c->tr = s.tr;
 	c->gdt = s.gdt;
 	c->idt = s.idt;
-	c->cr0 = (uint32_t)s.cr0;
+	c->cr0 = s.cr0;
 	c->eflags = (uint32_t)s.rflags;
-	c->eip = (uint32_t)s.rip;
+	c->rip = s.rip;
 	c->msr = s.msr;
 	c->fpu = s.fpu;
-	c->dr[6] = (uint32_t)s.dr[6];
-	c->dr[7] = (uint32_t)s.dr[7];
+	c->dr[6] = s.dr[6];
+	c->dr[7] = s.dr[7];
 	c->xcr0 = s.xcr0;
 }
 
@@ -31,9 +31,9 @@ int bt_regs_get(struct vcpu *v, struct x86_state *s)
 {
 	struct bt_cpu *c = bt_cpu_of(v);
 	memset(s, 0, sizeof(*s));
-	for (unsigned i = 0; i < 8; i++)
+	for (unsigned i = 0; i < 16; i++)
 		s->gpr[i] = c->gpr[i];
-	s->rip = c->eip;
+	s->rip = c->rip;
 	s->rflags = c->eflags | X86_FLAGS_FIXED;
 	for (unsigned i = 0; i < X86_NR_SREGS; i++)
 		s->seg[i] = c->seg[i];
@@ -45,6 +45,7 @@ int bt_regs_get(struct vcpu *v, struct x86_state *s)
 	s->cr2 = c->cr2;
 	s->cr3 = c->cr3;
 	s->cr4 = c->cr4;
+	s->cr8 = c->cr8;
 	s->efer = c->efer;
 	s->xcr0 = c->xcr0;
 	for (unsigned i = 0; i < 8; i++)
@@ -65,9 +66,10 @@ int bt_regs_set(struct vcpu *v, const struct x86_state *s)
 		vmm_err("bt: vcpu%u: long mode is not supported by the bt engine yet", v->id);
 		return -ENOTSUP;
 	}
-	for (unsigned i = 0; i < 8; i++)
+	/* outside 64-bit mode the high halves are zero (see struct bt_cpu) */
+	for (unsigned i = 0; i < 16; i++)
 		c->gpr[i] = (uint32_t)s->gpr[i];
-	c->eip = (uint32_t)s->rip;
+	c->rip = (uint32_t)s->rip;
 	c->eflags = ((uint32_t)s->rflags | X86_FLAGS_FIXED) & ~(uint32_t)(0x8028u | 0xffc00000u);
 	for (unsigned i = 0; i < X86_NR_SREGS; i++)
 		c->seg[i] = s->seg[i];
@@ -76,13 +78,14 @@ int bt_regs_set(struct vcpu *v, const struct x86_state *s)
 	c->gdt = s->gdt;
 	c->idt = s->idt;
 	c->cr0 = (uint32_t)s->cr0;
-	c->cr2 = (uint32_t)s->cr2;
-	c->cr3 = (uint32_t)s->cr3;
+	c->cr2 = s->cr2;
+	c->cr3 = s->cr3;
 	c->cr4 = (uint32_t)s->cr4;
+	c->cr8 = s->cr8 & 0xf;
 	c->efer = s->efer & X86_EFER_NXE;
 	c->xcr0 = s->xcr0;
 	for (unsigned i = 0; i < 8; i++)
-		c->dr[i] = (uint32_t)s->dr[i];
+		c->dr[i] = s->dr[i];
 	c->msr = s->msr;
 	c->tsc_offset = 0;
 	if (s->msr.tsc)

@@ -34,6 +34,10 @@ _Static_assert(offsetof(struct bt_cpu, ibtc_tag) == BT_OFF_IBTC_TAG, "bt_cpu lay
 _Static_assert(offsetof(struct bt_cpu, win_base) == BT_OFF_WIN_BASE, "bt_cpu layout");
 _Static_assert(offsetof(struct bt_cpu, ind_lookups) == BT_OFF_IND_LOOKUPS, "bt_cpu layout");
 _Static_assert(offsetof(struct bt_cpu, block_entries) == BT_OFF_BLOCK_ENTRIES, "bt_cpu layout");
+_Static_assert(offsetof(struct bt_cpu, rip) == BT_OFF_EIP, "bt_cpu layout");
+/* Emitted code encodes these with a one-byte displacement. */
+_Static_assert(BT_OFF_GPR_OF(7) < 128 && BT_OFF_IBTC_TAG < 128 && BT_OFF_EXIT_SLOT < 128 &&
+	       BT_OFF_HFLAGS < 128 && BT_OFF_EFLAGS < 128, "bt_cpu layout: disp8 fields");
 
 void bt_tcache_add_index(struct bt_tcache *tc, struct bt_block *b);
 
@@ -107,9 +111,9 @@ static void emit_spill(struct tctx *t)
 {
 	struct bt_emit *e = &t->e;
 	for (unsigned g = 0; g < 8; g++)
-		estore(e, false, bt_host_reg(g), H_ENV, BT_OFF_GPR + 4 * (int32_t)g);
+		estore(e, false, bt_host_reg(g), H_ENV, BT_OFF_GPR_OF(g));
 	e8(e, 0x9c);                               /* pushfq */
-	e8(e, 0x41); e8(e, 0x8f); e8(e, 0x47); e8(e, BT_OFF_HFLAGS); /* pop [r15+48] */
+	e8(e, 0x41); e8(e, 0x8f); e8(e, 0x47); e8(e, BT_OFF_HFLAGS); /* pop [r15+hflags] */
 }
 
 /* Reload the guest state. The flags come back through SAHF and an ADD
@@ -127,11 +131,11 @@ static void emit_reload(struct tctx *t)
 		e8(e, 0x04); e8(e, 0x7f);                            /* add al, 0x7f */
 		e8(e, 0x9e);                                         /* sahf */
 	} else {
-		e8(e, 0x41); e8(e, 0xff); e8(e, 0x77); e8(e, BT_OFF_HFLAGS); /* push [r15+48] */
+		e8(e, 0x41); e8(e, 0xff); e8(e, 0x77); e8(e, BT_OFF_HFLAGS); /* push [r15+hflags] */
 		e8(e, 0x9d);                                                 /* popfq */
 	}
 	for (unsigned g = 0; g < 8; g++)
-		eload(e, false, bt_host_reg(g), H_ENV, BT_OFF_GPR + 4 * (int32_t)g);
+		eload(e, false, bt_host_reg(g), H_ENV, BT_OFF_GPR_OF(g));
 }
 
 /* Call fn(c, arg) with the guest state in c; (leave): always exit after. */
@@ -171,7 +175,7 @@ static void emit_reload_some(struct tctx *t, unsigned mask)
 	e8(e, 0x9e);                                         /* sahf */
 	for (unsigned g = 0; g < 8; g++)
 		if (mask & (1u << g))
-			eload(e, false, bt_host_reg(g), H_ENV, BT_OFF_GPR + 4 * (int32_t)g);
+			eload(e, false, bt_host_reg(g), H_ENV, BT_OFF_GPR_OF(g));
 }
 
 /* IN/OUT with a port in an immediate or DX: a helper that needs only the
@@ -190,9 +194,9 @@ static bool tr_io(struct tctx *t, const struct bt_insn *in)
 	static const unsigned clobbered = (1u << 0) | (1u << 1) | (1u << 2) | (1u << 6) | (1u << 7);
 	for (unsigned g = 0; g < 8; g++)
 		if (clobbered & (1u << g))
-			estore(e, false, bt_host_reg(g), H_ENV, BT_OFF_GPR + 4 * (int32_t)g);
+			estore(e, false, bt_host_reg(g), H_ENV, BT_OFF_GPR_OF(g));
 	e8(e, 0x9c);                                              /* pushfq */
-	e8(e, 0x41); e8(e, 0x8f); e8(e, 0x47); e8(e, BT_OFF_HFLAGS); /* pop [r15+48] */
+	e8(e, 0x41); e8(e, 0x8f); e8(e, 0x47); e8(e, BT_OFF_HFLAGS); /* pop [r15+hflags] */
 	emov_rr(e, true, H_RDI, H_ENV);
 	emov_ri(e, H_RSI, arg);
 	emov_ri64(e, H_RAX, (uint64_t)(uintptr_t)bt_h_io);
@@ -210,7 +214,7 @@ static bool tr_io(struct tctx *t, const struct bt_insn *in)
 	/* slow: complete the spill, interpret */
 	for (unsigned g = 0; g < 8; g++)
 		if (!(clobbered & (1u << g)))
-			estore(e, false, bt_host_reg(g), H_ENV, BT_OFF_GPR + 4 * (int32_t)g);
+			estore(e, false, bt_host_reg(g), H_ENV, BT_OFF_GPR_OF(g));
 	estore_imm32(e, H_ENV, BT_OFF_EIP, t->eip);
 	emov_rr(e, true, H_RDI, H_ENV);
 	emov_ri64(e, H_RSI, (uint64_t)(uintptr_t)in);

@@ -15,17 +15,19 @@
 #include "vmm/bt/bt_internal.h"
 
 /* Offsets into struct bt_cpu used by emitted code and bt_asm.S. */
-#define BT_OFF_GPR 0
-#define BT_OFF_EIP 32
-#define BT_OFF_EFLAGS 36
-#define BT_OFF_HOST_RSP 40
-#define BT_OFF_HFLAGS 48
-#define BT_OFF_EXIT_SLOT 56
-#define BT_OFF_IBTC 64
-#define BT_OFF_IBTC_TAG 72
-#define BT_OFF_WIN_BASE 80
-#define BT_OFF_IND_LOOKUPS 88
-#define BT_OFF_BLOCK_ENTRIES 96
+#define BT_OFF_EIP 0
+#define BT_OFF_EFLAGS 8
+#define BT_OFF_HFLAGS 16
+#define BT_OFF_EXIT_SLOT 24
+#define BT_OFF_IBTC 32
+#define BT_OFF_IBTC_TAG 40
+#define BT_OFF_GPR 48
+#define BT_OFF_HOST_RSP 176
+#define BT_OFF_WIN_BASE 184
+#define BT_OFF_IND_LOOKUPS 192
+#define BT_OFF_BLOCK_ENTRIES 200
+/* The low half of guest GPR (g). */
+#define BT_OFF_GPR_OF(g) (BT_OFF_GPR + 8 * (int32_t)(g))
 
 #define BT_EXIT_INDIRECT 1ull /* exit_slot value: indirect miss, fill the table */
 

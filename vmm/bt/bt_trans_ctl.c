@@ -10,7 +10,7 @@
 void tr_indirect(struct tctx *t)
 {
 	struct bt_emit *e = &t->e;
-	/* count: mov r11, [r15+88]; lea r11, [r11+1]; mov [r15+88], r11 */
+	/* count: mov r11, [r15+ind_lookups]; lea r11, [r11+1]; mov [r15+ind_lookups], r11 */
 	eload(e, true, H_T2, H_ENV, BT_OFF_IND_LOOKUPS);
 	elea(e, true, H_T2, H_T2, H_NONE, 1, 1);
 	estore(e, true, H_T2, H_ENV, BT_OFF_IND_LOOKUPS);
@@ -28,7 +28,7 @@ void tr_indirect(struct tctx *t)
 	e8(e, 0);
 	emov_rr(e, true, H_RCX, H_T1);                        /* miss: mov rcx, r13 */
 	estore(e, false, H_T4, H_ENV, BT_OFF_EIP);            /* mov [r15+eip], r9d */
-	e8(e, 0x49); e8(e, 0xc7); e8(e, 0x47); e8(e, BT_OFF_EXIT_SLOT); /* mov qword [r15+56], 1 */
+	e8(e, 0x49); e8(e, 0xc7); e8(e, 0x47); e8(e, BT_OFF_EXIT_SLOT); /* mov qword [r15+exit_slot], 1 */
 	e32(e, (uint32_t)BT_EXIT_INDIRECT);
 	tr_jmp_rx(t, t->tc->exit_tramp);
 	if (!e->overflow)
