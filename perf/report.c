@@ -10,7 +10,7 @@
 #include <time.h>
 
 
-void report_init(struct report *r, const struct host_caps *caps, const struct sel_guest *g,
+void report_init(struct report *r, const struct host_caps *caps, const struct guest_desc *g,
 		 const char *kernel, const char *cmdline, unsigned runs)
 {
 	memset(r, 0, sizeof(*r));
@@ -23,7 +23,7 @@ void report_init(struct report *r, const struct host_caps *caps, const struct se
 	json_t *needs = json_array();
 	for (unsigned b = 0; b < GUEST_NEEDS_NR; b++)
 		if (g->needs & (1u << b))
-			json_array_append_new(needs, json_string(sel_need_name(1u << b)));
+			json_array_append_new(needs, json_string(guest_need_name(1u << b)));
 	json_t *guest = json_pack("{s:s, s:s, s:s, s:s, s:i, s:o}", "name", g->info.name, "kernel",
 				  kernel, "cmdline", cmdline ? cmdline : "",
 				  "hash", hash, "bits", (int)g->info.bits, "needs", needs);

@@ -46,7 +46,7 @@ struct report {
 	unsigned runs;
 };
 
-void report_init(struct report *r, const struct host_caps *caps, const struct sel_guest *g,
+void report_init(struct report *r, const struct host_caps *caps, const struct guest_desc *g,
 		 const char *kernel, const char *cmdline, unsigned runs);
 void report_fini(struct report *r);
 /* Record what the policy chooses for (in) under doc[key]. */

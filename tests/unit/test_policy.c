@@ -33,7 +33,7 @@ struct world {
 	struct sel_calib calib;
 	struct sel_avail avail[2];
 	struct sel_profile prof;
-	struct sel_guest guest;
+	struct guest_desc guest;
 	struct sel_input in;
 	struct sel_result res;
 };

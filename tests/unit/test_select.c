@@ -7,7 +7,7 @@
 #include "vmm/select/select.h"
 
 /* An image that is all code, loaded at 1 MiB, entered in (bits)-bit mode. */
-static void guest_of(struct sel_guest *g, const uint8_t *code, size_t len, unsigned bits)
+static void guest_of(struct guest_desc *g, const uint8_t *code, size_t len, unsigned bits)
 {
 	memset(g, 0, sizeof(*g));
 	g->info.format = LOAD_MULTIBOOT;
@@ -23,7 +23,7 @@ static void guest_of(struct sel_guest *g, const uint8_t *code, size_t len, unsig
 static void test_scan_flat32_code_needs_only_protected_mode(void **state)
 {
 	static const uint8_t code[] = { 0xb8, 1, 0, 0, 0, 0x01, 0xc3, 0xf4 }; /* mov; add; hlt */
-	struct sel_guest g;
+	struct guest_desc g;
 	guest_of(&g, code, sizeof(code), 32);
 	assert_int_equal(g.needs, GUEST_NEEDS_PROT32);
 }
@@ -33,7 +33,7 @@ static void test_scan_mov_to_cr0_in_32bit_guest_needs_paging(void **state)
 	static const uint8_t code[] = { 0x0f, 0x20, 0xc0,		  /* mov eax, cr0 */
 					0x0d, 0, 0, 0, 0x80,		  /* or eax, 0x80000000 */
 					0x0f, 0x22, 0xc0 };		  /* mov cr0, eax */
-	struct sel_guest g;
+	struct guest_desc g;
 	guest_of(&g, code, sizeof(code), 32);
 	assert_true(g.needs & GUEST_NEEDS_PAGING32);
 	assert_non_null(strstr(g.evidence[__builtin_ctz(GUEST_NEEDS_PAGING32)], "mov cr0, eax"));
@@ -43,7 +43,7 @@ static void test_scan_mov_to_cr0_in_32bit_guest_needs_paging(void **state)
 static void test_scan_int80_in_32bit_guest_needs_user_int(void **state)
 {
 	static const uint8_t code[] = { 0xcd, 0x80, 0xcc, 0xf4 }; /* int 0x80; int3; hlt */
-	struct sel_guest g;
+	struct guest_desc g;
 	guest_of(&g, code, sizeof(code), 32);
 	assert_true(g.needs & GUEST_NEEDS_USER_INT32);
 	assert_non_null(strstr(g.evidence[__builtin_ctz(GUEST_NEEDS_USER_INT32)], "0x80"));
@@ -52,7 +52,7 @@ static void test_scan_int80_in_32bit_guest_needs_user_int(void **state)
 static void test_scan_iret_in_32bit_guest_needs_interrupt_return(void **state)
 {
 	static const uint8_t code[] = { 0xfa, 0xcf }; /* cli; iret */
-	struct sel_guest g;
+	struct guest_desc g;
 	guest_of(&g, code, sizeof(code), 32);
 	assert_true(g.needs & GUEST_NEEDS_IRET32);
 	assert_non_null(strstr(g.evidence[__builtin_ctz(GUEST_NEEDS_IRET32)], "iret"));
@@ -61,7 +61,7 @@ static void test_scan_iret_in_32bit_guest_needs_interrupt_return(void **state)
 static void test_scan_int3_alone_is_not_a_software_interrupt_need(void **state)
 {
 	static const uint8_t code[] = { 0xcc, 0xf4 };
-	struct sel_guest g;
+	struct guest_desc g;
 	guest_of(&g, code, sizeof(code), 32);
 	assert_false(g.needs & GUEST_NEEDS_USER_INT32);
 }
@@ -77,7 +77,7 @@ static void test_scan_long_mode_switch_is_not_32bit_paging(void **state)
 					0x0f, 0x22, 0xc0,		/* mov cr0, eax */
 					0x0f, 0x05,			/* syscall (64-bit code) */
 					0xf4 };
-	struct sel_guest g;
+	struct guest_desc g;
 	guest_of(&g, code, sizeof(code), 32);
 	assert_true(g.needs & GUEST_NEEDS_LONG_SWITCH);
 	assert_true(g.needs & GUEST_NEEDS_LONG);
@@ -94,7 +94,7 @@ static void test_scan_efer_nx_write_is_not_a_long_mode_switch(void **state)
 					0x0f, 0x30,			/* wrmsr */
 					0x0f, 0x22, 0xc0,		/* mov cr0, eax */
 					0xf4 };
-	struct sel_guest g;
+	struct guest_desc g;
 	guest_of(&g, code, sizeof(code), 32);
 	assert_false(g.needs & GUEST_NEEDS_LONG_SWITCH);
 	assert_true(g.needs & GUEST_NEEDS_PAGING32);
@@ -103,7 +103,7 @@ static void test_scan_efer_nx_write_is_not_a_long_mode_switch(void **state)
 static void test_scan_real_mode_entry_needs_real_mode(void **state)
 {
 	static const uint8_t code[] = { 0xb0, 0x41, 0xe6, 0xe9, 0xf4 };
-	struct sel_guest g;
+	struct guest_desc g;
 	guest_of(&g, code, sizeof(code), 16);
 	assert_true(g.needs & GUEST_NEEDS_REAL);
 }
@@ -152,7 +152,7 @@ static void test_scan_skips_data_objects_named_by_the_symbol_table(void **state)
 			assert_int_equal(r[0].off, 0x104);
 			assert_int_equal(r[0].size, 4);
 		}
-		struct sel_guest g;
+		struct guest_desc g;
 		memset(&g, 0, sizeof(g));
 		g.info.bits = 32;
 		g.info.nr_code = 1;

@@ -13,7 +13,8 @@
 #include "vmm/bt/bt_internal.h"
 #include "vmm/bt/bt_trans.h"
 #include "vmm/bt/bt_window.h"
-#include "vmm/select/select.h"
+#include "vmm/core/guest.h"
+#include "vmm/core/host.h"
 
 static const char *const ctr_labels[BT_CTR_NR] = {
 	[BT_CTR_BLOCKS] = "blocks decoded",
@@ -79,7 +80,7 @@ static int bt_probe(const struct host_caps *caps, char *why, size_t len)
 #endif
 }
 
-static int bt_check_guest(const struct host_caps *caps, const struct sel_guest *g, char *why,
+static int bt_check_guest(const struct host_caps *caps, const struct guest_desc *g, char *why,
 			  size_t len)
 {
 	(void)caps;

@@ -49,10 +49,10 @@ char *cli_find_guest(const char *name);
 /* The workload profile for the policy: --workload, else the config's
  * "workload", else an assumption; plus measured times of this image here. */
 struct host_caps;
-struct sel_guest;
+struct guest_desc;
 struct sel_profile;
 void cli_build_profile(const struct run_config *rc, const struct host_caps *caps,
-		       const struct sel_guest *g, struct sel_profile *prof);
+		       const struct guest_desc *g, struct sel_profile *prof);
 
 /* No kernel given: the first build of the demo guest (64-bit, then 32-bit)
  * that some engine here can run, or the first found (so the error names its

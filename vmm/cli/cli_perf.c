@@ -197,7 +197,7 @@ int cli_perf(int argc, char **argv)
 		o.run_argv[o.run_argc++] = "--kernel";
 		o.run_argv[o.run_argc++] = demo;
 	}
-	struct sel_guest g;
+	struct guest_desc g;
 	if (sel_guest_probe(&rc.load, &g))
 		return 2;
 	char dir[700];

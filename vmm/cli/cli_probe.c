@@ -65,13 +65,13 @@ static void compat_print(const struct hw_compat *c)
 }
 #endif
 
-static json_t *guest_json(const struct sel_guest *g)
+static json_t *guest_json(const struct guest_desc *g)
 {
 	json_t *needs = json_array();
 	for (unsigned b = 0; b < GUEST_NEEDS_NR; b++)
 		if (g->needs & (1u << b))
 			json_array_append_new(needs, json_pack("{s:s, s:s}", "need",
-							       sel_need_name(1u << b), "evidence",
+							       guest_need_name(1u << b), "evidence",
 							       g->evidence[b]));
 	char hash[17];
 	snprintf(hash, sizeof(hash), "%016llx", (unsigned long long)g->info.image_hash);
@@ -92,7 +92,7 @@ int cli_probe(int argc, char **argv)
 	parse(argc, argv, &o);
 	struct host_caps caps;
 	sel_host_probe(&caps);
-	struct sel_guest g;
+	struct guest_desc g;
 	if (o.guest) {
 		struct load_params p = { .kernel = o.guest };
 		if (sel_guest_probe(&p, &g))
@@ -161,7 +161,7 @@ int cli_probe(int argc, char **argv)
 			       (unsigned long long)g.info.entry, g.os_hint);
 			for (unsigned b = 0; b < GUEST_NEEDS_NR; b++)
 				if (g.needs & (1u << b))
-					printf("  needs %s (%s)\n", sel_need_name(1u << b), g.evidence[b]);
+					printf("  needs %s (%s)\n", guest_need_name(1u << b), g.evidence[b]);
 			if (g.pv.valid)
 				printf("  PV-capable: Triplex VMI ABI %u, ROM at %#llx (docs/vmi.md)\n",
 				       g.pv.n.version, (unsigned long long)g.pv.n.rom_addr);

@@ -22,7 +22,7 @@ static const char *const demo_guests[] = { "demo-64.elf", "demo-32.elf" };
  * "workload", else an assumption (said so); plus what a profiled run of this
  * image measured on this host, if there was one. */
 void cli_build_profile(const struct run_config *rc, const struct host_caps *caps,
-			  const struct sel_guest *g, struct sel_profile *prof)
+			  const struct guest_desc *g, struct sel_profile *prof)
 {
 	char err[256];
 	if (rc->workload_class) {
@@ -66,7 +66,7 @@ const struct engine_ops *cli_adapt_target(const struct run_config *rc,
 
 /* Fill (c); false after printing why (exit CLI_EXIT_UNAVAILABLE). */
 static bool choose_engine(const struct run_config *rc, const struct host_caps *caps,
-			  const struct sel_guest *g, struct choice *c)
+			  const struct guest_desc *g, struct choice *c)
 {
 	struct sel_avail avail[SEL_MAX_ENGINES];
 	struct sel_profile prof;
@@ -189,7 +189,7 @@ static void write_stats_json(const char *path, struct vm *vm, const struct engin
 static const struct engine_ops *switch_target(const struct run_config *rc,
 					      const struct engine_ops *from,
 					      const struct host_caps *caps,
-					      const struct sel_guest *g)
+					      const struct guest_desc *g)
 {
 	const struct engine_ops *to = engine_find(rc->switch_to);
 	struct sel_avail avail[SEL_MAX_ENGINES];
@@ -216,7 +216,7 @@ static const struct engine_ops *switch_target(const struct run_config *rc,
 	return to;
 }
 
-static int run_guest(struct run_config *rc, const struct choice *c, const struct sel_guest *g)
+static int run_guest(struct run_config *rc, const struct choice *c, const struct guest_desc *g)
 {
 	const struct engine_ops *e = c->e;
 	struct sel_adapt *adapt = NULL;
@@ -281,7 +281,7 @@ char *cli_pick_demo(const struct run_config *rc, const struct host_caps *caps)
 			continue;
 		struct load_params p = rc->load;
 		p.kernel = path;
-		struct sel_guest g;
+		struct guest_desc g;
 		struct sel_avail avail[SEL_MAX_ENGINES];
 		bool runnable = false;
 		if (sel_guest_probe(&p, &g) == 0) {
@@ -319,7 +319,7 @@ int cli_run(int argc, char **argv)
 		vmm_info("no kernel given: booting the demo guest %s", demo);
 		rc.load.kernel = demo;
 	}
-	struct sel_guest g;
+	struct guest_desc g;
 	int status;
 	if (sel_guest_probe(&rc.load, &g)) {
 		status = VM_EXIT_USAGE;

@@ -10,8 +10,8 @@
 
 struct vm;
 struct vcpu;
-struct host_caps;   /* vmm/select/select.h */
-struct sel_guest;   /* vmm/select/select.h: the probed guest and its needs */
+struct host_caps;   /* vmm/core/host.h */
+struct guest_desc;  /* vmm/core/guest.h: the probed guest and its needs */
 
 enum vcpu_exit_reason {
 	VCPU_EXIT_NONE,
@@ -46,7 +46,7 @@ struct engine_ops {
 	int (*probe)(const struct host_caps *caps, char *why, size_t why_len);
 	/* Optional: can it run this guest on this host? 0, or -errno with (why).
 	 * Called after the image is loaded, before vm_create. */
-	int (*check_guest)(const struct host_caps *caps, const struct sel_guest *g,
+	int (*check_guest)(const struct host_caps *caps, const struct guest_desc *g,
 			   char *why, size_t why_len);
 	int (*vm_create)(struct vm *vm);
 	void (*vm_destroy)(struct vm *vm);
@@ -72,6 +72,12 @@ struct engine_ops {
 	/* Optional: the guest's events so far. Any thread; the values may be
 	 * a little stale (the vCPU thread writes them without locks). */
 	void (*sample)(struct vcpu *vcpu, struct engine_sample *s);
+	/* Optional: put this engine's own version of calibration test (test)
+	 * (CALIB_T_*, vmm/core/calib_guest.h) for (bits)-bit code into (vm),
+	 * and set (*rip) to the BSP's entry. NULL: the calibrator loads the
+	 * common calibration guests at CALIB_BASE. Call before vm_engine_init().
+	 * 0 or -errno. */
+	int (*calib_setup)(struct vm *vm, unsigned bits, unsigned test, uint64_t *rip);
 };
 
 /* All engines built into this binary, in preference order for --mode auto

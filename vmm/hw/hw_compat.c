@@ -10,8 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "vmm/core/guest.h"
+#include "vmm/core/host.h"
 #include "vmm/hw/hw_internal.h"
-#include "vmm/select/select.h"
 
 #define HW_PROBE_BASE 0x1000
 #define HW_PROBE_PORT 0x99
@@ -133,7 +134,7 @@ int hw_compat_run(enum hw_compat_test t, bool *ok, char *detail, size_t len)
 static bool cache_load(const struct host_caps *caps, struct hw_compat *out)
 {
 	char path[600];
-	if (sel_cache_path("hw-compat", caps->fingerprint, path, sizeof(path), false))
+	if (host_cache_path("hw-compat", caps->fingerprint, path, sizeof(path), false))
 		return false;
 	json_error_t err;
 	json_t *j = json_load_file(path, 0, &err);
@@ -160,7 +161,7 @@ static bool cache_load(const struct host_caps *caps, struct hw_compat *out)
 static void cache_store(const struct host_caps *caps, const struct hw_compat *c)
 {
 	char path[600];
-	if (sel_cache_path("hw-compat", caps->fingerprint, path, sizeof(path), true))
+	if (host_cache_path("hw-compat", caps->fingerprint, path, sizeof(path), true))
 		return;
 	json_t *tests = json_object();
 	for (unsigned i = 0; i < HW_COMPAT_NR; i++)
@@ -169,7 +170,7 @@ static void cache_store(const struct host_caps *caps, const struct hw_compat *c)
 	json_t *j = json_pack("{s:i, s:s, s:s, s:f, s:o}", "version", HW_COMPAT_CACHE_VERSION,
 			      "fingerprint", caps->fingerprint, "kvm_module", caps->kvm_module,
 			      "probe_ms", c->ms, "tests", tests);
-	sel_cache_store(path, j);
+	host_cache_store(path, j);
 }
 
 int hw_compat_get(const struct host_caps *caps, struct hw_compat *out, bool refresh)
@@ -207,7 +208,7 @@ static const struct { enum guest_need need; enum hw_compat_test test[2]; } need_
 	{ GUEST_NEEDS_SYSCALL64, { HW_COMPAT_SYSCALL64, HW_COMPAT_SYSCALL64 } },
 };
 
-int hw_check_guest(const struct host_caps *caps, const struct sel_guest *g, char *why,
+int hw_check_guest(const struct host_caps *caps, const struct guest_desc *g, char *why,
 		   size_t len)
 {
 	struct hw_compat c;
@@ -227,7 +228,7 @@ int hw_check_guest(const struct host_caps *caps, const struct sel_guest *g, char
 			snprintf(why, len,
 				 "guest needs %s (%s), which this host's KVM%s%s%s cannot run: "
 				 "compatibility probe '%s': %s",
-				 sel_need_name(need_tests[i].need), g->evidence[bit],
+				 guest_need_name(need_tests[i].need), g->evidence[bit],
 				 caps->kvm_module[0] ? " (" : "", caps->kvm_module,
 				 caps->kvm_module[0] ? ")" : "", hw_compat_names[t], c.detail[t]);
 			return -ENOTSUP;

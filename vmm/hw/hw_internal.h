@@ -86,8 +86,8 @@ int hw_compat_get(const struct host_caps *caps, struct hw_compat *out, bool refr
 int hw_compat_run(enum hw_compat_test t, bool *ok, char *detail, size_t len);
 
 /* engine_ops.check_guest: refuse a guest whose needs failed the probe. */
-struct sel_guest;
-int hw_check_guest(const struct host_caps *caps, const struct sel_guest *g, char *why,
+struct guest_desc;
+int hw_check_guest(const struct host_caps *caps, const struct guest_desc *g, char *why,
 		   size_t len);
 
 /* The vcpu_run used by the engine and the probe. */

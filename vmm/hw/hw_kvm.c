@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "monitor/monitor.h"
+#include "vmm/core/host.h"
 #include "vmm/hw/hw_internal.h"
-#include "vmm/select/select.h"
 
 static const char *const hw_exit_labels[HW_EXIT_NR] = {
 	[HW_EXIT_IO_IN] = "io-in",	       [HW_EXIT_IO_OUT] = "io-out",

@@ -14,16 +14,9 @@
 #ifndef VMM_LOAD_LOAD_H
 #define VMM_LOAD_LOAD_H
 
+#include "vmm/core/guest.h" /* enum load_format, struct guest_info */
 #include "vmm/core/mem.h"
 #include "vmm/core/x86.h"
-
-enum load_format {
-	LOAD_AUTO = 0,   /* detect: bzImage, Multiboot header, ELF64, else error */
-	LOAD_MULTIBOOT,  /* Multiboot v1: ELF32 or a.out kludge */
-	LOAD_ELF64,      /* ELF64 executable (e.g. vmlinux), 64-bit boot protocol */
-	LOAD_BZIMAGE,    /* Linux boot protocol 2.10+, 64-bit entry */
-	LOAD_FLAT,       /* raw bytes at flat_addr */
-};
 
 /* Fixed low-memory layout used by the loaders (docs/boot.md). */
 #define LOAD_GDT_ADDR 0x500ull
@@ -53,27 +46,6 @@ struct load_params {
 	gpa_t flat_addr;            /* LOAD_FLAT: where the bytes go */
 	gpa_t flat_entry;           /* LOAD_FLAT: entry (0: flat_addr) */
 	unsigned flat_bits;         /* LOAD_FLAT: 16 (real mode) or 32 (protected) */
-};
-
-/* What a probe learns about an image without loading it. */
-#define GUEST_MAX_CODE 16
-struct guest_info {
-	enum load_format format;
-	unsigned bits;              /* 16, 32 or 64: the width of the entry code */
-	const char *entry_mode;     /* "real", "prot32", "long" */
-	gpa_t entry;
-	struct {
-		gpa_t gpa;          /* physical load address */
-		uint64_t file_off;  /* where the bytes are in the image */
-		uint64_t size;      /* bytes present in the file */
-		unsigned bits;      /* code width of this segment (32 for a
-				     * Multiboot image even if it later enters
-				     * long mode; the probe scans for that) */
-	} code[GUEST_MAX_CODE];     /* executable segments */
-	unsigned nr_code;
-	uint64_t image_size;
-	uint64_t image_hash;        /* FNV-1a 64 of the whole image file */
-	char name[64];              /* basename of the image, for reports */
 };
 
 struct load_result {

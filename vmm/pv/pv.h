@@ -12,24 +12,12 @@
 #define VMM_PV_PV_H
 
 #include "vmm/core/engine.h"
+#include "vmm/core/guest.h" /* struct pv_guest_note, pv_note_parse */
 #include "vmm/pv/pv_abi.h"
 
 struct vm;
 
 extern const struct engine_ops pv_engine_ops;
-
-/* What the guest's Triplex VMI note says. */
-struct pv_guest_note {
-	bool present;       /* the image has a note with our name and type */
-	bool valid;         /* ... and it is well formed (else why says what) */
-	char why[160];
-	struct pv_note n;   /* as declared (valid only) */
-};
-
-/* Find and check the VMI note in an ELF32 or ELF64 image (PT_NOTE segments,
- * then SHT_NOTE sections). Always fills (out); returns 0, or -EINVAL for a
- * note that is present but malformed (out->why). No logging. */
-int pv_note_parse(const uint8_t *img, uint64_t len, struct pv_guest_note *out);
 
 /* Map the ROM window the note asks for (a read-only ROM region and a
  * shared-page region, from the VM's memfd) and fill the ROM with the native

@@ -5,9 +5,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include "vmm/core/calib_guest.h"
 #include "vmm/core/vm.h"
 #include "vmm/pv/pv_internal.h"
-#include "vmm/select/sel_calib.h"
 
 extern const uint8_t pv_calib_blob[], pv_calib_blob_end[];
 

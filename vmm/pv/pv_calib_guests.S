@@ -8,7 +8,7 @@
  * sel_calib_guests.S; user mode marks the interval through system calls
  * (nr 1: start, nr 2: stop), which the kernel turns into port writes. */
 #include "vmm/pv/pv_abi.h"
-#include "vmm/select/sel_calib.h"
+#include "vmm/core/calib_guest.h"
 
 #define A(x) ((x) - pv_calib_blob + CALIB_BASE)
 #define ROM PV_ROM_DEFAULT_ADDR

@@ -12,8 +12,9 @@
 #include <sys/syscall.h>
 #include <linux/futex.h>
 
+#include "vmm/core/guest.h"
+#include "vmm/core/host.h"
 #include "vmm/pv/pv_internal.h"
-#include "vmm/select/select.h"
 
 static const char *const hc_labels[PV_HC_NR] = {
 	[PV_CALL_VERSION] = "version", [PV_CALL_IRQ_SAVE] = "irq_save",
@@ -59,7 +60,7 @@ static int pv_probe(const struct host_caps *caps, char *why, size_t len)
 	return 0;
 }
 
-static int pv_check_guest(const struct host_caps *caps, const struct sel_guest *g, char *why,
+static int pv_check_guest(const struct host_caps *caps, const struct guest_desc *g, char *why,
 			  size_t len)
 {
 	(void)caps;
@@ -322,4 +323,5 @@ const struct engine_ops pv_engine_ops = {
 	.vcpu_adopt = pv_vcpu_adopt,
 	.adopt_check = pv_adopt_check,
 	.vcpu_kick = pv_vcpu_kick,
+	.calib_setup = pv_calib_setup,
 };

@@ -19,7 +19,7 @@
  *   pv_trap.c     reflecting traps, iret, sysret            (child K)
  *   pv_hcall.c    the hypercalls                            (child K)
  *   pv_mmu.c      guest page walks, host mappings           (child)
- *   pv_rom.c pv_note.c   the ABI's ROM and note              (both)
+ *   pv_rom.c      the ABI's ROM (its note: vmm/core/guest_note.c) (both)
  *   pv_sys.S      the only host system calls children make  (child)
  */
 #ifndef VMM_PV_PV_INTERNAL_H

@@ -10,14 +10,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vmm/core/calib_guest.h"
 #include "vmm/core/engine.h"
 #include "vmm/core/vm.h"
-#include "vmm/pv/pv.h"
-#include "vmm/select/sel_calib.h"
 #include "vmm/select/select.h"
 
 #define CALIB_TIMEOUT_NS (2 * 1000000000ull)
-#define CALIB_CACHE_VERSION 3 /* 3: the ring-3 loop is LOOPU (sel_calib.h) */
+#define CALIB_CACHE_VERSION 3 /* 3: the ring-3 loop is LOOPU (calib_guest.h) */
 
 extern const uint8_t sel_calib_blob[], sel_calib_blob_end[];
 
@@ -90,10 +89,10 @@ static double calib_one(const struct engine_ops *e, unsigned bits, unsigned t, c
 	s.gpr[X86_RSP] = 0x80000;
 	double ns = -1;
 	vmm_log_quiet = 1; /* an engine refusing a probe is a result, not an error */
-	/* pv runs the PV versions of the tests (vmm/pv/pv_calib_guests.S) */
-	bool pv = e == &pv_engine_ops;
+	/* an engine may run its own versions of the tests (pv: the PV ones,
+	 * vmm/pv/pv_calib_guests.S) */
 	if (io_register(&c.vm->pio, CALIB_PORT, 5, "calib", calib_port, &c) ||
-	    (pv ? pv_calib_setup(c.vm, bits, t, &s.rip)
+	    (e->calib_setup ? e->calib_setup(c.vm, bits, t, &s.rip)
 		: mem_write(&c.vm->mem, CALIB_BASE, sel_calib_blob,
 			    (uint64_t)(sel_calib_blob_end - sel_calib_blob))) ||
 	    vm_engine_init(c.vm, e, &s)) {
@@ -194,7 +193,7 @@ static bool calib_from_json(json_t *j, struct sel_calib *c)
 int sel_calibrate(const struct host_caps *caps, struct sel_calib *out, bool refresh)
 {
 	char path[600];
-	bool have_path = sel_cache_path("calib", caps->fingerprint, path, sizeof(path), false) == 0;
+	bool have_path = host_cache_path("calib", caps->fingerprint, path, sizeof(path), false) == 0;
 	if (!refresh && have_path) {
 		json_error_t err;
 		json_t *j = json_load_file(path, 0, &err);
@@ -224,8 +223,8 @@ int sel_calibrate(const struct host_caps *caps, struct sel_calib *out, bool refr
 			calib_engine(list[i], &out->e[out->n++]);
 	}
 	out->ms = (double)(vmm_now_ns() - t0) / 1e6;
-	if (sel_cache_path("calib", caps->fingerprint, path, sizeof(path), true) == 0)
-		sel_cache_store(path, sel_calib_json(out));
+	if (host_cache_path("calib", caps->fingerprint, path, sizeof(path), true) == 0)
+		host_cache_store(path, sel_calib_json(out));
 	return 0;
 }
 

@@ -8,7 +8,7 @@
  * 2 MiB in 4 KiB pages), 32-bit tables PD 0x24000 PT 0x25000 (the first
  * 4 MiB in 4 KiB pages); test pages from 0x100000; stacks 0x70000 (user)
  * and 0x80000 (kernel). */
-#include "vmm/select/sel_calib.h"
+#include "vmm/core/calib_guest.h"
 
 #define A(x) ((x) - sel_calib_blob + CALIB_BASE)
 #define TSS32 0x12000

@@ -18,18 +18,6 @@
 
 #include "vmm/select/select.h"
 
-static const char *const need_names[GUEST_NEEDS_NR] = {
-	"real mode", "32-bit protected mode", "32-bit paging", "a switch to long mode",
-	"64-bit mode", "software interrupts in 32-bit code", "software interrupts in 64-bit code",
-	"syscall/sysret", "interrupt and exception handling in 32-bit code",
-};
-
-const char *sel_need_name(enum guest_need n)
-{
-	unsigned bit = n ? (unsigned)__builtin_ctz(n) : 0;
-	return bit < GUEST_NEEDS_NR ? need_names[bit] : "?";
-}
-
 struct sweep {
 	bool cr0_write, msr_write, soft_int, syscall, iret;
 	bool efer_lme;           /* a wrmsr to EFER with LME set */
@@ -163,7 +151,7 @@ static int sweep_code(const struct sweep_input *im, uint64_t off, uint64_t len, 
 }
 
 
-static void need(struct sel_guest *g, enum guest_need n, const char *ev)
+static void need(struct guest_desc *g, enum guest_need n, const char *ev)
 {
 	g->needs |= n;
 	unsigned bit = (unsigned)__builtin_ctz(n);
@@ -198,7 +186,7 @@ static int sweep_all(const struct sweep_input *im, const struct guest_info *info
 }
 
 /* Turn what the sweeps saw into needs, with the evidence for each. */
-static void classify(struct sel_guest *g, const struct sweep *s32, const struct sweep *s64,
+static void classify(struct guest_desc *g, const struct sweep *s32, const struct sweep *s64,
 		     bool switches)
 {
 	const struct guest_info *info = &g->info;
@@ -229,7 +217,7 @@ static void classify(struct sel_guest *g, const struct sweep *s32, const struct 
 }
 
 /* What kind of OS the image is, from its format and its bytes. */
-static void os_hint(const uint8_t *img, uint64_t len, struct sel_guest *g)
+static void os_hint(const uint8_t *img, uint64_t len, struct guest_desc *g)
 {
 	static const char linux_banner[] = "Linux version ";
 	const char *hint = "unknown";
@@ -244,7 +232,7 @@ static void os_hint(const uint8_t *img, uint64_t len, struct sel_guest *g)
 	snprintf(g->os_hint, sizeof(g->os_hint), "%s", hint);
 }
 
-int sel_guest_scan(const uint8_t *img, uint64_t len, struct sel_guest *g)
+int sel_guest_scan(const uint8_t *img, uint64_t len, struct guest_desc *g)
 {
 	struct sweep s32 = { 0 }, s64 = { 0 };
 	struct sweep_input im = { .img = img, .len = len };
@@ -264,7 +252,7 @@ int sel_guest_scan(const uint8_t *img, uint64_t len, struct sel_guest *g)
 	return 0;
 }
 
-int sel_guest_probe(const struct load_params *p, struct sel_guest *g)
+int sel_guest_probe(const struct load_params *p, struct guest_desc *g)
 {
 	memset(g, 0, sizeof(*g));
 	FILE *f = fopen(p->kernel, "rb");

@@ -266,7 +266,7 @@ json_t *sel_result_json(const struct sel_result *r)
 			 "reason", r->reason, "candidates", preds);
 }
 
-unsigned sel_gather(const struct host_caps *caps, const struct sel_guest *g,
+unsigned sel_gather(const struct host_caps *caps, const struct guest_desc *g,
 		    struct sel_avail *avail, unsigned max)
 {
 	const struct engine_ops *const *list;

@@ -128,7 +128,7 @@ static int measured_path(const char *fp, uint64_t hash, char *buf, size_t len, b
 {
 	char kind[48];
 	snprintf(kind, sizeof(kind), "profile-%016llx", (unsigned long long)hash);
-	return sel_cache_path(kind, fp, buf, len, mk);
+	return host_cache_path(kind, fp, buf, len, mk);
 }
 
 bool sel_profile_load_measured(const char *fp, uint64_t hash, struct sel_profile *p)
@@ -169,6 +169,6 @@ void sel_profile_store_measured(const char *fp, uint64_t hash, const char *name,
 	for (unsigned i = 0; i < p->nr_measured; i++)
 		json_object_set_new(engines, p->measured[i].engine,
 				    json_pack("{s:f}", "wall_ms", p->measured[i].wall_ms));
-	sel_cache_store(path, json_pack("{s:s, s:s, s:o}", "image", name, "when", when,
+	host_cache_store(path, json_pack("{s:s, s:s, s:o}", "image", name, "when", when,
 					"engines", engines));
 }

@@ -1,55 +1,18 @@
-/* select.h: what the host can do (libcpuid and /dev/kvm), and later the
- * policy that picks an engine per guest. sel_host_probe() does the I/O; all
- * decisions take a filled struct host_caps, so tests feed fake hosts. */
+/* select.h: the policy that picks an engine per guest, and its inputs: the
+ * host probe (libcpuid and /dev/kvm, filling the core's struct host_caps),
+ * the guest probe (struct guest_desc), calibration and workload profiles.
+ * sel_host_probe() does the I/O; all decisions take a filled struct
+ * host_caps, so tests feed fake hosts. */
 #ifndef VMM_SELECT_SELECT_H
 #define VMM_SELECT_SELECT_H
 
 #include <jansson.h>
 #include <stdio.h>
 
+#include "vmm/core/guest.h"
+#include "vmm/core/host.h"
 #include "vmm/core/vmm.h"
 #include "vmm/load/load.h"
-#include "vmm/pv/pv.h"
-
-enum host_kvm_state {
-	HOST_KVM_OK,
-	HOST_KVM_NOT_BUILT,  /* this binary was configured without KVM */
-	HOST_KVM_MISSING,    /* /dev/kvm does not exist */
-	HOST_KVM_EACCES,     /* exists, not permitted */
-	HOST_KVM_OLD,        /* API version or a needed capability missing */
-	HOST_KVM_ERROR,      /* anything else */
-};
-
-#define HOST_MAX_KVM_CAPS 24
-#define HOST_MAX_KVM_PARAMS 32
-
-struct host_caps {
-	/* CPU, from libcpuid */
-	bool cpuid_ok;
-	char vendor[16];         /* "GenuineIntel", "AuthenticAMD" */
-	char brand[64];
-	int family, model, stepping;
-	bool vmx, svm;           /* visible to us (nested, if in a VM) */
-	bool nx, pae, sse2, avx2;
-	bool hypervisor;         /* CPUID.1:ECX[31] */
-	char hv_sig[13];         /* CPUID 0x40000000 signature, "" if none */
-	char hv_vendor[32];      /* libcpuid's guess: "KVM", "VMware", ... */
-	unsigned tsc_khz;        /* 0 if unknown */
-	/* KVM */
-	enum host_kvm_state kvm;
-	char kvm_why[192];       /* for kvm != OK: why, e.g. "/dev/kvm: EACCES" */
-	int kvm_api;
-	char kvm_module[32];     /* "kvm_intel", "kvm_amd", "kvm_pvm", "" */
-	int kvm_ept;             /* two-dimensional paging per module param; -1 unknown */
-	struct { const char *name; int value; } kvm_cap[HOST_MAX_KVM_CAPS];
-	unsigned nr_kvm_caps;
-	struct { char name[32]; char value[32]; } kvm_param[HOST_MAX_KVM_PARAMS];
-	unsigned nr_kvm_params;
-	/* host OS */
-	char kernel[96];         /* uname -r */
-	unsigned nr_cpus;
-	char fingerprint[17];    /* hex FNV-1a of CPU, kernel, KVM params, version */
-};
 
 /* Fill (caps) from the running host. Never fails: what cannot be learned is
  * recorded as unknown, with the reason where it matters (kvm_why). */
@@ -60,49 +23,13 @@ json_t *sel_host_json(const struct host_caps *caps);
 /* The host as text lines (for `triplex probe`). */
 void sel_host_print(FILE *f, const struct host_caps *caps);
 
-/* ---- the guest probe (sel_guest.c) ----
- * What a guest image needs from the CPU, found by decoding its code with
- * Capstone (a linear sweep of every executable segment). Conservative: an
- * instruction that could enable a feature counts as needing it. */
-enum guest_need {
-	GUEST_NEEDS_REAL = 1u << 0,        /* starts in real mode */
-	GUEST_NEEDS_PROT32 = 1u << 1,      /* runs 32-bit protected-mode code */
-	GUEST_NEEDS_PAGING32 = 1u << 2,    /* enables 2-level or PAE paging */
-	GUEST_NEEDS_LONG_SWITCH = 1u << 3, /* switches itself into long mode */
-	GUEST_NEEDS_LONG = 1u << 4,        /* runs 64-bit code */
-	GUEST_NEEDS_USER_INT32 = 1u << 5,  /* software interrupts, 32-bit code */
-	GUEST_NEEDS_USER_INT64 = 1u << 6,  /* software interrupts, 64-bit code */
-	GUEST_NEEDS_SYSCALL64 = 1u << 7,   /* syscall/sysret */
-	GUEST_NEEDS_IRET32 = 1u << 8,      /* handles interrupts (iret) in 32-bit code */
-	GUEST_NEEDS_NR = 9
-};
-
-struct sel_guest {
-	struct guest_info info;
-	char os_hint[32];                       /* "linux", "multiboot kernel", ... */
-	unsigned needs;                         /* enum guest_need bits */
-	char evidence[GUEST_NEEDS_NR][80];      /* the instruction that implied each */
-	struct pv_guest_note pv;                /* the Triplex VMI note (docs/vmi.md) */
-};
-
+/* ---- the guest probe (sel_guest.c): fills a struct guest_desc (vmm/core/guest.h) ---- */
 /* Read (p->kernel), probe its format (load_probe_image), scan its code and
  * look for a Triplex VMI note (g->pv; a malformed note is logged and leaves
  * the guest not PV-capable). 0 or -errno (logged, naming the file). */
-VMM_MUST_CHECK int sel_guest_probe(const struct load_params *p, struct sel_guest *g);
+VMM_MUST_CHECK int sel_guest_probe(const struct load_params *p, struct guest_desc *g);
 /* Scan an image already in memory (for tests). */
-VMM_MUST_CHECK int sel_guest_scan(const uint8_t *img, uint64_t len, struct sel_guest *g);
-/* A short name for one need bit ("32-bit paging"). */
-const char *sel_need_name(enum guest_need n);
-
-/* ---- per-host cache files ($XDG_CACHE_HOME/triplex/KIND-FINGERPRINT.json) ---- */
-/* The cache file for (kind) on the host (fingerprint); creates the directory
- * when (mkdirs). 0, or -ENOENT when neither XDG_CACHE_HOME nor HOME is set. */
-int sel_cache_path(const char *kind, const char *fingerprint, char *buf, size_t len,
-		   bool mkdirs);
-/* Write (j) to (path) atomically (a temporary file, then rename); steals (j).
- * A cache that cannot be written only costs a re-probe: debug-logged. */
-void sel_cache_store(const char *path, json_t *j);
-
+VMM_MUST_CHECK int sel_guest_scan(const uint8_t *img, uint64_t len, struct guest_desc *g);
 /* ---- calibration (sel_calib.c) ----
  * Short guests run on every available engine measure what the cost model
  * needs, per engine and code width: ns per ring-0 and ring-3 instruction,
@@ -182,7 +109,7 @@ struct sel_avail {
 struct sel_input {
 	const struct host_caps *caps;
 	const struct sel_calib *calib;
-	const struct sel_guest *guest;
+	const struct guest_desc *guest;
 	const struct sel_profile *profile;
 	const struct sel_avail *avail; /* one per built engine, in registry order */
 	unsigned nr_avail;
@@ -220,7 +147,7 @@ json_t *sel_result_json(const struct sel_result *r);
 
 /* The I/O part: fill (avail) for every built engine (probe, then the
  * engine's check_guest for (g)). Returns the count. */
-unsigned sel_gather(const struct host_caps *caps, const struct sel_guest *g,
+unsigned sel_gather(const struct host_caps *caps, const struct guest_desc *g,
 		    struct sel_avail *avail, unsigned max);
 
 /* A short name for a KVM state ("ok", "missing", ...). */

@@ -1,4 +1,4 @@
-/* sel_cache.c: where per-host results are cached (the hw compatibility
+/* host_cache.c: where per-host results are cached (the hw compatibility
  * probe, the calibration, guest profiles): $XDG_CACHE_HOME/triplex/ or
  * ~/.cache/triplex/, one JSON file per kind and host fingerprint. */
 #include <errno.h>
@@ -8,9 +8,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "vmm/select/select.h"
+#include <jansson.h>
 
-int sel_cache_path(const char *kind, const char *fingerprint, char *buf, size_t len,
+#include "vmm/core/host.h"
+
+int host_cache_path(const char *kind, const char *fingerprint, char *buf, size_t len,
 		   bool mkdirs)
 {
 	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
@@ -31,7 +33,7 @@ int sel_cache_path(const char *kind, const char *fingerprint, char *buf, size_t 
 	return 0;
 }
 
-void sel_cache_store(const char *path, json_t *j)
+void host_cache_store(const char *path, struct json_t *j)
 {
 	char tmp[700];
 	snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());

@@ -1,4 +1,4 @@
-/* pv_note.c: finding and checking a guest's Triplex VMI note (pv_abi.h) in
+/* guest_note.c: finding and checking a guest's Triplex VMI note (pv_abi.h) in
  * an ELF32 or ELF64 image: PT_NOTE segments first, then SHT_NOTE sections
  * (System V gABI, "Note Section": namesz, descsz, type, then the name and
  * the descriptor, each padded to 4 bytes). Pure parsing, no logging. */
@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vmm/pv/pv.h"
+#include "vmm/core/guest.h"
 
 #define PT_NOTE 4
 #define SHT_NOTE 7

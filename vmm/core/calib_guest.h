@@ -1,9 +1,11 @@
-/* sel_calib.h: constants shared by the calibration guests (assembly) and the
- * calibration runner (C). The guest writes CALIB_START and CALIB_STOP to
- * CALIB_PORT around CALIB_N_* operations; the VMM times the interval. An
+/* calib_guest.h: constants shared by the calibration guests (assembly:
+ * vmm/select/sel_calib_guests.S, and an engine's own versions such as
+ * vmm/pv/pv_calib_guests.S) and the calibration runner (C, sel_calib.c).
+ * The guest writes CALIB_START and CALIB_STOP to CALIB_PORT around
+ * CALIB_N_* operations; the VMM times the interval. An
  * exception the guest did not expect reports 0xE0VV (vector VV). */
-#ifndef VMM_SELECT_SEL_CALIB_H
-#define VMM_SELECT_SEL_CALIB_H
+#ifndef VMM_CORE_CALIB_GUEST_H
+#define VMM_CORE_CALIB_GUEST_H
 
 #define CALIB_BASE 0x1000
 #define CALIB_PORT 0x9a
