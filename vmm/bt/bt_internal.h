@@ -511,6 +511,10 @@ void bt_write_cr(struct bt_cpu *c, unsigned n, uint64_t v);
 uint64_t bt_read_cr(struct bt_cpu *c, unsigned n);
 /* CPUID (leaf in EAX, subleaf in ECX). */
 void bt_cpuid(struct bt_cpu *c);
+/* True if bt's CPU model advertises CPUID (leaf) subleaf 0, register (reg:
+ * 0 EAX, 1 EBX, 2 ECX, 3 EDX), bit (bit): what the decoder asks before
+ * giving an encoding its newer meaning (bt_cpuid.c lists the features). */
+bool bt_cpuid_has(uint32_t leaf, unsigned reg, unsigned bit);
 int bt_rdmsr(struct bt_cpu *c, uint32_t idx, uint64_t *v);
 int bt_wrmsr(struct bt_cpu *c, uint32_t idx, uint64_t v);
 uint64_t bt_rdtsc(struct bt_cpu *c);
