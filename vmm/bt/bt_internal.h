@@ -125,21 +125,25 @@ enum bt_helper_kind {
 /* ---------------------------------------------------------------- MMU */
 
 #define BT_PAGE 4096u
-#define BT_PAGE_MASK 0xfffff000u
+#define BT_PAGE_MASK (~0xfffull) /* of a linear address (up to 64 bits) */
 #define BT_TLB_BITS 8
 #define BT_TLB_SIZE (1u << BT_TLB_BITS)
 #define BT_TLB_INVALID 1u /* set in a tag: never matches a page-aligned address */
 
-/* One software TLB entry: a linear page with the accesses it allows. */
+/* One software TLB entry: a linear page with the accesses it allows.
+ * Translated code reads the tags and the addend (32 bytes: the index is
+ * scaled by a shift); the rest is in struct bt_tlb_aux at the same index. */
 struct bt_tlb_entry {
-	uint32_t tag_r, tag_w, tag_x; /* page, or BT_TLB_INVALID if not allowed */
-	uint32_t flags;               /* BT_TLBF_* */
+	uint64_t tag_r, tag_w, tag_x; /* page, or BT_TLB_INVALID if not allowed */
 	uintptr_t addend;             /* host address - linear address (RAM) */
+};
+struct bt_tlb_aux {
 	uint64_t gpa;                 /* guest physical page */
+	uint32_t flags;               /* BT_TLBF_* */
 };
 #define BT_TLBF_MMIO (1u << 0)   /* not RAM: accesses go to the MMIO space */
 #define BT_TLBF_ROM (1u << 1)    /* read-only region: writes are dropped */
-#define BT_TLBF_LARGE (1u << 2)  /* from a 4 MiB / 2 MiB page */
+#define BT_TLBF_LARGE (1u << 2)  /* from a 4 MiB / 2 MiB / 1 GiB page */
 
 enum bt_acc { BT_ACC_R = 0, BT_ACC_W = 1, BT_ACC_X = 2 };
 
@@ -148,11 +152,11 @@ struct bt_walk {
 	uint64_t gpa;  /* physical address of the byte */
 	bool w, u, x;  /* allowed: write (for this privilege, given WP), user, execute */
 	bool dirty;    /* D set in the leaf (or no paging) */
-	bool large;    /* a 4 MiB / 2 MiB page */
+	bool large;    /* a 4 MiB / 2 MiB / 1 GiB page */
 	uint32_t pf;   /* the #PF error code when the walk failed */
 	unsigned nframes;      /* page-table frames the walk used */
-	uint64_t frames[2];    /* their physical pages (PD, then PT) */
-	uint8_t levels[2];     /* 2 = PD, 1 = PT */
+	uint64_t frames[4];    /* their physical pages (top level first) */
+	uint8_t levels[4];     /* 4 = PML4, 3 = PDPT, 2 = PD, 1 = PT */
 };
 
 /* ---------------------------------------------------------------- CPU */
@@ -253,9 +257,10 @@ struct bt_cpu {
 
 	/* --- software TLB: [0] supervisor, [1] user --- */
 	struct bt_tlb_entry tlb[2][BT_TLB_SIZE];
+	struct bt_tlb_aux tlb_aux[2][BT_TLB_SIZE];
 	bool tlb_large;             /* some entry came from a large page ... */
-	uint32_t large_regions[8];  /* ... in these 4 MiB regions (0: unused) */
-	uint32_t code_pages[64];    /* linear pages we looked code up in since */
+	uint64_t large_regions[8];  /* ... in these 4 MiB regions (0: unused) */
+	uint64_t code_pages[64];    /* linear pages we looked code up in since */
 	unsigned ncode_pages;       /* the last full flush (INVLPG elsewhere */
 	bool code_pages_all;        /* leaves the jump caches alone) */
 
@@ -386,15 +391,20 @@ void bt_null_outer_segs(struct bt_cpu *c);
 void bt_tlb_flush(struct bt_cpu *c);
 /* INVLPG. Returns true if lookups of code by linear address were dropped
  * (translated code must leave its block). */
-bool bt_tlb_flush_page(struct bt_cpu *c, uint32_t lin);
+bool bt_tlb_flush_page(struct bt_cpu *c, uint64_t lin);
 /* Code was looked up by linear address in (lin)'s page. */
-void bt_note_code_page(struct bt_cpu *c, uint32_t lin);
+void bt_note_code_page(struct bt_cpu *c, uint64_t lin);
 /* Remove write permission for guest physical page (gpa) from the TLBs. */
 void bt_tlb_protect_gpa(struct bt_cpu *c, uint64_t gpa_page);
+/* The auxiliary half of TLB entry (e). */
+static inline struct bt_tlb_aux *bt_tlb_aux_of(struct bt_cpu *c, const struct bt_tlb_entry *e)
+{
+	return &c->tlb_aux[0][0] + (e - &c->tlb[0][0]);
+}
 /* Walk the guest page tables for (lin); sets A/D bits as the CPU would when
  * (set_ad). Fills (w). Returns 0, or -1 for a page fault whose error code
  * is in w->pf (0 is a valid error code: supervisor read, not present). */
-int bt_walk(struct bt_cpu *c, uint32_t lin, enum bt_acc acc, bool user, bool set_ad,
+int bt_walk(struct bt_cpu *c, uint64_t lin, enum bt_acc acc, bool user, bool set_ad,
 	    struct bt_walk *w);
 /* Load the PAE PDPTEs from CR3 (on MOV CR3 / enabling PAE paging). */
 void bt_load_pdptes(struct bt_cpu *c);
@@ -402,10 +412,10 @@ void bt_load_pdptes(struct bt_cpu *c);
 /* Linear-address access (no segmentation). (user): CPL 3 access rules.
  * Raise #PF on failure. Sizes 1, 2, 4, 8. The TLB hit is inline; the rest
  * (fills, MMIO, page crossing, code and page-table pages) is out of line. */
-uint64_t bt_lread_slow(struct bt_cpu *c, uint32_t lin, unsigned size, bool user);
-void bt_lwrite_slow(struct bt_cpu *c, uint32_t lin, uint64_t v, unsigned size, bool user);
+uint64_t bt_lread_slow(struct bt_cpu *c, uint64_t lin, unsigned size, bool user);
+void bt_lwrite_slow(struct bt_cpu *c, uint64_t lin, uint64_t v, unsigned size, bool user);
 
-static inline uint64_t bt_lread(struct bt_cpu *c, uint32_t lin, unsigned size, bool user)
+static inline uint64_t bt_lread(struct bt_cpu *c, uint64_t lin, unsigned size, bool user)
 {
 	const struct bt_tlb_entry *e = &c->tlb[user][(lin >> 12) & (BT_TLB_SIZE - 1)];
 	if (VMM_LIKELY(e->tag_r == (lin & BT_PAGE_MASK) && (lin & 0xfff) + size <= BT_PAGE)) {
@@ -420,7 +430,7 @@ static inline uint64_t bt_lread(struct bt_cpu *c, uint32_t lin, unsigned size, b
 	return bt_lread_slow(c, lin, size, user);
 }
 
-static inline void bt_lwrite(struct bt_cpu *c, uint32_t lin, uint64_t v, unsigned size, bool user)
+static inline void bt_lwrite(struct bt_cpu *c, uint64_t lin, uint64_t v, unsigned size, bool user)
 {
 	const struct bt_tlb_entry *e = &c->tlb[user][(lin >> 12) & (BT_TLB_SIZE - 1)];
 	if (VMM_LIKELY(e->tag_w == (lin & BT_PAGE_MASK) && (lin & 0xfff) + size <= BT_PAGE)) {
@@ -435,21 +445,21 @@ static inline void bt_lwrite(struct bt_cpu *c, uint32_t lin, uint64_t v, unsigne
 	bt_lwrite_slow(c, lin, v, size, user);
 }
 /* Supervisor ("implicit") accesses: descriptor tables, TSS. */
-uint64_t bt_sread(struct bt_cpu *c, uint32_t lin, unsigned size);
-void bt_swrite(struct bt_cpu *c, uint32_t lin, uint64_t v, unsigned size);
+uint64_t bt_sread(struct bt_cpu *c, uint64_t lin, unsigned size);
+void bt_swrite(struct bt_cpu *c, uint64_t lin, uint64_t v, unsigned size);
 /* Fetch up to (len) code bytes at linear (lin) into (buf); returns how many
  * could be fetched before a page that cannot be executed (0 raises #PF).
  * (*gpa) is the physical address of the first byte. */
-unsigned bt_fetch(struct bt_cpu *c, uint32_t lin, uint8_t *buf, unsigned len, uint64_t *gpa);
+unsigned bt_fetch(struct bt_cpu *c, uint64_t lin, uint8_t *buf, unsigned len, uint64_t *gpa);
 /* The physical address of the code byte at linear (lin) (exec check,
  * raises #PF). */
-uint64_t bt_code_gpa(struct bt_cpu *c, uint32_t lin);
+uint64_t bt_code_gpa(struct bt_cpu *c, uint64_t lin);
 /* Host pointer for a physical RAM range, or NULL. */
 void *bt_gpa_ptr(struct bt_cpu *c, uint64_t gpa, unsigned len);
 /* Fill the TLB entry for an access at (lin) without accessing; raises #PF. */
-void bt_tlb_touch(struct bt_cpu *c, uint32_t lin, bool write, bool user);
+void bt_tlb_touch(struct bt_cpu *c, uint64_t lin, bool write, bool user);
 /* Check that [lin, lin+len) is writable (for multi-part writes); raises #PF. */
-void bt_probe_write(struct bt_cpu *c, uint32_t lin, unsigned len, bool user);
+void bt_probe_write(struct bt_cpu *c, uint64_t lin, unsigned len, bool user);
 
 /* ---------------------------------------------------------------- segments */
 

@@ -1,9 +1,12 @@
 /* bt_mmu.c: guest paging for the bt engine: page walks (32-bit two-level
- * with PSE, PAE with NX; SDM 3A 4.3-4.5), accessed/dirty bits and CR0.WP as
+ * with PSE, PAE with NX, IA-32e four-level; SDM 3A 4.3-4.5), accessed/dirty bits and CR0.WP as
  * the CPU applies them, a software TLB (one per privilege: supervisor and
  * user), and linear-address reads/writes/fetches through it. RAM accesses
  * hit host memory directly; MMIO goes to the VM's io space; writes to pages
  * holding decoded code invalidate that code first (bt_code_write).
+ *
+ * IA-32e paging (4 levels, 2 MiB and 1 GiB pages) applies while EFER.LMA
+ * is set.
  *
  * TLB tags: a tag equal to the page address allows the access on the fast
  * path; BT_TLB_SLOW in a tag means "allowed, but take the slow path" (MMIO,
@@ -31,9 +34,9 @@ void bt_tlb_flush(struct bt_cpu *c)
 	bt_jc_flush(c);
 }
 
-bool bt_tlb_flush_page(struct bt_cpu *c, uint32_t lin)
+bool bt_tlb_flush_page(struct bt_cpu *c, uint64_t lin)
 {
-	uint32_t page = lin & BT_PAGE_MASK;
+	uint64_t page = lin & BT_PAGE_MASK;
 	for (unsigned u = 0; u < 2; u++) {
 		struct bt_tlb_entry *e = &c->tlb[u][(lin >> 12) & (BT_TLB_SIZE - 1)];
 		if ((e->tag_r & BT_PAGE_MASK) == page || (e->tag_w & BT_PAGE_MASK) == page ||
@@ -42,31 +45,34 @@ bool bt_tlb_flush_page(struct bt_cpu *c, uint32_t lin)
 	}
 	/* 4 MiB / 2 MiB pages are cached as 4 KiB entries: INVLPG of any
 	 * address in one drops them all (SDM 3A 4.10.4.1) */
-	uint32_t region = lin & ~0x3fffffu;
+	uint64_t region = lin & ~0x3fffffull;
 	bool in_large = false;
 	for (unsigned i = 0; c->tlb_large && i < VMM_ARRAY_SIZE(c->large_regions); i++)
 		in_large |= c->large_regions[i] == (region | 1);
-	if (in_large) {
+	/* IA-32e 1 GiB pages span many regions: drop every large entry */
+	bool all_large = c->tlb_large && (c->efer & X86_EFER_LMA);
+	if (in_large || all_large) {
 		for (unsigned u = 0; u < 2; u++)
 			for (unsigned i = 0; i < BT_TLB_SIZE; i++) {
 				struct bt_tlb_entry *e = &c->tlb[u][i];
-				if ((e->flags & BT_TLBF_LARGE) && (e->tag_r & ~0x3fffffu) == region)
+				if ((c->tlb_aux[u][i].flags & BT_TLBF_LARGE) &&
+				    (all_large || (e->tag_r & ~0x3fffffull) == region))
 					e->tag_r = e->tag_w = e->tag_x = BT_TLB_INVALID;
 			}
 	}
 	/* lookups by linear EIP are only stale if this page held code we ran */
 	bool code = c->code_pages_all;
 	for (unsigned i = 0; !code && i < c->ncode_pages; i++)
-		code = c->code_pages[i] == page ||
-		       (c->tlb_large && (c->code_pages[i] & ~0x3fffffu) == region);
+		code = c->code_pages[i] == page || all_large ||
+		       (c->tlb_large && (c->code_pages[i] & ~0x3fffffull) == region);
 	if (code)
 		bt_jc_flush(c);
 	return code;
 }
 
-void bt_note_code_page(struct bt_cpu *c, uint32_t lin)
+void bt_note_code_page(struct bt_cpu *c, uint64_t lin)
 {
-	uint32_t page = lin & BT_PAGE_MASK;
+	uint64_t page = lin & BT_PAGE_MASK;
 	for (unsigned i = 0; i < c->ncode_pages; i++)
 		if (c->code_pages[i] == page)
 			return;
@@ -81,7 +87,7 @@ void bt_tlb_protect_gpa(struct bt_cpu *c, uint64_t gpa_page)
 	for (unsigned u = 0; u < 2; u++)
 		for (unsigned i = 0; i < BT_TLB_SIZE; i++) {
 			struct bt_tlb_entry *e = &c->tlb[u][i];
-			if (e->gpa == gpa_page && !(e->tag_w & BT_TLB_INVALID))
+			if (c->tlb_aux[u][i].gpa == gpa_page && !(e->tag_w & BT_TLB_INVALID))
 				e->tag_w |= BT_TLB_SLOW;
 		}
 }
@@ -147,7 +153,74 @@ static bool allowed(const struct bt_cpu *c, const struct bt_walk *w, enum bt_acc
 	return true;
 }
 
-int bt_walk(struct bt_cpu *c, uint32_t lin, enum bt_acc acc, bool user, bool set_ad,
+/* IA-32e paging (SDM 3A 4.5): PML4, PDPT (1 GiB pages), PD (2 MiB pages),
+ * PT; the rights are the AND of every level's, NX the OR. */
+static int walk_ia32e(struct bt_cpu *c, uint64_t lin, enum bt_acc acc, bool user, bool set_ad,
+		      struct bt_walk *w)
+{
+	bool nxe = c->efer & X86_EFER_NXE;
+	uint64_t rsvd_hi = ~((1ull << PHYS_BITS) - 1) & ~X86_PTE_NX;
+	uint64_t rsvd = rsvd_hi | (nxe ? 0 : X86_PTE_NX);
+	uint64_t table = c->cr3 & PAE_ADDR_MASK;
+	uint64_t ent_gpa[4], ent[4];
+	bool rw = true, us = true, nx = false;
+	unsigned level = 4, n = 0;
+	for (;;) {
+		unsigned shift = 12 + 9 * (level - 1);
+		uint64_t gpa = ent_gpa[n] = table + ((lin >> shift) & 0x1ff) * 8;
+		w->frames[w->nframes] = table;
+		w->levels[w->nframes++] = (uint8_t)level;
+		uint64_t e = ent[n++] = pte_read(c, gpa, true);
+		if (!(e & X86_PTE_P))
+			goto not_present;
+		if (e & rsvd)
+			goto reserved;
+		rw = rw && (e & X86_PTE_RW);
+		us = us && (e & X86_PTE_US);
+		nx = nx || (nxe && (e & X86_PTE_NX));
+		bool leaf = level == 1; /* (bit 7 of a PTE is PAT) */
+		if (level > 1 && (e & X86_PTE_PS)) {
+			/* PS is reserved in a PML4E; 1 GiB and 2 MiB pages have
+			 * reserved bits from 13 up to the page's offset bits */
+			if (level == 4 || (e & (((1ull << shift) - 1) & ~0x1fffull)))
+				goto reserved;
+			leaf = true;
+		}
+		if (leaf) {
+			uint64_t off_mask = (1ull << shift) - 1;
+			w->gpa = (e & PAE_ADDR_MASK & ~off_mask) | (lin & off_mask);
+			w->large = level > 1;
+			break;
+		}
+		table = e & PAE_ADDR_MASK;
+		level--;
+	}
+	w->w = rw;
+	w->u = us;
+	w->x = !nx;
+	if (!allowed(c, w, acc, user)) {
+		w->pf = pf_code(acc, user, true, false, nxe);
+		return -1;
+	}
+	w->dirty = (ent[n - 1] & X86_PTE_D) || acc == BT_ACC_W;
+	if (set_ad) {
+		for (unsigned i = 0; i + 1 < n; i++)
+			if (!(ent[i] & X86_PTE_A))
+				pte_set(c, ent_gpa[i], X86_PTE_A);
+		uint32_t bits = X86_PTE_A | (acc == BT_ACC_W ? X86_PTE_D : 0);
+		if ((ent[n - 1] & bits) != bits)
+			pte_set(c, ent_gpa[n - 1], bits);
+	}
+	return 0;
+not_present:
+	w->pf = pf_code(acc, user, false, false, nxe);
+	return -1;
+reserved:
+	w->pf = pf_code(acc, user, true, true, nxe);
+	return -1;
+}
+
+int bt_walk(struct bt_cpu *c, uint64_t lin, enum bt_acc acc, bool user, bool set_ad,
 	    struct bt_walk *w)
 {
 	memset(w, 0, sizeof(*w));
@@ -156,6 +229,8 @@ int bt_walk(struct bt_cpu *c, uint32_t lin, enum bt_acc acc, bool user, bool set
 		w->w = w->u = w->x = w->dirty = true;
 		return 0;
 	}
+	if (c->efer & X86_EFER_LMA)
+		return walk_ia32e(c, lin, acc, user, set_ad, w);
 	bool pae = c->cr4 & X86_CR4_PAE;
 	bool nxe = pae && (c->efer & X86_EFER_NXE);
 	uint64_t rsvd_nx = nxe ? 0 : X86_PTE_NX;
@@ -252,12 +327,12 @@ reserved:
 	return -1;
 }
 
-static inline struct bt_tlb_entry *tlb_ent(struct bt_cpu *c, uint32_t lin, bool user)
+static inline struct bt_tlb_entry *tlb_ent(struct bt_cpu *c, uint64_t lin, bool user)
 {
 	return &c->tlb[user][(lin >> 12) & (BT_TLB_SIZE - 1)];
 }
 
-VMM_NORETURN static void raise_pf(struct bt_cpu *c, uint32_t lin, uint32_t err)
+VMM_NORETURN static void raise_pf(struct bt_cpu *c, uint64_t lin, uint32_t err)
 {
 	c->cr2 = lin;
 	c->ctr[BT_CTR_GUEST_PF].count++;
@@ -265,27 +340,28 @@ VMM_NORETURN static void raise_pf(struct bt_cpu *c, uint32_t lin, uint32_t err)
 }
 
 /* Walk for (acc) and fill the TLB entry for (lin); raise #PF on failure. */
-static struct bt_tlb_entry *tlb_fill(struct bt_cpu *c, uint32_t lin, enum bt_acc acc, bool user)
+static struct bt_tlb_entry *tlb_fill(struct bt_cpu *c, uint64_t lin, enum bt_acc acc, bool user)
 {
 	struct bt_walk w;
 	c->ctr[BT_CTR_TLB_MISS].count++;
 	int fault = bt_walk(c, lin, acc, user, true, &w);
-	vmm_debug(mem, "bt: tlb fill %#x acc %d user %d: %s %#llx", lin, acc, user,
+	vmm_debug(mem, "bt: tlb fill %#llx acc %d user %d: %s %#llx", (unsigned long long)lin, acc, user,
 		  fault ? "#PF" : "gpa", fault ? (unsigned long long)w.pf : (unsigned long long)w.gpa);
 	if (fault)
 		raise_pf(c, lin, w.pf);
 	struct bt_tlb_entry *e = tlb_ent(c, lin, user);
-	uint32_t page = lin & BT_PAGE_MASK;
+	struct bt_tlb_aux *a = bt_tlb_aux_of(c, e);
+	uint64_t page = lin & BT_PAGE_MASK;
 	uint64_t gpage = w.gpa & ~0xfffull;
-	e->gpa = gpage;
-	e->flags = 0;
+	a->gpa = gpage;
+	a->flags = 0;
 	e->tag_r = page;
 	e->tag_w = (allowed(c, &w, BT_ACC_W, user) && w.dirty) ? page : BT_TLB_INVALID;
 	e->tag_x = allowed(c, &w, BT_ACC_X, user) ? page : BT_TLB_INVALID;
 	if (w.large) {
-		e->flags |= BT_TLBF_LARGE;
+		a->flags |= BT_TLBF_LARGE;
 		c->tlb_large = true;
-		uint32_t region = (lin & ~0x3fffffu) | 1;
+		uint64_t region = (lin & ~0x3fffffull) | 1;
 		unsigned i, free_slot = VMM_ARRAY_SIZE(c->large_regions);
 		for (i = 0; i < VMM_ARRAY_SIZE(c->large_regions); i++) {
 			if (c->large_regions[i] == region)
@@ -298,12 +374,12 @@ static struct bt_tlb_entry *tlb_fill(struct bt_cpu *c, uint32_t lin, enum bt_acc
 				free_slot = (lin >> 22) % VMM_ARRAY_SIZE(c->large_regions);
 			/* an evicted region's entries can no longer be found by
 			 * INVLPG: drop them now */
-			uint32_t old = c->large_regions[free_slot];
+			uint64_t old = c->large_regions[free_slot];
 			for (unsigned u = 0; old && u < 2; u++)
 				for (unsigned k = 0; k < BT_TLB_SIZE; k++) {
 					struct bt_tlb_entry *x = &c->tlb[u][k];
-					if ((x->flags & BT_TLBF_LARGE) &&
-					    ((x->tag_r & ~0x3fffffu) | 1) == old)
+					if ((c->tlb_aux[u][k].flags & BT_TLBF_LARGE) &&
+					    ((x->tag_r & ~0x3fffffull) | 1) == old)
 						x->tag_r = x->tag_w = x->tag_x = BT_TLB_INVALID;
 				}
 			c->large_regions[free_slot] = region;
@@ -311,7 +387,7 @@ static struct bt_tlb_entry *tlb_fill(struct bt_cpu *c, uint32_t lin, enum bt_acc
 	}
 	const struct mem_region *r = mem_find(&c->vm->mem, gpage);
 	if (!r) {
-		e->flags = BT_TLBF_MMIO;
+		a->flags = BT_TLBF_MMIO;
 		e->addend = 0;
 		e->tag_r |= BT_TLB_SLOW;
 		e->tag_w |= BT_TLB_SLOW;
@@ -319,7 +395,7 @@ static struct bt_tlb_entry *tlb_fill(struct bt_cpu *c, uint32_t lin, enum bt_acc
 	} else {
 		e->addend = (uintptr_t)(r->hva + (gpage - r->gpa)) - page;
 		if (r->flags & MEM_READONLY) {
-			e->flags = BT_TLBF_ROM;
+			a->flags = BT_TLBF_ROM;
 			e->tag_w |= BT_TLB_SLOW;
 		} else if (bt_gpa_special(c, gpage)) {
 			e->tag_w |= BT_TLB_SLOW;
@@ -348,21 +424,22 @@ static void host_store(uintptr_t p, uint64_t v, unsigned size)
 	}
 }
 
-static uint64_t read_page(struct bt_cpu *c, uint32_t lin, unsigned size, bool user)
+static uint64_t read_page(struct bt_cpu *c, uint64_t lin, unsigned size, bool user)
 {
 	struct bt_tlb_entry *e = tlb_ent(c, lin, user);
-	uint32_t page = lin & BT_PAGE_MASK;
-	if ((e->tag_r & ~BT_TLB_SLOW) != page)
+	uint64_t page = lin & BT_PAGE_MASK;
+	if ((e->tag_r & ~(uint64_t)BT_TLB_SLOW) != page)
 		e = tlb_fill(c, lin, BT_ACC_R, user);
-	if (e->flags & BT_TLBF_MMIO) {
+	const struct bt_tlb_aux *a = bt_tlb_aux_of(c, e);
+	if (a->flags & BT_TLBF_MMIO) {
 		uint64_t v = 0;
-		io_dispatch(&c->vm->mmio, e->gpa | (lin & 0xfff), &v, size, false);
+		io_dispatch(&c->vm->mmio, a->gpa | (lin & 0xfff), &v, size, false);
 		return v;
 	}
 	return host_load(e->addend + lin, size);
 }
 
-uint64_t bt_lread_slow(struct bt_cpu *c, uint32_t lin, unsigned size, bool user)
+uint64_t bt_lread_slow(struct bt_cpu *c, uint64_t lin, unsigned size, bool user)
 {
 	if ((lin & 0xfff) + size <= BT_PAGE)
 		return read_page(c, lin, size, user);
@@ -373,48 +450,49 @@ uint64_t bt_lread_slow(struct bt_cpu *c, uint32_t lin, unsigned size, bool user)
 	return v;
 }
 
-static struct bt_tlb_entry *write_entry(struct bt_cpu *c, uint32_t lin, bool user)
+static struct bt_tlb_entry *write_entry(struct bt_cpu *c, uint64_t lin, bool user)
 {
 	struct bt_tlb_entry *e = tlb_ent(c, lin, user);
-	if ((e->tag_w & ~BT_TLB_SLOW) != (lin & BT_PAGE_MASK))
+	if ((e->tag_w & ~(uint64_t)BT_TLB_SLOW) != (lin & BT_PAGE_MASK))
 		e = tlb_fill(c, lin, BT_ACC_W, user);
 	return e;
 }
 
-static void write_page(struct bt_cpu *c, uint32_t lin, uint64_t v, unsigned size, bool user)
+static void write_page(struct bt_cpu *c, uint64_t lin, uint64_t v, unsigned size, bool user)
 {
 	struct bt_tlb_entry *e = write_entry(c, lin, user);
-	if (e->flags & BT_TLBF_MMIO) {
-		io_dispatch(&c->vm->mmio, e->gpa | (lin & 0xfff), &v, size, true);
+	const struct bt_tlb_aux *a = bt_tlb_aux_of(c, e);
+	if (a->flags & BT_TLBF_MMIO) {
+		io_dispatch(&c->vm->mmio, a->gpa | (lin & 0xfff), &v, size, true);
 		return;
 	}
-	if (e->flags & BT_TLBF_ROM)
+	if (a->flags & BT_TLBF_ROM)
 		return; /* writes to ROM are dropped */
 	if (e->tag_w & BT_TLB_SLOW) {
 		/* code or a page table: invalidate what depends on these bytes */
-		bt_special_write(c, e->gpa | (lin & 0xfff), size);
-		if (!bt_gpa_special(c, e->gpa))
+		bt_special_write(c, a->gpa | (lin & 0xfff), size);
+		if (!bt_gpa_special(c, a->gpa))
 			e->tag_w = lin & BT_PAGE_MASK;
 	}
 	host_store(e->addend + lin, v, size);
 }
 
-void bt_tlb_touch(struct bt_cpu *c, uint32_t lin, bool write, bool user)
+void bt_tlb_touch(struct bt_cpu *c, uint64_t lin, bool write, bool user)
 {
 	struct bt_tlb_entry *e = tlb_ent(c, lin, user);
-	uint32_t tag = write ? e->tag_w : e->tag_r;
-	if ((tag & ~BT_TLB_SLOW) != (lin & BT_PAGE_MASK))
+	uint64_t tag = write ? e->tag_w : e->tag_r;
+	if ((tag & ~(uint64_t)BT_TLB_SLOW) != (lin & BT_PAGE_MASK))
 		tlb_fill(c, lin, write ? BT_ACC_W : BT_ACC_R, user);
 }
 
-void bt_probe_write(struct bt_cpu *c, uint32_t lin, unsigned len, bool user)
+void bt_probe_write(struct bt_cpu *c, uint64_t lin, unsigned len, bool user)
 {
 	write_entry(c, lin, user);
 	if ((lin & 0xfff) + len > BT_PAGE)
 		write_entry(c, (lin & BT_PAGE_MASK) + BT_PAGE, user);
 }
 
-void bt_lwrite_slow(struct bt_cpu *c, uint32_t lin, uint64_t v, unsigned size, bool user)
+void bt_lwrite_slow(struct bt_cpu *c, uint64_t lin, uint64_t v, unsigned size, bool user)
 {
 	if ((lin & 0xfff) + size <= BT_PAGE) {
 		write_page(c, lin, v, size, user);
@@ -426,44 +504,40 @@ void bt_lwrite_slow(struct bt_cpu *c, uint32_t lin, uint64_t v, unsigned size, b
 		write_page(c, lin + i, (v >> (8 * i)) & 0xff, 1, user);
 }
 
-uint64_t bt_sread(struct bt_cpu *c, uint32_t lin, unsigned size)
+uint64_t bt_sread(struct bt_cpu *c, uint64_t lin, unsigned size)
 {
 	return bt_lread(c, lin, size, false);
 }
 
-void bt_swrite(struct bt_cpu *c, uint32_t lin, uint64_t v, unsigned size)
+void bt_swrite(struct bt_cpu *c, uint64_t lin, uint64_t v, unsigned size)
 {
 	bt_lwrite(c, lin, v, size, false);
 }
 
-uint64_t bt_code_gpa(struct bt_cpu *c, uint32_t lin)
+/* The TLB entry allowing a fetch at (lin); raises #PF. */
+static const struct bt_tlb_entry *fetch_entry(struct bt_cpu *c, uint64_t lin)
 {
 	bool user = c->cpl == 3;
 	struct bt_tlb_entry *e = tlb_ent(c, lin, user);
-	uint32_t page = lin & BT_PAGE_MASK;
+	uint64_t page = lin & BT_PAGE_MASK;
 	if (e->tag_x != page)
 		e = tlb_fill(c, lin, BT_ACC_X, user);
-	if (e->tag_x != page) { /* MMIO: cannot execute from it */
-		c->cr2 = lin;
-		bt_raise(c, X86_EXC_PF, X86_PF_P | (user ? X86_PF_U : 0), true);
-	}
-	return e->gpa | (lin & 0xfff);
+	if (e->tag_x != page) /* MMIO: cannot execute from it */
+		raise_pf(c, lin, X86_PF_P | (user ? X86_PF_U : 0));
+	return e;
 }
 
-unsigned bt_fetch(struct bt_cpu *c, uint32_t lin, uint8_t *buf, unsigned len, uint64_t *gpa)
+uint64_t bt_code_gpa(struct bt_cpu *c, uint64_t lin)
 {
-	bool user = c->cpl == 3;
-	struct bt_tlb_entry *e = tlb_ent(c, lin, user);
-	uint32_t page = lin & BT_PAGE_MASK;
-	if (e->tag_x != page)
-		e = tlb_fill(c, lin, BT_ACC_X, user);
-	if (e->tag_x != page) { /* MMIO: cannot execute from it */
-		c->cr2 = lin;
-		bt_raise(c, X86_EXC_PF, X86_PF_P | (user ? X86_PF_U : 0), true);
-	}
+	return bt_tlb_aux_of(c, fetch_entry(c, lin))->gpa | (lin & 0xfff);
+}
+
+unsigned bt_fetch(struct bt_cpu *c, uint64_t lin, uint8_t *buf, unsigned len, uint64_t *gpa)
+{
+	const struct bt_tlb_entry *e = fetch_entry(c, lin);
 	unsigned n = VMM_MIN(len, BT_PAGE - (lin & 0xfff));
 	memcpy(buf, (void *)(e->addend + lin), n);
 	if (gpa)
-		*gpa = e->gpa | (lin & 0xfff);
+		*gpa = bt_tlb_aux_of(c, e)->gpa | (lin & 0xfff);
 	return n;
 }

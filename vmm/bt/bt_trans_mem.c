@@ -86,13 +86,14 @@ void tr_check(struct tctx *t, unsigned size, bool write)
 	e8(e, 0x45); e8(e, 0x0f); e8(e, 0xb6); e8(e, 0xed);    /* movzx r13d, r13b */
 	e8(e, 0x41); e8(e, 0xc1); e8(e, 0xe5); e8(e, 5);       /* shl r13d, 5 */
 	elea(e, false, H_T2, H_ADDR, H_NONE, 1, (int32_t)size - 1);
-	e8(e, 0x41); e8(e, 0x81); e8(e, 0xe3); e32(e, BT_PAGE_MASK); /* and r11d, mask */
+	e8(e, 0x41); e8(e, 0x81); e8(e, 0xe3); e32(e, (uint32_t)BT_PAGE_MASK); /* and r11d, mask */
 	int32_t base = (int32_t)offsetof(struct bt_cpu, tlb) +
 		       (int32_t)(t->user ? BT_TLB_SIZE * sizeof(struct bt_tlb_entry) : 0);
 	int32_t tag = base + (int32_t)(write ? offsetof(struct bt_tlb_entry, tag_w)
 					    : offsetof(struct bt_tlb_entry, tag_r));
 	static const uint8_t cmp = 0x3b, add = 0x03;
-	eop_mem(e, false, &cmp, 1, H_T2, H_ENV, H_T1, 1, tag);   /* cmp r11d, [r15+r13+tag] */
+	_Static_assert(sizeof(struct bt_tlb_entry) == 32, "TLB index scaled by shl 5");
+	eop_mem(e, true, &cmp, 1, H_T2, H_ENV, H_T1, 1, tag);    /* cmp r11, [r15+r13+tag] */
 	e8(e, 0x0f); e8(e, 0x85);                                  /* jne slow */
 	uint8_t *patch = e->p;
 	e32(e, 0);
