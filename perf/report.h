@@ -16,7 +16,17 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "vmm/core/counters.h"
 #include "vmm/select/select.h"
+
+/* ---- views of merged counters (report_counters.c) ---- */
+/* A merged view as JSON: {table: {"unit", "timed", "rows": {label: {"count",
+ * "ns"}}}}, rows with zero count left out. New reference. */
+json_t *perf_merged_json(const struct perf_merged *m);
+
+/* Print a merged view as text tables (rows with zero count are left out),
+ * like `perf kvm stat`: label, count, share, total and mean time. */
+void perf_print(FILE *f, const struct perf_merged *m);
 
 #define REPORT_MAX_RUNS 100
 #define REPORT_MAX_ENGINES SEL_MAX_ENGINES

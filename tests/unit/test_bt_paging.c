@@ -3,6 +3,8 @@
  * CR2 and error code at the faulting instruction, INVLPG, and writes to
  * code (self-modifying code). Each test runs on the interpreter and on the
  * translator (BT_MODE selects it in main). */
+#include <stdio.h>
+
 #include "tests/unit/test_bt_harness.h"
 
 #define PD 0x100000u

@@ -5,6 +5,7 @@
 #include "tests/unit/util_images.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -16,8 +16,8 @@
 #include <setjmp.h>
 #include <sys/mman.h>
 
-#include "perf/perf.h"
 #include "vmm/bt/bt.h"
+#include "vmm/core/counters.h"
 #include "vmm/core/vm.h"
 
 #define BT_ENGINE_ID 1 /* CPUID 0x40000001 EAX */

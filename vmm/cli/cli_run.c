@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "perf/perf.h"
+#include "perf/report.h"
 #include "vmm/cli/cli.h"
 #include "vmm/core/engine.h"
 #include "vmm/core/vm.h"

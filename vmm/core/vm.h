@@ -15,7 +15,7 @@
 
 #include <pthread.h>
 
-#include "perf/perf.h"
+#include "vmm/core/counters.h"
 #include "vmm/core/engine.h"
 #include "vmm/core/io.h"
 #include "vmm/core/mem.h"

@@ -5,7 +5,7 @@
 
 #include <linux/kvm.h>
 
-#include "perf/perf.h"
+#include "vmm/core/counters.h"
 #include "vmm/core/vm.h"
 #include "vmm/hw/hw.h"
 

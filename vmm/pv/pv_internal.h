@@ -29,7 +29,7 @@
 #include <sys/types.h>
 #include <ucontext.h>
 
-#include "perf/perf.h"
+#include "vmm/core/counters.h"
 #include "vmm/core/vm.h"
 #include "vmm/pv/pv.h"
 #include "vmm/pv/pv_rom_defs.h"

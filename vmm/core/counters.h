@@ -1,6 +1,7 @@
-/* perf.h: always-on counters. Engines and the core keep per-vCPU tables of
+/* counters.h: always-on counters. Engines and the core keep per-vCPU tables of
  * named counters (count, and host time where it is measured); --stats and the
- * perf report sum them across vCPUs by table and label.
+ * perf report sum them across vCPUs by table and label (the views of the
+ * sums are perf/report_counters.c: reports sit above what they report on).
  *
  * Example (an engine's vcpu_create):
  *     static const char *const labels[HW_EXIT_NR] = { [HW_EXIT_IO] = "io", ... };
@@ -8,11 +9,8 @@
  *     ...
  *     perf_count(&priv->exits[HW_EXIT_IO], t1 - t0);   // hot path: two adds
  */
-#ifndef PERF_PERF_H
-#define PERF_PERF_H
-
-#include <jansson.h>
-#include <stdio.h>
+#ifndef VMM_CORE_COUNTERS_H
+#define VMM_CORE_COUNTERS_H
 
 #include "vmm/core/vmm.h"
 
@@ -77,13 +75,5 @@ struct perf_merged {
 VMM_MUST_CHECK int perf_merge(struct perf_set *const *sets, unsigned nsets,
 			      struct perf_merged *out);
 void perf_merged_free(struct perf_merged *m);
-
-/* A merged view as JSON: {table: {"unit", "timed", "rows": {label: {"count",
- * "ns"}}}}, rows with zero count left out. New reference. */
-json_t *perf_merged_json(const struct perf_merged *m);
-
-/* Print a merged view as text tables (rows with zero count are left out),
- * like `perf kvm stat`: label, count, share, total and mean time. */
-void perf_print(FILE *f, const struct perf_merged *m);
 
 #endif
