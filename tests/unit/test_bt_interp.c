@@ -3,6 +3,7 @@
  * instructions, exceptions through the IDT, port I/O, real mode, privilege
  * changes, interrupts. test_bt_paging.c covers paging. */
 #include "tests/unit/test_bt_harness.h"
+#include "vmm/bt/bt_trans.h"
 
 BTH_CODE(t_arith, "mov $2, %eax\n add $3, %eax\n mov $7, %ebx\n imul %eax, %ebx\n"
 		  "sub $1, %ebx\n xor %ecx, %ecx\n dec %ecx\n hlt");
@@ -276,6 +277,62 @@ static void test_bt_repeated_divide_error_adapts_once(void **state)
 	bth_free(h);
 }
 
+/* 82 /r ib is #UD in 64-bit mode: copied into host code it killed the
+ * process with SIGILL. Register and memory forms, and one-byte INC/DEC,
+ * SALC, PUSH/POP ES, which also mean something else there. */
+BTH_CODE(t_op82, "mov $0x12345678, %eax\n .byte 0x82, 0xc0, 0x7f\n mov %eax, %esi\n"
+		 "movl $0x10, 0x20000\n .byte 0x82, 0x2d\n .long 0x20000\n .byte 0x01\n"
+		 "stc\n .byte 0xd6\n mov %eax, %ebx\n xor %ecx, %ecx\n .byte 0x41, 0x41, 0x49\n"
+		 "push %es\n pop %es\n hlt");
+
+static void test_bt_op82_and_32bit_only_opcodes_run(void **state)
+{
+	(void)state;
+	struct bth *h = bth_new(BTH_FLAT32);
+	bth_load(h, BTH_CODE_ADDR, t_op82_start, t_op82_end);
+	assert_int_equal(bth_run(h), BTH_HLT);
+	assert_int_equal(h->c->gpr[X86_RSI], 0x123456f7);
+	assert_int_equal(h->c->gpr[X86_RBX], 0x123456ff); /* SALC after STC */
+	assert_int_equal(bth_peek32(h, 0x20000), 0xf);
+	assert_int_equal(h->c->gpr[X86_RCX], 1);
+	bth_free(h);
+}
+
+/* A host fault in translated code that nothing explains (here: the host
+ * code of an instruction overwritten with UD2) stops the vCPU with an
+ * error naming the guest instruction, with the guest registers of that
+ * instruction, instead of killing the process. */
+BTH_CODE(t_hostill, "mov $7, %ecx\n add $1, %ecx\n mov $9, %edx\n hlt");
+
+static void test_bt_host_sigill_in_translated_code_is_reported(void **state)
+{
+	(void)state;
+	struct bth *h = bth_new(BTH_FLAT32);
+	if (!h->c->tc) {
+		bth_free(h);
+		skip(); /* the interpreter has no translated code */
+	}
+	bth_load(h, BTH_CODE_ADDR, t_hostill_start, t_hostill_end);
+	assert_int_equal(bth_run(h), BTH_HLT);
+	assert_int_equal(h->c->gpr[X86_RDX], 9);
+	h->c->eip = BTH_CODE_ADDR;
+	struct bt_block *b = bt_block_get(h->c);
+	assert_non_null(b->host);
+	uint8_t *rw = (uint8_t *)b->host - h->c->tc->delta + b->insn_host_off[1];
+	rw[0] = 0x0f; /* ud2 in place of add $1, %ecx */
+	rw[1] = 0x0b;
+	h->c->gpr[X86_RCX] = 0;
+	h->c->gpr[X86_RDX] = 0;
+	assert_int_equal(bth_run(h), BTH_ERROR);
+	assert_int_equal(h->ex.reason, VCPU_EXIT_ERROR);
+	assert_non_null(strstr(h->ex.msg, "SIGILL"));
+	assert_non_null(strstr(h->ex.msg, "eip 0x10005"));
+	assert_int_equal(h->c->eip, BTH_CODE_ADDR + 5);
+	assert_int_equal(h->c->gpr[X86_RCX], 7);
+	assert_int_equal(h->c->gpr[X86_RDX], 0);
+	bth_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -293,6 +350,8 @@ int main(void)
 		cmocka_unit_test(test_bt_code_cache_flush_when_full),
 		cmocka_unit_test(test_bt_tlb_conflict_in_one_instruction),
 		cmocka_unit_test(test_bt_repeated_divide_error_adapts_once),
+		cmocka_unit_test(test_bt_op82_and_32bit_only_opcodes_run),
+		cmocka_unit_test(test_bt_host_sigill_in_translated_code_is_reported),
 	};
 	int r = cmocka_run_group_tests_name("bt interpreter", tests, bth_setup_interp, NULL);
 	r |= cmocka_run_group_tests_name("bt translator", tests, bth_setup_trans, NULL);

@@ -7,28 +7,53 @@
  *     Instructions that keep doing this get retranslated on the software
  *     TLB (adaptive).
  *   SIGFPE: a guest #DE from a native DIV/IDIV.
+ *   Any other SIGSEGV, SIGBUS or SIGILL in translated code is a translator
+ *     bug: the vCPU stops with an error and the guest state of the
+ *     instruction (the core prints it; status 4), never a silent death.
  * The state at the instruction is exact: translated code never commits
- * guest state before an access that can fault (bt_trans_insn.c). Every
- * other signal, and faults outside the code cache, go to the handler that
- * was installed before ours (the core's terminal-restoring one, or the
- * default action). */
+ * guest state before an access that can fault (bt_trans_insn.c). Faults
+ * outside the code cache go to the handler that was installed before ours
+ * (the core's terminal-restoring one, or the default action), after a line
+ * saying which guest instruction bt was running. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <ucontext.h>
+#include <unistd.h>
 
 #include "vmm/bt/bt_trans.h"
 #include "vmm/bt/bt_window.h"
 
 extern __thread struct bt_cpu *bt_cur_cpu;
 
-static struct sigaction old_segv, old_fpe;
+static struct sigaction old_segv, old_fpe, old_bus, old_ill;
+
+static struct sigaction *old_of(int sig)
+{
+	switch (sig) {
+	case SIGSEGV: return &old_segv;
+	case SIGFPE: return &old_fpe;
+	case SIGBUS: return &old_bus;
+	default: return &old_ill;
+	}
+}
+
+static const char *sig_name(int sig)
+{
+	switch (sig) {
+	case SIGSEGV: return "SIGSEGV";
+	case SIGFPE: return "SIGFPE";
+	case SIGBUS: return "SIGBUS";
+	default: return "SIGILL";
+	}
+}
 
 static void chain(int sig, siginfo_t *si, void *uc)
 {
-	struct sigaction *old = sig == SIGSEGV ? &old_segv : &old_fpe;
+	struct sigaction *old = old_of(sig);
 	if (old->sa_flags & SA_SIGINFO) {
 		old->sa_sigaction(sig, si, uc);
 		return;
@@ -134,6 +159,42 @@ static bool window_fault(struct bt_cpu *c, struct bt_tcache *tc, greg_t *g, uint
 	}
 }
 
+/* A signal in translated code that nothing above explains: stop the vCPU
+ * with an error at the guest instruction it came from. */
+static void host_fault(struct bt_cpu *c, struct bt_tcache *tc, greg_t *g, int sig,
+		       uintptr_t addr)
+{
+	uintptr_t rip = (uintptr_t)g[REG_RIP];
+	struct bt_block *b = bt_tcache_find(tc, rip);
+	uint32_t off = 0;
+	if (b) {
+		if (insn_at(b, rip, &off) < 0)
+			off = 0; /* an exit stub or slow path: the block's start */
+		leave(c, g, b, off);
+	} else {
+		c->exit_slot = 0;
+		g[REG_RIP] = (greg_t)(uintptr_t)bt_asm_exit; /* stores the guest registers */
+	}
+	snprintf(c->error_msg, sizeof(c->error_msg),
+		 "bt: host %s in translated code at guest eip %#x (host rip %#lx, address %#lx): "
+		 "a translator bug",
+		 sig_name(sig), c->eip, (unsigned long)(rip - (uintptr_t)tc->rx),
+		 (unsigned long)addr);
+}
+
+/* A fault in the VMM itself while it ran guest code: say where the guest
+ * was before the process dies of it (async-signal-safe: write(2) only,
+ * snprintf of integers into a local buffer). */
+static void vmm_fault_note(const struct bt_cpu *c, int sig)
+{
+	char buf[160];
+	int n = snprintf(buf, sizeof(buf),
+			 "triplex: bt: host %s in the VMM while running guest eip %#x (cs %#x)\n",
+			 sig_name(sig), c->eip, c->seg[X86_CS].sel);
+	if (n > 0)
+		(void)!write(2, buf, (size_t)VMM_MIN(n, (int)sizeof(buf) - 1));
+}
+
 static void handler(int sig, siginfo_t *si, void *ucv)
 {
 	ucontext_t *uc = ucv;
@@ -171,7 +232,13 @@ static void handler(int sig, siginfo_t *si, void *ucv)
 				return;
 			}
 		}
+		if (sig != SIGFPE) {
+			host_fault(c, tc, g, sig, addr);
+			return;
+		}
 	}
+	if (c && sig != SIGFPE)
+		vmm_fault_note(c, sig);
 	chain(sig, si, ucv);
 }
 
@@ -196,10 +263,11 @@ int bt_signal_init(void)
 {
 	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	pthread_mutex_lock(&lock);
-	int r = install_one(SIGSEGV, &old_segv) || install_one(SIGFPE, &old_fpe);
+	int r = install_one(SIGSEGV, &old_segv) || install_one(SIGFPE, &old_fpe) ||
+		install_one(SIGBUS, &old_bus) || install_one(SIGILL, &old_ill);
 	pthread_mutex_unlock(&lock);
 	if (r) {
-		vmm_err("bt: cannot install the SIGSEGV/SIGFPE handlers");
+		vmm_err("bt: cannot install the SIGSEGV/SIGFPE/SIGBUS/SIGILL handlers");
 		return -EINVAL;
 	}
 	return 0;

@@ -309,6 +309,35 @@ static bool native_ok_id(unsigned id)
 	}
 }
 
+/* Whether the opcode bytes of (in) mean the same in 64-bit mode, where the
+ * translator copies them. A whitelist, so that an opcode whose 32-bit
+ * meaning is gone in 64-bit mode (82 /r: #UD; 06/07/0E/16/17/1E/1F, 27/2F/
+ * 37/3F, 60/61, 62, 63, 9A, C4/C5, CE, D4-D6, EA: invalid or something
+ * else) can never reach host code, whatever Capstone calls it: those are
+ * interpreted. INC/DEC 40-4F are re-encoded by native_reg. */
+static bool copy_ok(const struct tctx *t, const struct bt_insn *in)
+{
+	uint8_t op = in->bytes[in->opc_off];
+	if (op == 0x0f) {
+		uint8_t op2 = in->bytes[in->opc_off + 1];
+		return (op2 >= 0x40 && op2 <= 0x4f) || (op2 >= 0x90 && op2 <= 0x9f) ||
+		       op2 == 0xa3 || op2 == 0xa4 || op2 == 0xa5 || op2 == 0xab || op2 == 0xac ||
+		       op2 == 0xad || op2 == 0xaf || op2 == 0xb0 || op2 == 0xb1 || op2 == 0xb3 ||
+		       (op2 >= 0xb6 && op2 <= 0xbf && op2 != 0xb8 && op2 != 0xb9) ||
+		       op2 == 0xc0 || op2 == 0xc1 || op2 == 0xc7 || op2 >= 0xc8;
+	}
+	if (op < 0x40) /* the ALU rows: x6/x7/xE/xF are the outcasts */
+		return (op & 7) < 6;
+	if (op == 0x9e || op == 0x9f) /* SAHF/LAHF: 64-bit mode needs LAHF_LM */
+		return t->tc->lahf_ok;
+	return (op >= 0x40 && op <= 0x4f) || op == 0x69 || op == 0x6b || op == 0x80 ||
+	       op == 0x81 || op == 0x83 || (op >= 0x84 && op <= 0x8b) ||
+	       (op >= 0x90 && op <= 0x99) || (op >= 0xa0 && op <= 0xa3) || op == 0xa8 ||
+	       op == 0xa9 || (op >= 0xb0 && op <= 0xc1) || op == 0xc6 || op == 0xc7 ||
+	       (op >= 0xd0 && op <= 0xd3) || (op >= 0xf5 && op <= 0xf9) || op == 0xfe ||
+	       op == 0xff;
+}
+
 bool tr_native(struct tctx *t, const struct bt_insn *in)
 {
 	if (in->asz != 4)
@@ -342,7 +371,7 @@ bool tr_native(struct tctx *t, const struct bt_insn *in)
 	default:
 		break;
 	}
-	if (!native_ok_id(in->id) || !only_gpr_regs(in))
+	if (!native_ok_id(in->id) || !only_gpr_regs(in) || !copy_ok(t, in))
 		return false;
 	/* a divide that keeps raising #DE runs in the interpreter: a host
 	 * SIGFPE costs more than the helper */
