@@ -77,7 +77,8 @@ $(foreach b,32 64,$(foreach n,$(GS_WORKLOADS),$(eval \
 
 # ---- hostile test guests (guests/hostile, tests/guest/hostile.list) ----
 # hostile-NAME-pv-BITS.elf: PV images whose kernel tries to reach the host.
-GS_HOSTILE := syscall-32 syscall-64 far64-32 spin64-32 write-32 write-64 usersys-32 usersys-64
+GS_HOSTILE := syscall-32 syscall-64 far64-32 spin64-32 write-32 write-64 usersys-32 usersys-64 \
+              userfault-32 userfault-64
 GUEST_BINS += $(foreach h,$(GS_HOSTILE),$(GB)/hostile-$(subst -,-pv-,$(h)).elf)
-gs_hostile_objs = $(GB)/o$(2)pv/hostile/hostile_$(1).o $(if $(filter usersys,$(1)),$(GB)/o$(2)pv/hostile/hostile_usersys_user.o)
+gs_hostile_objs = $(GB)/o$(2)pv/hostile/hostile_$(1).o $(if $(wildcard guests/hostile/hostile_$(1)_user.c),$(GB)/o$(2)pv/hostile/hostile_$(1)_user.o)
 $(foreach h,$(GS_HOSTILE),$(eval $(call gs_pv_image,hostile-$(firstword $(subst -, ,$(h))),$(lastword $(subst -, ,$(h))),$(call gs_hostile_objs,$(firstword $(subst -, ,$(h))),$(lastword $(subst -, ,$(h)))),$(call gs_pv_libs,$(lastword $(subst -, ,$(h)))))))

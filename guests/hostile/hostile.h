@@ -11,6 +11,21 @@
 /* hostile_usersys: the user-mode half. */
 long hostile_user(void *arg);
 
+/* hostile_userfault: what user mode caught (in user-accessible memory). */
+#define HOSTILE_UF_N 3
+struct hostile_uf_fault {
+	int vector;
+	ulong err, cr2;
+	int ip_ok;
+};
+struct hostile_uf {
+	ulong load_idt; /* the ROM's LOAD_IDT entry, 0 without a ROM */
+	struct hostile_uf_fault f[HOSTILE_UF_N];
+};
+extern struct hostile_uf hostile_uf;
+extern const char *const hostile_uf_names[HOSTILE_UF_N];
+long hostile_userfault(void *arg);
+
 /* Print "hostile: (what)" and the line that must never follow. */
 static inline void hostile_try(const char *what)
 {

@@ -222,9 +222,26 @@ static int host_pf_access(uint64_t err)
 	return (err & 2) ? PV_ACC_WRITE : (err & 16) ? PV_ACC_FETCH : PV_ACC_READ;
 }
 
+/* Whether (rip) is in the code of a ROM entry user mode may not call: a
+ * kernel entry called from ring 3 that faults (a bad pointer, the ring-0
+ * shared page) does so where its native instruction would raise #GP(0). */
+static bool in_kernel_entry(const struct pv_child *c, uint64_t rip)
+{
+	uint64_t off = rip - c->window;
+	if (off >= PV_ROM_SIZE)
+		return false;
+	int call = pv_rom_call_at(c->bits, off);
+	return call >= 0 && call != PV_CALL_USER_INT80 && call != PV_CALL_USER_SYSCALL &&
+	       call != PV_CALL_VERSION;
+}
+
 static void user_fault(struct pv_child *c, ucontext_t *uc, const siginfo_t *si, int trapno)
 {
 	uint64_t err = (uint64_t)uc->uc_mcontext.gregs[REG_ERR];
+	if (in_kernel_entry(c, c->chan->cpu.r.rip)) {
+		user_to_kernel(c, uc, PV_EV_EXC, X86_EXC_GP, true, 0);
+		return;
+	}
 	if (trapno == X86_EXC_PF) {
 		uint64_t va = (uint64_t)(uintptr_t)si->si_addr;
 		uint32_t pf = pv_fault(c, va, host_pf_access(err));

@@ -257,6 +257,9 @@ void pv_user_event(struct pv_child *c);
 /* pv_rom.c: the hypercall kind (a PV_CALL_* or PV_HC_*) of the int3 at
  * ROM offset (off) of the (bits)-bit pv ROM, or -1 if none is there. */
 int pv_rom_site(unsigned bits, uint64_t off);
+/* The call (PV_CALL_*, PV_MAX_CALLS for the default entry) whose pv-flavour
+ * code holds ROM offset (off); -1 outside the pv blob. */
+int pv_rom_call_at(unsigned bits, uint64_t off);
 
 /* pv_rom.c: is the int3 at ROM offset (off) a native take-over site that
  * resumes at the pv entry of its call? Then (*entry_off) is that entry's ROM

@@ -299,6 +299,15 @@ static void host_map(struct pv_child *c, uint64_t va, uint64_t gpa, uint64_t spa
 uint32_t pv_fault(struct pv_child *c, uint64_t va, int acc)
 {
 	if (!pv_in_layout(c, va)) {
+		/* A user program's stray pointer (0, a kernel address) that the
+		 * guest's tables do not map is the guest's #PF, as on any CPU;
+		 * only a mapping outside the layout, or the kernel reaching
+		 * outside it, is hostile. */
+		uint64_t gpa, span;
+		unsigned prot;
+		uint32_t r = c->user ? pv_walk(c, va, acc, true, &gpa, &span, &prot, false) : 0;
+		if (r & 0x1f)
+			return r;
 		pv_fatal(c, PV_ERR_OUT_OF_RANGE, va, (uint64_t)acc);
 		return PV_PF_FAULT;
 	}

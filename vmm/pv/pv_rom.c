@@ -5,7 +5,8 @@
  * point into the ROM's flavour. 32-bit blobs get their shared-page
  * addresses relocated. The pv flavour also turns the native blob's
  * take-over sites into int3 (a guest switched to pv from another engine).
- * The pv engine also asks which hypercall an int3 in the ROM is. */
+ * The pv engine also asks which hypercall an int3 in the ROM is, and which
+ * entry a faulting instruction belongs to. */
 #include <errno.h>
 #include <string.h>
 
@@ -126,6 +127,22 @@ int pv_rom_site(unsigned bits, uint64_t off)
 		if ((uint64_t)s[0] == off - PV_ROM_CODE_OFF && !(s[1] & PV_NSITE_REDIRECT))
 			return s[1] & 0xffff;
 	return -1;
+}
+
+int pv_rom_call_at(unsigned bits, uint64_t off)
+{
+	const struct pv_blob *pv = blob_for(bits, PV_FLAVOUR_PV);
+	size_t pv_off = blob_off(bits, PV_FLAVOUR_PV);
+	if (!pv || off < pv_off || off >= pv_off + blob_size(pv))
+		return -1;
+	int call = -1;
+	int32_t best = -1;
+	for (const int32_t *c = pv->calls; c[0] != -1; c += 2)
+		if ((uint64_t)c[1] <= off - pv_off && c[1] > best) {
+			best = c[1];
+			call = c[0];
+		}
+	return call;
 }
 
 bool pv_rom_redirect(unsigned bits, uint64_t off, uint64_t *entry_off, unsigned *delta)
