@@ -51,7 +51,8 @@ static void test_board_claims_every_pc_port_without_overlap(void **state)
 		{ 0x3fd, "uart@0x3f8" }, { 0xf7, "isa-debug-exit" },  { 0xe9, "debugcon" },
 		{ 0x80, "post" },        { 0x92, "sysctl-a20" },      { 0x60, "kbc-data" },
 		{ 0x64, "kbc-cmd" },     { 0x605, "acpi-pm1a-cnt" },  { 0xb004, "bochs-pm1a-cnt" },
-		{ 0x511, "fw_cfg" },
+		{ 0x511, "fw_cfg" },     { 0xcf8, "pci-conf-addr" },  { 0xcff, "pci-conf-data" },
+		{ 0xc000, "pci-io" },
 	};
 	for (unsigned i = 0; i < VMM_ARRAY_SIZE(want); i++) {
 		const struct io_range *r = io_lookup(&VM->pio, want[i].port);

@@ -321,8 +321,33 @@ static void test_mb_refuses_kernel_larger_than_ram(void **state)
 
 static void test_mb_refuses_load_over_loader_areas(void **state)
 {
-	struct util_img img = util_mb_elf(0x8000, 0x1000, 0);
-	util_fx_refused(*state, &img, "[0x8000-0x9000) is below 0x20000");
+	struct util_img img = util_mb_elf(0x7000, 0x1000, 0);
+	util_fx_refused(*state, &img, "[0x7000-0x8000) is below 0x8000");
+}
+
+/* QEMU loads Multiboot kernels down to 0x8000: the information structure,
+ * the command line and the modules move above such a kernel. */
+static void test_mb_low_kernel_moves_the_info_and_modules_above_it(void **state)
+{
+	struct util_fx *f = *state;
+	char *m1 = util_temp_write("mod", 3);
+	f->p.initrd = m1;
+	struct util_img img = util_mb_elf(0x8000, 0x10000, 0x3);
+	assert_int_equal(util_fx_load(f, &img, "low"), 0);
+	assert_int_equal(f->res.kernel_addr, 0x8000);
+	uint32_t mbi = (uint32_t)f->res.entry.gpr[X86_RBX];
+	assert_int_equal(mbi, 0x18000); /* the page after the kernel */
+	const uint8_t *p = util_fx_gpa(f, mbi, 88);
+	assert_int_equal(util_get32(p) & 0x4c, 0x4c);
+	uint32_t cmd = util_get32(p + 16), mods = util_get32(p + 24);
+	assert_true(cmd >= 0x18000 && cmd < 0x18000 + (LOAD_MBI_END - LOAD_MBI_ADDR));
+	assert_non_null(strstr((const char *)util_fx_gpa(f, cmd, 64), " low"));
+	uint32_t mod0 = util_get32(util_fx_gpa(f, mods, 4));
+	assert_true(mod0 >= 0x18000 + (LOAD_MBI_END - LOAD_MBI_ADDR));
+	assert_memory_equal(util_fx_gpa(f, mod0, 3), "mod", 3);
+	/* the kernel's bytes are intact (the MBI did not land on them) */
+	assert_int_equal(util_fx_gpa(f, 0x8000 + 0x10000 - 1, 1)[0], 0x90); /* fill 0x90 */
+	util_temp_remove(m1);
 }
 
 /* ld -Ttext=0x100000 puts the ELF headers in a PT_LOAD at 0xff000: QEMU
@@ -462,6 +487,7 @@ int main(void)
 		T(test_mb_refuses_segment_beyond_4g),
 		T(test_mb_refuses_kernel_larger_than_ram),
 		T(test_mb_refuses_load_over_loader_areas),
+		T(test_mb_low_kernel_moves_the_info_and_modules_above_it),
 		T(test_mb_accepts_segment_below_1m_above_loader_areas),
 		T(test_mb_refuses_truncated_program_headers),
 		T(test_mb_refuses_entry_outside_segments),

@@ -98,11 +98,16 @@ static bool choose_engine(const struct run_config *rc, const struct host_caps *c
 	return c->e != NULL;
 }
 
-static int publish_boot_info(struct fwcfg *fw, const struct load_result *res,
-			     const struct load_params *p)
+static int publish_boot_info(struct fwcfg *fw, const struct guest_mem *mem,
+			     const struct load_result *res, const struct load_params *p)
 {
+	/* As QEMU's -kernel: key 0x11 holds the loaded kernel's bytes. */
+	const void *kdata = mem_gpa_to_hva(mem, res->kernel_addr, res->kernel_size);
 	int r = fwcfg_add_u32(fw, FW_CFG_KERNEL_ADDR, (uint32_t)res->kernel_addr);
 	r = r ? r : fwcfg_add_u32(fw, FW_CFG_KERNEL_SIZE, (uint32_t)res->kernel_size);
+	if (kdata && res->kernel_size)
+		r = r ? r : fwcfg_add_bytes(fw, FW_CFG_KERNEL_DATA, kdata,
+					    (uint32_t)res->kernel_size);
 	r = r ? r : fwcfg_add_u32(fw, FW_CFG_KERNEL_ENTRY, (uint32_t)res->info.entry);
 	if (res->cmdline_addr) {
 		r = r ? r : fwcfg_add_u32(fw, FW_CFG_CMDLINE_ADDR, (uint32_t)res->cmdline_addr);
@@ -242,7 +247,7 @@ static int run_guest(struct run_config *rc, const struct choice *c, const struct
 		status = VM_EXIT_USAGE;
 		goto out;
 	}
-	if (publish_boot_info(board->fwcfg, &res, &rc->load)) {
+	if (publish_boot_info(board->fwcfg, &vm->mem, &res, &rc->load)) {
 		vmm_err("fw_cfg: cannot publish the boot information");
 		status = VM_EXIT_HOST;
 		goto out;

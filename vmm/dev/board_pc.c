@@ -6,7 +6,8 @@
  *     pic  (0x20, 0xa0, 0x4d0)   pit (0x40-0x43, 0x61) IRQ0
  *     rtc  (0x70-0x71) IRQ8      com1 (0x3f8) IRQ4, the console
  *     isa-debug-exit (0xf4)      debugcon (0xe9)
- *     sysctl (0x60, 0x64, 0x80, 0x92, 0x604, 0xb004)   fw_cfg (0x510) */
+ *     sysctl (0x60, 0x64, 0x80, 0x92, 0x604, 0xb004)   fw_cfg (0x510)
+ *     pci (0xcf8-0xcff; I/O window 0xc000-0xffff, MMIO hole 0xc0000000-0xfebfffff) */
 #include <stdlib.h>
 
 #include "vmm/dev/dev_internal.h"
@@ -91,6 +92,8 @@ static int board_create_devices(struct board_pc *b)
 	if (debugexit_create(vm, 0xf4) || debugcon_create(vm, 0xe9, b->debugcon) ||
 	    sysctl_create(vm))
 		return -1;
+	if (!(b->pci = pci_create(vm)))
+		return -1;
 	b->fwcfg = fwcfg_create(vm); /* with ram size and CPU counts */
 	if (!b->fwcfg || board_add_e820(b))
 		return -1;
@@ -133,6 +136,7 @@ void board_pc_destroy(struct board_pc *b)
 	rtc_destroy(b->rtc);
 	pit_destroy(b->pit);
 	fwcfg_destroy(b->fwcfg);
+	pci_destroy(b->pci);
 	misc_release(vm);
 	pic_destroy(b->pic);
 	chardev_close(b->console);

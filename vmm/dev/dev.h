@@ -97,6 +97,60 @@ VMM_MUST_CHECK int fwcfg_add_u64(struct fwcfg *f, uint16_t key, uint64_t v);
  * an entry in the directory (sorted by name, as QEMU). 0 or -errno. */
 VMM_MUST_CHECK int fwcfg_add_file(struct fwcfg *f, const char *name, const void *data, uint32_t len);
 
+/* ---- PCI bus 0 (docs/platform.md): configuration mechanism #1 ----
+ * 0xcf8 (address, dword accesses), 0xcfc-0xcff (data: byte, word and dword
+ * at any offset), 0xcf9 (PIIX3 reset control: bit 2 resets). Functions:
+ * 00:00.0 i440FX host bridge (8086:1237), 00:01.0 PIIX3 ISA bridge
+ * (8086:7000); absent functions and other buses read all-ones. Devices add
+ * functions with BARs; the bus gives each BAR an address (I/O from
+ * PCI_IO_BASE, memory from PCI_MMIO_BASE) and enables its decoding, and
+ * routes guest accesses in those windows to the BAR's handler at offsets
+ * into the BAR. The guest may size (write all-ones) and move BARs. */
+#define PCI_IO_BASE 0xc000ull      /* I/O window: [PCI_IO_BASE, 0x10000) */
+#define PCI_MMIO_BASE 0xc0000000ull /* MMIO hole: [PCI_MMIO_BASE, PCI_MMIO_END) */
+#define PCI_MMIO_END 0xfec00000ull  /* the IOAPIC, HPET and local APIC follow */
+#define PCI_SLOT_ISA 1              /* the PIIX3 (slot of 00:01.x) */
+#define PCI_BAR_MAX 6
+enum pci_bar_kind { PCI_BAR_UNUSED = 0, PCI_BAR_IO, PCI_BAR_MEM32, PCI_BAR_MEM64 };
+struct pci_bar {
+	enum pci_bar_kind kind;
+	uint64_t size;      /* power of two: I/O 4-256 bytes, memory 16 B-1 GiB */
+	bool prefetch;      /* memory BARs */
+	io_fn fn;           /* accesses inside the BAR, at offsets into it */
+	void *dev;
+};
+/* A device-specific register at 0x40-0xff: its reset value and the bits the
+ * guest may write. */
+struct pci_cfg_reg {
+	uint8_t off, size;
+	uint32_t value, wmask;
+};
+struct pci_func_info {
+	const char *name;
+	uint16_t vendor, device, subsys_vendor, subsys;
+	uint8_t revision, header_type; /* header_type bit 7: multi-function */
+	uint32_t class_code;           /* class << 16 | subclass << 8 | prog-if */
+	uint8_t irq_pin;               /* 0: none, 1-4: INTA#-INTD# */
+	struct pci_bar bar[PCI_BAR_MAX]; /* a MEM64 BAR leaves the next slot unused */
+	const struct pci_cfg_reg *regs;
+	unsigned nr_regs;
+};
+struct pci;
+/* Create the bus with its two bridges and claim the ports and windows.
+ * NULL + logged on failure. */
+struct pci *pci_create(struct vm *vm);
+void pci_destroy(struct pci *p);
+/* Add function (slot, func) of bus 0 described by (info) (copied; handlers
+ * and (regs) must outlive the bus). 0, -EEXIST (taken), -EINVAL (bad BAR),
+ * -ENOSPC (window full); logged. Call before the VM runs. */
+VMM_MUST_CHECK int pci_register(struct pci *p, unsigned slot, unsigned func,
+				const struct pci_func_info *info);
+/* Drive the INTx# pin of (slot, func): PIRQ[(slot + pin - 1) & 3], routed by
+ * the PIIX3's registers 0x60-0x63 to an ISA IRQ (vm_set_irq). Any thread. */
+void pci_set_irq(struct pci *p, unsigned slot, unsigned func, int level);
+/* The address BAR (bar) of (slot, func) decodes now (0: unused or disabled). */
+uint64_t pci_bar_addr(struct pci *p, unsigned slot, unsigned func, unsigned bar);
+
 /* ---- small ports ----
  * isa-debug-exit (port, 4 bytes): a write of v stops the VM with exit status
  * (v << 1) | 1, as QEMU's -device isa-debug-exit.
@@ -123,6 +177,7 @@ struct board_pc {
 	struct rtc *rtc;
 	struct uart *com1;
 	struct fwcfg *fwcfg;
+	struct pci *pci;
 	struct chardev *console;   /* COM1's back end */
 	struct chardev *debugcon;
 };

@@ -39,6 +39,9 @@ struct load_image {
  * entry adds the zero page, page tables and the command line. bzImage
  * loads at LOAD_KERNEL_MIN or above by protocol. */
 #define LOAD_32BIT_FLOOR LOAD_MBI_END
+/* Multiboot kernels may load down to 0x8000, as QEMU allows (above the GDT
+ * and the stack); the information area then moves above the kernel. */
+#define LOAD_MB_FLOOR 0x8000ull
 #define LOAD_64BIT_FLOOR (LOAD_CMDLINE_ADDR + LOAD_CMDLINE_MAX)
 
 /* One piece of the image: copy (filesz) bytes from file offset (off) to

@@ -150,7 +150,7 @@ int load_mb_parse(const struct load_image *im, struct load_plan *plan)
 	}
 	plan->format = LOAD_MULTIBOOT;
 	plan->bits = 32;
-	plan->min_addr = LOAD_32BIT_FLOOR;
+	plan->min_addr = LOAD_MB_FLOOR;
 	plan->mb_flags = flags;
 	if (flags & MB_AOUT_KLUDGE)
 		return parse_aout(im, (uint64_t)off, plan);
@@ -169,7 +169,8 @@ struct mb_boot {
 	char *spec;          /* the module list, split in place */
 	struct mb_module mod[MB_MAX_MODS];
 	unsigned nr_mod;
-	uint8_t *mbi;        /* host copy of [LOAD_MBI_ADDR, LOAD_MBI_END) */
+	gpa_t base;          /* the info area: LOAD_MBI_ADDR, or above a low kernel */
+	uint8_t *mbi;        /* host copy of [base, base + MBI_AREA) */
 	uint64_t used;
 	gpa_t cmdline;
 	uint32_t cmdline_size;
@@ -226,6 +227,8 @@ static int place_modules(const struct guest_mem *m, const struct load_plan *plan
 			 struct mb_boot *b)
 {
 	gpa_t cur = VMM_ALIGN_UP(load_plan_end(plan), 4096);
+	if (b->base != LOAD_MBI_ADDR)
+		cur = b->base + MBI_AREA;
 	for (unsigned i = 0; i < b->nr_mod; i++) {
 		struct mb_module *mod = &b->mod[i];
 		mod->path = strndup(mod->str, strcspn(mod->str, " "));
@@ -258,12 +261,12 @@ static gpa_t mbi_alloc(struct mb_boot *b, uint64_t size, uint64_t align)
 	if (off > MBI_AREA || size > MBI_AREA - off)
 		return 0;
 	b->used = off + size;
-	return LOAD_MBI_ADDR + off;
+	return b->base + off;
 }
 
 static uint8_t *mbi_ptr(struct mb_boot *b, gpa_t gpa)
 {
-	return b->mbi + (gpa - LOAD_MBI_ADDR);
+	return b->mbi + (gpa - b->base);
 }
 
 /* A NUL-terminated string made of (a) and, if not NULL, " " and (c). */
@@ -327,7 +330,7 @@ static int build_mbi(const struct load_image *im, const struct guest_mem *m, str
 	if (!ok) {
 		vmm_err("%s: Multiboot information (command line, module list, memory map) "
 			"does not fit in the %#llx bytes at %#llx", im->name, MBI_AREA,
-			LOAD_MBI_ADDR);
+			(unsigned long long)b->base);
 		return -E2BIG;
 	}
 	uint8_t *p = mbi_ptr(b, info);
@@ -345,11 +348,35 @@ static int build_mbi(const struct load_image *im, const struct guest_mem *m, str
 	return 0;
 }
 
+/* A kernel loaded below LOAD_MBI_END (QEMU allows down to 0x8000) would
+ * overlap the information area: it moves to the first page after the
+ * kernel (skipping the 640 KiB-1 MiB area), and the modules follow it. */
+static int place_mbi(const struct load_image *im, const struct guest_mem *m,
+		     const struct load_plan *plan, struct mb_boot *b)
+{
+	gpa_t lo = UINT64_MAX, hi = load_plan_end(plan);
+	for (unsigned i = 0; i < plan->nr_seg; i++)
+		lo = VMM_MIN(lo, plan->seg[i].gpa);
+	b->base = LOAD_MBI_ADDR;
+	if (lo >= LOAD_MBI_END || hi <= LOAD_MBI_ADDR)
+		return 0;
+	b->base = VMM_ALIGN_UP(hi, 4096);
+	if (b->base < 1 * MiB && b->base + MBI_AREA > MEM_EBDA_BASE)
+		b->base = 1 * MiB;
+	if (!load_ram_ok(m, b->base, MBI_AREA)) {
+		vmm_err("%s: no room for the Multiboot information (%#llx bytes) after the kernel "
+			"at %#llx (low RAM ends at %#llx)", im->name, MBI_AREA,
+			(unsigned long long)b->base, (unsigned long long)load_ram_end(m));
+		return -ENOSPC;
+	}
+	return 0;
+}
+
 static int prepare(const struct load_image *im, const struct guest_mem *m,
 		   const struct load_plan *plan, struct mb_boot *b)
 {
-	int r = 0;
-	if (im->p->initrd && *im->p->initrd)
+	int r = place_mbi(im, m, plan, b);
+	if (!r && im->p->initrd && *im->p->initrd)
 		r = split_modules(im->p->initrd, b);
 	if (!r)
 		r = place_modules(m, plan, b);
@@ -368,7 +395,7 @@ static int commit(const struct load_image *im, const struct guest_mem *m,
 				(unsigned long long)b->mod[i].addr);
 			r = -EFAULT;
 		}
-	if (!r && mem_write(m, LOAD_MBI_ADDR, b->mbi, b->used)) {
+	if (!r && mem_write(m, b->base, b->mbi, b->used)) {
 		vmm_err("%s: cannot write the Multiboot information", im->name);
 		r = -EFAULT;
 	}
@@ -388,7 +415,7 @@ int load_mb_load(const struct load_image *im, const struct guest_mem *m,
 	if (!r) {
 		load_x86_state_prot32(&res->entry, plan->entry);
 		res->entry.gpr[X86_RAX] = MB_BOOT_MAGIC;
-		res->entry.gpr[X86_RBX] = LOAD_MBI_ADDR;
+		res->entry.gpr[X86_RBX] = b.base;
 		res->cmdline_addr = b.cmdline;
 		res->cmdline_size = b.cmdline_size;
 		if (b.nr_mod) {
