@@ -63,8 +63,14 @@ static void test_board_claims_every_pc_port_without_overlap(void **state)
 	for (unsigned i = 1; i < VM->pio.nr; i++)
 		assert_true(VM->pio.ranges[i - 1].base + VM->pio.ranges[i - 1].len <=
 			    VM->pio.ranges[i].base);
-	assert_ptr_equal(VM->irqchip, b->pic);
-	assert_ptr_equal(VM->irq_ops, &pic_irq_ops);
+	assert_ptr_equal(VM->irqchip, b->apic); /* the local APICs; the PIC on LINT0 */
+	assert_ptr_equal(VM->irq_ops, &apic_irq_ops);
+	const struct io_range *lapic = io_lookup(&VM->mmio, APIC_DEFAULT_BASE + 0x30);
+	const struct io_range *ioapic = io_lookup(&VM->mmio, IOAPIC_BASE + 0x10);
+	assert_non_null(lapic);
+	assert_non_null(ioapic);
+	assert_string_equal(lapic->name, "lapic");
+	assert_string_equal(ioapic->name, "ioapic");
 	assert_ptr_equal(VM->board, b);
 	assert_int_equal(VM->nr_fds, 0); /* "none" has no input */
 	board_pc_destroy(b);

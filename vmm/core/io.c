@@ -127,6 +127,8 @@ void io_dispatch(struct io_space *space, uint64_t addr, void *data, unsigned siz
 		if (VMM_LIKELY(r->fn(r->dev, addr - r->base, data, size, is_write) == 0))
 			return;
 	}
+	if (space->fallback && space->fallback(space->fallback_dev, addr, data, size, is_write) == 0)
+		return;
 	io_unclaimed(space, addr, data, size, is_write);
 }
 

@@ -36,6 +36,11 @@ struct io_space {
 	struct io_range *ranges;  /* sorted by base, non-overlapping */
 	unsigned nr, cap;
 	uint64_t unclaimed_reads, unclaimed_writes; /* relaxed atomic counters */
+	/* Optional: asked (with the absolute address as offset) before an
+	 * access counts as unclaimed: for a device that moves at run time
+	 * (the local APIC page after a relocation). Set before the VM runs. */
+	io_fn fallback;
+	void *fallback_dev;
 	pthread_mutex_t log_lock; /* guards logged[] */
 	uint64_t logged[IO_LOGGED_MAX];
 	unsigned nr_logged;

@@ -83,6 +83,47 @@ int vcpu_intr_ack(struct vcpu *v)
 	return vm->irq_ops->ack(vm->irqchip, v->id);
 }
 
+int vcpu_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+	const struct irq_ops *o = v->vm->irq_ops;
+	if (!o || !o->msr_read)
+		return -ENOENT;
+	return o->msr_read(v->vm->irqchip, v->id, msr, val);
+}
+
+int vcpu_msr_write(struct vcpu *v, uint32_t msr, uint64_t val, uint64_t guest_tsc)
+{
+	const struct irq_ops *o = v->vm->irq_ops;
+	if (!o || !o->msr_write)
+		return -ENOENT;
+	return o->msr_write(v->vm->irqchip, v->id, msr, val, guest_tsc);
+}
+
+uint64_t vcpu_cr8_get(struct vcpu *v)
+{
+	const struct irq_ops *o = v->vm->irq_ops;
+	return o && o->cr8_get ? o->cr8_get(v->vm->irqchip, v->id) : 0;
+}
+
+void vcpu_cr8_set(struct vcpu *v, uint64_t cr8)
+{
+	const struct irq_ops *o = v->vm->irq_ops;
+	if (o && o->cr8_set)
+		o->cr8_set(v->vm->irqchip, v->id, cr8);
+}
+
+static __thread struct vcpu *vcpu_self;
+
+struct vcpu *vcpu_current(void)
+{
+	return vcpu_self;
+}
+
+void vcpu_set_current(struct vcpu *v)
+{
+	vcpu_self = v;
+}
+
 /* Every vCPU is dead (halted with IF=0): nothing can wake the guest. */
 static bool all_dead(struct vm *vm)
 {
@@ -100,7 +141,8 @@ static void vcpu_halt_wait(struct vcpu *v)
 	uint64_t t0 = vmm_now_ns();
 	for (;;) {
 		unsigned seq = __atomic_load_n(&v->wake_seq, __ATOMIC_ACQUIRE);
-		if (vcpu_has_requests(v) || (!v->dead && vcpu_intr_pending(v)))
+		if (vcpu_has_requests(v) || (!v->dead && vcpu_intr_pending(v)) ||
+		    vcpu_nmi_pending(v))
 			break;
 		pthread_mutex_lock(&v->lock);
 		while (__atomic_load_n(&v->wake_seq, __ATOMIC_ACQUIRE) == seq)
@@ -125,6 +167,7 @@ static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
 	struct vm *vm = v->vm;
+	vcpu_set_current(v);
 	while (!vm_stopping(vm)) {
 		unsigned req = __atomic_load_n(&v->requests, __ATOMIC_ACQUIRE);
 		if (req & VCPU_REQ_STOP)
@@ -253,6 +296,7 @@ int vm_run_here(struct vm *vm, uint64_t timeout_ns, struct vcpu_exit *last, bool
 	struct watchdog w = { .vm = vm, .timeout_ns = timeout_ns,
 			      .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 	vcpu_kick_signal_install();
+	vcpu_set_current(v);
 	v->thread = pthread_self();
 	__atomic_store_n(&v->thread_started, true, __ATOMIC_RELEASE);
 	pthread_t wd;

@@ -143,6 +143,16 @@ void vm_set_intr(struct vm *vm, unsigned cpu, int level)
 		vcpu_kick(v);
 }
 
+void vm_set_nmi(struct vm *vm, unsigned cpu)
+{
+	if (cpu >= vm->nr_vcpus || !vm->vcpu[cpu])
+		return;
+	struct vcpu *v = vm->vcpu[cpu];
+	__atomic_store_n(&v->nmi, 1u, __ATOMIC_RELEASE);
+	__atomic_store_n(&v->dead, false, __ATOMIC_RELEASE); /* an NMI wakes a dead halt */
+	vcpu_kick(v);
+}
+
 int vm_add_fd(struct vm *vm, int fd, vm_fd_fn fn, vm_fd_ready_fn ready, void *opaque)
 {
 	if (vm->nr_fds == VM_MAX_FDS) {

@@ -69,6 +69,7 @@ struct vcpu {
 	bool thread_started;
 	unsigned requests;          /* VCPU_REQ_*, atomic */
 	unsigned intr;              /* INTR line from the interrupt controller, atomic */
+	unsigned nmi;               /* an NMI is pending (the local APIC sent it), atomic */
 	unsigned wake_seq;          /* bumped by every kick, atomic */
 	pthread_mutex_t lock;       /* only for the halt wait */
 	pthread_cond_t cond;
@@ -89,6 +90,15 @@ struct irq_ops {
 	/* Acknowledge the highest-priority interrupt for (cpu): its vector
 	 * (a spurious vector if none). Called by engines when they inject. */
 	int (*ack)(void *chip, unsigned cpu);
+	/* Optional (NULL: no local APIC): the controller's MSRs as (cpu) reads
+	 * and writes them (IA32_APIC_BASE, IA32_TSC_DEADLINE, the x2APIC range
+	 * 0x800-0x8ff). 0; -ENOENT: not the controller's MSR; -EINVAL: the
+	 * access raises #GP. (tsc) is the guest's TSC at the write. */
+	int (*msr_read)(void *chip, unsigned cpu, uint32_t msr, uint64_t *v);
+	int (*msr_write)(void *chip, unsigned cpu, uint32_t msr, uint64_t v, uint64_t tsc);
+	/* Optional: CR8 (64-bit mode) is TPR[7:4] of (cpu)'s local APIC. */
+	uint64_t (*cr8_get)(void *chip, unsigned cpu);
+	void (*cr8_set)(void *chip, unsigned cpu, uint64_t v);
 };
 
 typedef bool (*vm_fd_fn)(void *opaque);     /* false: stop polling this fd */
@@ -227,6 +237,35 @@ static inline bool vcpu_intr_pending(const struct vcpu *v)
 /* Acknowledge and return the vector to deliver; call when the guest can
  * take it (IF=1, no interrupt shadow). */
 int vcpu_intr_ack(struct vcpu *v);
+
+/* NMI: the local APIC raises it (LINT1, ICR); the engine takes it with
+ * vcpu_nmi_take() when the guest is not blocking NMIs. */
+void vm_set_nmi(struct vm *vm, unsigned cpu);
+static inline bool vcpu_nmi_pending(const struct vcpu *v)
+{
+	return __atomic_load_n(&v->nmi, __ATOMIC_ACQUIRE) != 0;
+}
+/* True (and the NMI is no longer pending) if one was pending. */
+static inline bool vcpu_nmi_take(struct vcpu *v)
+{
+	return __atomic_exchange_n(&v->nmi, 0u, __ATOMIC_ACQ_REL) != 0;
+}
+
+/* The board's MSRs (the local APIC's) for vCPU (v); see struct irq_ops.
+ * 0, -ENOENT (not the board's: the engine handles or refuses it) or
+ * -EINVAL (the guest gets #GP). Call on (v)'s thread. */
+int vcpu_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val);
+int vcpu_msr_write(struct vcpu *v, uint32_t msr, uint64_t val, uint64_t guest_tsc);
+/* CR8 (TPR[7:4]) of (v)'s local APIC; 0 and ignored without one. */
+uint64_t vcpu_cr8_get(struct vcpu *v);
+void vcpu_cr8_set(struct vcpu *v, uint64_t cr8);
+/* The vCPU whose thread calls (its engine runs here), or NULL on other
+ * threads: devices with per-CPU registers (the local APIC's MMIO page) use
+ * it to know which CPU accessed them. */
+struct vcpu *vcpu_current(void);
+/* Mark (v) as the calling thread's vCPU (the vCPU threads and
+ * vm_run_here do it; tests may). */
+void vcpu_set_current(struct vcpu *v);
 
 /* The signal used to interrupt a vCPU thread blocked in the engine (e.g. in
  * KVM_RUN); its handler does nothing. */

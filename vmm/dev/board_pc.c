@@ -1,9 +1,11 @@
 /* board_pc.c: the PC board: opens the console back ends, creates the
  * devices in a fixed order, routes ISA IRQ lines 0-15 to the i8259 pair
- * (which becomes the VM's interrupt controller), publishes the e820 map on
+ * and the IOAPIC, makes the local APICs the VM's interrupt controller (the
+ * i8259 reaches them through LINT0), publishes the e820 map on
  * fw_cfg, and polls the console's input on the VM main loop.
  *
- *     pic  (0x20, 0xa0, 0x4d0)   pit (0x40-0x43, 0x61) IRQ0
+ *     pic  (0x20, 0xa0, 0x4d0)   pit (0x40-0x43, 0x61) IRQ0 (IOAPIC pin 2)
+ *     local APICs (0xfee00000)   ioapic (0xfec00000), 24 pins
  *     rtc  (0x70-0x71) IRQ8      com1 (0x3f8) IRQ4, the console
  *     isa-debug-exit (0xf4)      debugcon (0xe9)
  *     sysctl (0x60, 0x64, 0x80, 0x92, 0x604, 0xb004)   fw_cfg (0x510)
@@ -15,11 +17,17 @@
 #define BOARD_ISA_IRQS 16
 #define BOARD_E820_ENTRY 20 /* QEMU's packed struct e820_entry */
 
+/* GSI wiring as QEMU's pc: ISA IRQ n drives i8259 input n and IOAPIC pin
+ * n, except IRQ0 (the PIT), which reaches IOAPIC pin 2 (the firmware's
+ * interrupt source override IRQ0 -> GSI 2); lines 16-23 are IOAPIC only. */
 static void board_set_irq(void *board, unsigned irq, int level)
 {
 	struct board_pc *b = board;
 	if (irq < BOARD_ISA_IRQS)
 		pic_set_irq(b->pic, irq, level);
+	if (irq == 2)
+		return; /* the cascade: no ISA device drives it */
+	apic_set_irq(b->apic, irq == 0 ? 2 : irq, level);
 }
 
 static bool board_console_input(void *opaque)
@@ -79,8 +87,10 @@ static int board_create_devices(struct board_pc *b)
 	b->pic = pic_create(vm);
 	if (!b->pic)
 		return -1;
-	vm->irqchip = b->pic;
-	vm->irq_ops = &pic_irq_ops;
+	if (!(b->apic = apic_create(vm, b->pic)))
+		return -1;
+	vm->irqchip = b->apic;
+	vm->irq_ops = &apic_irq_ops;
 	vm->board = b;
 	vm->set_irq = board_set_irq;
 	if (!(b->pit = pit_create(vm, 0)))
@@ -138,6 +148,7 @@ void board_pc_destroy(struct board_pc *b)
 	fwcfg_destroy(b->fwcfg);
 	pci_destroy(b->pci);
 	misc_release(vm);
+	apic_destroy(b->apic);
 	pic_destroy(b->pic);
 	chardev_close(b->console);
 	chardev_close(b->debugcon);

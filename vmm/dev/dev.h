@@ -22,7 +22,35 @@ void pic_set_irq(struct pic *p, unsigned irq, int level);
 int pic_ack(struct pic *p);
 /* The INTR output level (for tests and the monitor). */
 bool pic_intr(struct pic *p);
+/* Send the INTR output to (out) instead of vCPU 0 (the local APICs'
+ * LINT0); called with the PIC's lock held, at once with the current level
+ * and on every change. Call before the VM runs. */
+void pic_set_output(struct pic *p, void (*out)(void *opaque, int level), void *opaque);
 extern const struct irq_ops pic_irq_ops; /* .ack = pic_ack for cpu 0 */
+
+/* ---- local APICs (one per vCPU) and the IOAPIC ----
+ * The local APIC (SDM 3A chapter 10): xAPIC page at IA32_APIC_BASE
+ * (0xfee00000 after reset, relocatable; the fallback of vm->mmio serves a
+ * moved page), x2APIC MSRs, TPR/PPR/CR8, EOI, LDR/DFR, SVR, ISR/TMR/IRR,
+ * ESR, LVT (timer, thermal, perf, LINT0, LINT1, error), the ICR's IPIs,
+ * and the timer (one-shot, periodic, TSC-deadline) on host time at 1 GHz
+ * before the divider. The IOAPIC (82093AA, version 0x20 with the EOI
+ * register) has 24 pins at IOAPIC_BASE. apic_create() makes the APICs the
+ * VM's interrupt controller (vm->irqchip, apic_irq_ops) and takes the
+ * i8259's INTR output onto LINT0 (ExtINT, virtual wire mode). */
+#define APIC_DEFAULT_BASE 0xfee00000ull
+#define IOAPIC_BASE 0xfec00000ull
+#define IOAPIC_PINS 24
+struct apic_bus;
+/* One local APIC per vCPU of (vm) (vm->nr_vcpus), the IOAPIC, their MMIO.
+ * (pic) may be NULL. NULL + logged on failure. */
+struct apic_bus *apic_create(struct vm *vm, struct pic *pic);
+void apic_destroy(struct apic_bus *b);
+/* Drive IOAPIC input (gsi) 0-23 to (level). Any thread. */
+void apic_set_irq(struct apic_bus *b, unsigned gsi, int level);
+/* The host TSC frequency for TSC-deadline (else measured at first use). */
+void apic_set_tsc_hz(struct apic_bus *b, uint64_t hz);
+extern const struct irq_ops apic_irq_ops;
 
 /* ---- i8254 PIT: 0x40-0x43, and port 0x61 (gate 2, speaker, OUT2) ----
  * Channels 0-2, modes 0-5 (0, 2 and 3 exact), LSB/MSB/word access, counter
@@ -173,6 +201,7 @@ struct board_config {
 struct board_pc {
 	struct vm *vm;
 	struct pic *pic;
+	struct apic_bus *apic;
 	struct pit *pit;
 	struct rtc *rtc;
 	struct uart *com1;
@@ -182,8 +211,9 @@ struct board_pc {
 	struct chardev *debugcon;
 };
 
-/* Create the PC devices in a fixed order and wire interrupts: the PIC becomes
- * vm's interrupt controller; IRQ0 PIT, IRQ4 COM1, IRQ8 RTC. Polls the
+/* Create the PC devices in a fixed order and wire interrupts: the local
+ * APICs become vm's interrupt controller, the PIC drives their LINT0; IRQ0
+ * PIT (IOAPIC pin 2), IRQ4 COM1, IRQ8 RTC (ISA IRQ n on IOAPIC pin n). Polls the
  * console's input on the VM main loop. NULL + logged on failure. */
 struct board_pc *board_pc_create(struct vm *vm, const struct board_config *cfg);
 void board_pc_destroy(struct board_pc *b);

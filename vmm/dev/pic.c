@@ -40,6 +40,8 @@ struct pic {
 	pthread_mutex_t lock;
 	struct pic_chip chip[2]; /* [0] master, [1] slave */
 	bool intr;
+	void (*out)(void *opaque, int level); /* NULL: vCPU 0's INTR */
+	void *out_opaque;
 };
 
 static bool chip_is_level(const struct pic_chip *c, uint8_t mask)
@@ -97,7 +99,10 @@ static void pic_update(struct pic *p)
 	bool intr = chip_get_irq(m) >= 0;
 	if (intr != p->intr) {
 		p->intr = intr;
-		vm_set_intr(p->vm, 0, intr);
+		if (p->out)
+			p->out(p->out_opaque, intr);
+		else
+			vm_set_intr(p->vm, 0, intr);
 	}
 }
 
@@ -152,6 +157,16 @@ int pic_ack(struct pic *p)
 	pthread_mutex_unlock(&p->lock);
 	vmm_debug(irq, "pic: ack irq %d vector %#x", irq, vec);
 	return vec;
+}
+
+void pic_set_output(struct pic *p, void (*out)(void *opaque, int level), void *opaque)
+{
+	pthread_mutex_lock(&p->lock);
+	p->out = out;
+	p->out_opaque = opaque;
+	if (out)
+		out(opaque, p->intr);
+	pthread_mutex_unlock(&p->lock);
 }
 
 bool pic_intr(struct pic *p)
