@@ -13,7 +13,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "monitor/monitor.h"
+#include "vmm/core/disas.h"
 #include "vmm/core/host.h"
 #include "vmm/hw/hw_internal.h"
 
@@ -230,7 +230,7 @@ static void format_internal_error(struct vcpu *v, struct kvm_run *run, char *buf
 		}
 		char insn[64];
 		unsigned size = VMM_MIN(run->emulation_failure.insn_size, 15u);
-		mon_disas(run->emulation_failure.insn_bytes, size, bits, rip, insn, sizeof(insn));
+		disas_insn(run->emulation_failure.insn_bytes, size, bits, rip, insn, sizeof(insn));
 		snprintf(buf, len, "KVM could not emulate '%s' at %#llx (%u-bit code)", insn,
 			 (unsigned long long)rip, bits);
 		return;

@@ -1,12 +1,12 @@
-/* mon_disas.c: one-instruction disassembly with Capstone, for the monitor
- * and for error reports (e.g. which instruction KVM failed to emulate). */
+/* disas.c: one-instruction disassembly with Capstone, for the monitor's
+ * x/i and for error reports (e.g. which instruction KVM failed to emulate). */
 #include <capstone/capstone.h>
 #include <stdio.h>
 
-#include "monitor/monitor.h"
+#include "vmm/core/disas.h"
 
-unsigned mon_disas(const uint8_t *code, size_t len, unsigned bits, uint64_t addr, char *buf,
-		   size_t buflen)
+unsigned disas_insn(const uint8_t *code, size_t len, unsigned bits, uint64_t addr, char *buf,
+		    size_t buflen)
 {
 	csh h;
 	cs_mode mode = bits == 64 ? CS_MODE_64 : bits == 16 ? CS_MODE_16 : CS_MODE_32;
