@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "vmm/cli/cli.h"
+#include "vmm/core/engine.h"
 #include "vmm/select/select.h"
 
 #define DEFAULT_MEM (128 * MiB)
@@ -68,8 +69,10 @@ static void set_smp(struct run_config *rc, const char *src, const char *v)
 
 static void set_mode(struct run_config *rc, const char *src, const char *v)
 {
-	if (strcmp(v, "auto") && strcmp(v, "bt") && strcmp(v, "hw") && strcmp(v, "pv"))
-		fail("%s: unknown mode '%s' (expected auto, bt, hw or pv)", src, v);
+	char names[64];
+	if (strcmp(v, "auto") && !engine_find(v))
+		fail("%s: unknown mode '%s' (expected %s)", src, v,
+		     engine_names("auto", names, sizeof(names)));
 	rc->mode = v;
 }
 
@@ -219,9 +222,10 @@ static void set_switch(struct run_config *rc, const char *src, const char *v)
 		     "e.g. pv@50)", src, v);
 	memcpy(rc->switch_to, v, n);
 	rc->switch_to[n] = 0;
-	if (strcmp(rc->switch_to, "bt") && strcmp(rc->switch_to, "hw") &&
-	    strcmp(rc->switch_to, "pv"))
-		fail("%s: unknown engine '%s' (expected bt, hw or pv)", src, rc->switch_to);
+	char names[64];
+	if (!engine_find(rc->switch_to))
+		fail("%s: unknown engine '%s' (expected %s)", src, rc->switch_to,
+		     engine_names(NULL, names, sizeof(names)));
 	rc->switch_ms = ms;
 }
 

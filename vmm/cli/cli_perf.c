@@ -174,8 +174,7 @@ static void check_modes(const char *modes)
 	char buf[64];
 	snprintf(buf, sizeof(buf), "%s", modes);
 	for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
-		if (strcmp(t, "auto") && strcmp(t, "all") && strcmp(t, "bt") && strcmp(t, "hw") &&
-		    strcmp(t, "pv"))
+		if (strcmp(t, "auto") && strcmp(t, "all") && !engine_find(t))
 			perf_fail("--modes: unknown mode", t);
 }
 

@@ -10,9 +10,6 @@
 #include "vmm/cli/cli.h"
 #include "vmm/core/engine.h"
 #include "vmm/select/select.h"
-#ifdef HAVE_KVM
-#include "vmm/hw/hw_internal.h"
-#endif
 
 struct probe_opts {
 	bool json, refresh;
@@ -42,28 +39,25 @@ static void parse(int argc, char **argv, struct probe_opts *o)
 	}
 }
 
-#ifdef HAVE_KVM
-static json_t *compat_json(const struct hw_compat *c)
+static json_t *report_json(const struct engine_host_report *r)
 {
 	json_t *t = json_object();
-	for (unsigned i = 0; i < HW_COMPAT_NR; i++)
-		json_object_set_new(t, hw_compat_names[i],
-				    json_pack("{s:b, s:s?}", "ok", c->ok[i], "detail",
-					      c->ok[i] ? NULL : c->detail[i]));
-	return json_pack("{s:b, s:f, s:o}", "cached", c->cached, "probe_ms", c->ms, "tests", t);
+	for (unsigned i = 0; i < r->n; i++)
+		json_object_set_new(t, r->check[i].name,
+				    json_pack("{s:b, s:s?}", "ok", r->check[i].ok, "detail",
+					      r->check[i].ok ? NULL : r->check[i].detail));
+	return json_pack("{s:b, s:f, s:o}", "cached", r->cached, "probe_ms", r->ms, "tests", t);
 }
 
-static void compat_print(const struct hw_compat *c)
+static void report_print(const struct engine_host_report *r)
 {
-	printf("hw compatibility probe (%s):\n",
-	       c->cached ? "cached for this host" : "just run");
-	for (unsigned i = 0; i < HW_COMPAT_NR; i++)
-		printf("  %-20s %s%s%s\n", hw_compat_names[i], c->ok[i] ? "ok" : "FAIL",
-		       c->ok[i] ? "" : ": ", c->ok[i] ? "" : c->detail[i]);
-	if (!c->cached)
-		printf("  (took %.1f ms)\n", c->ms);
+	printf("%s (%s):\n", r->title, r->cached ? "cached for this host" : "just run");
+	for (unsigned i = 0; i < r->n; i++)
+		printf("  %-20s %s%s%s\n", r->check[i].name, r->check[i].ok ? "ok" : "FAIL",
+		       r->check[i].ok ? "" : ": ", r->check[i].ok ? "" : r->check[i].detail);
+	if (!r->cached)
+		printf("  (took %.1f ms)\n", r->ms);
 }
-#endif
 
 static json_t *guest_json(const struct guest_desc *g)
 {
@@ -102,14 +96,16 @@ int cli_probe(int argc, char **argv)
 	json_object_set_new(root, "host", sel_host_json(&caps));
 	if (!o.json)
 		sel_host_print(stdout, &caps);
-#ifdef HAVE_KVM
-	struct hw_compat compat;
-	if (caps.kvm == HOST_KVM_OK && hw_compat_get(&caps, &compat, o.refresh) == 0) {
-		json_object_set_new(root, "hw_compat", compat_json(&compat));
+	const struct engine_ops *const *list;
+	unsigned n = engine_list(&list);
+	for (unsigned i = 0; i < n; i++) {
+		struct engine_host_report rep;
+		if (!list[i]->host_report || list[i]->host_report(&caps, o.refresh, &rep))
+			continue;
+		json_object_set_new(root, rep.key, report_json(&rep));
 		if (!o.json)
-			compat_print(&compat);
+			report_print(&rep);
 	}
-#endif
 	struct sel_calib calib;
 	bool have_calib = sel_calibrate(&caps, &calib, o.refresh) == 0;
 	if (have_calib) {
@@ -117,8 +113,6 @@ int cli_probe(int argc, char **argv)
 		if (!o.json)
 			sel_calib_print(stdout, &calib);
 	}
-	const struct engine_ops *const *list;
-	unsigned n = engine_list(&list);
 	if (!o.json)
 		printf("engines:\n");
 	for (unsigned i = 0; i < n; i++) {

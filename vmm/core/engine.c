@@ -1,6 +1,7 @@
 /* engine.c: the engine registry. A new engine is a directory plus one entry. */
 #include "vmm/core/engine.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "vmm/bt/bt.h"
@@ -30,4 +31,20 @@ const struct engine_ops *engine_find(const char *name)
 		if (!strcmp(engines[i]->name, name))
 			return engines[i];
 	return NULL;
+}
+
+const char *engine_names(const char *first, char *buf, size_t len)
+{
+	const char *names[VMM_ARRAY_SIZE(engines)];
+	unsigned n = 0;
+	if (first)
+		names[n++] = first;
+	for (unsigned i = 0; engines[i]; i++)
+		names[n++] = engines[i]->name;
+	size_t at = 0;
+	buf[0] = 0;
+	for (unsigned i = 0; i < n && at < len; i++)
+		at += (size_t)snprintf(buf + at, len - at, "%s%s",
+				       i == 0 ? "" : i + 1 == n ? " or " : ", ", names[i]);
+	return buf;
 }

@@ -39,6 +39,22 @@ struct engine_sample {
 	uint64_t syscalls;    /* software interrupts (system calls) */
 };
 
+/* What an engine learned about this host beyond probe(), for `triplex probe`
+ * (hw: which guest modes the host's KVM can run, from short probe guests). */
+#define ENGINE_MAX_CHECKS 16
+struct engine_host_report {
+	const char *key;     /* the JSON member: "hw_compat" */
+	const char *title;   /* the text heading: "hw compatibility probe" */
+	bool cached;         /* read from the per-host cache, not run now */
+	double ms;           /* how long the checks took (0 if cached) */
+	unsigned n;
+	struct {
+		const char *name;    /* "paging-32" */
+		bool ok;
+		char detail[96];     /* for failures: what happened */
+	} check[ENGINE_MAX_CHECKS];
+};
+
 struct engine_ops {
 	const char *name;  /* "bt", "hw", "pv" */
 	const char *desc;  /* one line for `triplex probe` */
@@ -78,12 +94,21 @@ struct engine_ops {
 	 * common calibration guests at CALIB_BASE. Call before vm_engine_init().
 	 * 0 or -errno. */
 	int (*calib_setup)(struct vm *vm, unsigned bits, unsigned test, uint64_t *rip);
+	/* Optional: fill (r) with what this engine checks about host (caps);
+	 * (refresh) re-runs checks instead of reading the per-host cache. 0, or
+	 * -errno when there is nothing to report (e.g. no usable /dev/kvm). */
+	int (*host_report)(const struct host_caps *caps, bool refresh,
+			   struct engine_host_report *r);
 };
 
 /* All engines built into this binary, in preference order for --mode auto
  * until the policy decides. Returns the count; (*list) is static. */
 unsigned engine_list(const struct engine_ops *const **list);
-/* The engine named (name), or NULL. */
+/* The engine named (name), or NULL. The registry is the only place that
+ * names engines: validate mode names with this, not with strcmp chains. */
 const struct engine_ops *engine_find(const char *name);
+/* The built engines' names as "hw, bt or pv" (registry order), after
+ * (first) if not NULL ("auto, hw, bt or pv"), for error messages. */
+const char *engine_names(const char *first, char *buf, size_t len);
 
 #endif

@@ -196,6 +196,24 @@ int hw_compat_get(const struct host_caps *caps, struct hw_compat *out, bool refr
 	return 0;
 }
 
+_Static_assert(HW_COMPAT_NR <= ENGINE_MAX_CHECKS, "the compatibility probe fits a host report");
+
+int hw_host_report(const struct host_caps *caps, bool refresh, struct engine_host_report *r)
+{
+	struct hw_compat c;
+	int err = hw_compat_get(caps, &c, refresh);
+	if (err)
+		return err;
+	*r = (struct engine_host_report){ .key = "hw_compat", .title = "hw compatibility probe",
+					  .cached = c.cached, .ms = c.ms, .n = HW_COMPAT_NR };
+	for (unsigned i = 0; i < HW_COMPAT_NR; i++) {
+		r->check[i].name = hw_compat_names[i];
+		r->check[i].ok = c.ok[i];
+		snprintf(r->check[i].detail, sizeof(r->check[i].detail), "%s", c.detail[i]);
+	}
+	return 0;
+}
+
 /* Which probe a guest need depends on. */
 static const struct { enum guest_need need; enum hw_compat_test test[2]; } need_tests[] = {
 	{ GUEST_NEEDS_REAL, { HW_COMPAT_REAL, HW_COMPAT_REAL } },

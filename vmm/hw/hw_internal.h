@@ -90,6 +90,10 @@ struct guest_desc;
 int hw_check_guest(const struct host_caps *caps, const struct guest_desc *g, char *why,
 		   size_t len);
 
+/* engine_ops.host_report: the compatibility probe, for `triplex probe`. */
+struct engine_host_report;
+int hw_host_report(const struct host_caps *caps, bool refresh, struct engine_host_report *r);
+
 /* The vcpu_run used by the engine and the probe. */
 int hw_vcpu_run(struct vcpu *v, struct vcpu_exit *ex);
 

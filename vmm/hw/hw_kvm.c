@@ -365,4 +365,5 @@ const struct engine_ops hw_engine_ops = {
 	.regs_set = hw_regs_set,
 	.vcpu_kick = hw_vcpu_kick,
 	.single_step = hw_single_step,
+	.host_report = hw_host_report,
 };
