@@ -1,8 +1,11 @@
 /* test_bt_cpuid.c: the CPU model bt presents (bt_cpuid.c): one identity
  * (GenuineIntel family 6 model 6), features only from the model's list and
  * consistent with the leaves it reports, the MSRs it has; any other MSR
- * (AMD's 0xc001xxxx included) raises #GP. Run by guest code on the
+ * (AMD's 0xc001xxxx included) raises #GP; the decoder gives encodings that
+ * depend on features the model's meaning. Run by guest code on the
  * interpreter and the translator. */
+#include <capstone/capstone.h>
+
 #include "tests/unit/test_bt_harness.h"
 
 /* cpuid(eax = *in, ecx = 0) -> *out[4] for each leaf listed at BTH_DATA:
@@ -135,6 +138,43 @@ static void test_bt_msr_model_msrs_read_back(void **state)
 	}
 }
 
+/* The decoder gives feature-dependent encodings the model's meaning. */
+static void test_bt_decode_feature_encodings_follow_the_model(void **state)
+{
+	(void)state;
+	static const struct {
+		uint8_t b[8];
+		unsigned n;
+		int id; /* -1: #UD */
+	} t[] = {
+		{ { 0xf3, 0x0f, 0xbc, 0xc1 }, 4, X86_INS_BSF },       /* tzcnt -> bsf */
+		{ { 0xf3, 0x0f, 0xbd, 0xc1 }, 4, X86_INS_BSR },       /* lzcnt -> bsr */
+		{ { 0x66, 0xf3, 0x0f, 0xbc, 0xc1 }, 5, X86_INS_BSF },
+		{ { 0xf3, 0x0f, 0xb8, 0xc1 }, 4, -1 },                /* popcnt */
+		{ { 0x0f, 0x38, 0xf0, 0x00 }, 4, -1 },                /* movbe */
+		{ { 0x66, 0x0f, 0x38, 0xf6, 0xc1 }, 5, -1 },          /* adcx */
+		{ { 0xc4, 0xe2, 0x70, 0xf2, 0xc3 }, 5, -1 },          /* andn (VEX) */
+		{ { 0x0f, 0x01, 0xf9 }, 3, -1 },                      /* rdtscp */
+		{ { 0x0f, 0xc7, 0xf0 }, 3, -1 },                      /* rdrand */
+		{ { 0xc4, 0x00 }, 2, X86_INS_LES },                   /* les (mod 0) */
+		{ { 0x0f, 0xbc, 0xc1 }, 3, X86_INS_BSF },
+	};
+	struct bt_decoder *d = bt_decoder_create();
+	assert_non_null(d);
+	for (unsigned i = 0; i < VMM_ARRAY_SIZE(t); i++) {
+		struct bt_insn in;
+		int r = bt_decode(d, t[i].b, t[i].n, 0x1000, 32, &in);
+		if (t[i].id < 0) {
+			assert_int_equal(r, -1);
+		} else {
+			assert_int_equal(r, 0);
+			assert_int_equal(in.id, t[i].id);
+			assert_int_equal(in.len, t[i].n);
+		}
+	}
+	bt_decoder_destroy(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -143,6 +183,7 @@ int main(void)
 		cmocka_unit_test(test_bt_cpuid_leaf1_ignores_ecx),
 		cmocka_unit_test(test_bt_msr_unknown_and_amd_msrs_raise_gp),
 		cmocka_unit_test(test_bt_msr_model_msrs_read_back),
+		cmocka_unit_test(test_bt_decode_feature_encodings_follow_the_model),
 	};
 	int r = cmocka_run_group_tests_name("bt interpreter", tests, bth_setup_interp, NULL);
 	r |= cmocka_run_group_tests_name("bt translator", tests, bth_setup_trans, NULL);

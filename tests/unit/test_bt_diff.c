@@ -110,8 +110,24 @@ static uc_engine *uc_setup(void)
 	return uc;
 }
 
-static void run_uc(uc_engine **ucp, const struct dg_case *c, struct outcome *o)
+static void run_uc(uc_engine **ucp, const struct dg_case *cin, struct outcome *o)
 {
+	/* Unicorn 2.0.1 decodes as a CPU with every feature (TZCNT, ANDN,
+	 * RDTSCP ... run whatever CPU model is set): feature-dependent
+	 * encodings are compared with their older form, F2/F3 dropped (see
+	 * dg_case.strip_rep); those that must raise #UD are checked against
+	 * DG_EXPECT_UD, not Unicorn */
+	static struct dg_case cc;
+	const struct dg_case *c = cin;
+	if (cin->strip_rep) {
+		cc = *cin;
+		unsigned k = 0;
+		for (unsigned i = 0; i < cin->n; i++)
+			if (i >= cin->strip_rep || (cin->code[i] != 0xf2 && cin->code[i] != 0xf3))
+				cc.code[k++] = cin->code[i];
+		cc.n = k;
+		c = &cc;
+	}
 	static const int regs[8] = { UC_X86_REG_EAX, UC_X86_REG_ECX, UC_X86_REG_EDX,
 				     UC_X86_REG_EBX, UC_X86_REG_ESP, UC_X86_REG_EBP,
 				     UC_X86_REG_ESI, UC_X86_REG_EDI };
@@ -142,6 +158,8 @@ static void run_uc(uc_engine **ucp, const struct dg_case *c, struct outcome *o)
 	for (unsigned i = 0; i < 8; i++)
 		uc_reg_read(uc, regs[i], &o->gpr[i]);
 	uc_reg_read(uc, UC_X86_REG_EIP, &o->eip);
+	if (c != cin && o->eip > DG_CODE)
+		o->eip += cin->n - c->n; /* the bytes dropped were before it */
 	uc_reg_read(uc, UC_X86_REG_EFLAGS, &o->eflags);
 	uc_mem_read(uc, DG_DATA, o->data, DG_DATA_SIZE);
 	uc_mem_read(uc, DG_STACK_LO, o->stack, DG_STACK_SIZE);
@@ -312,7 +330,16 @@ static void test_bt_diff_random_instructions(void **state)
 				continue;
 			}
 		}
+		if (c->expect_ud && (oi->vector != X86_EXC_UD || oi->eip != DG_CODE)) {
+			snprintf(why, sizeof(why), "expected #UD at %#x", DG_CODE);
+			print_case(hi, c, why, cs);
+			print_out("bt", oi);
+			fails++;
+			continue;
+		}
 #ifdef HAVE_UNICORN
+		if (c->expect_ud)
+			continue;
 		run_uc(&uc, c, ou);
 		if (!same(c, "bt", oi, "unicorn", ou, why, sizeof(why))) {
 			print_case(hi, c, why, cs);

@@ -34,6 +34,8 @@ struct dg_case {
 	uint32_t reg_undef;     /* registers (bitmask) not compared */
 	bool single;            /* one instruction: any addressing form */
 	uint16_t locked;        /* registers holding pointers: keep them */
+	uint8_t strip_rep;      /* reference runs without F2/F3 before this offset */
+	bool expect_ud;         /* the instruction at DG_CODE must raise #UD */
 	char what[64];
 	uint8_t data[DG_DATA_SIZE];
 	uint8_t stack[DG_STACK_SIZE];
@@ -724,6 +726,70 @@ static void g_trap(struct dg_case *c)
 	snprintf(c->what, sizeof(c->what), "trap");
 }
 
+/* Encodings whose meaning depends on CPU features: bt's model (like
+ * Unicorn's qemu32) has no BMI1, LZCNT, POPCNT, MOVBE, ADX, SSE4.2, AVX,
+ * RDTSCP, RDRAND or CLFLUSH, so F3 0F BC/BD run as BSF/BSR whatever other
+ * prefixes surround the F3 (never as the host's TZCNT/LZCNT) and the rest
+ * raise #UD. */
+static void g_feat(struct dg_case *c)
+{
+	static const uint8_t pre[][3] = {
+		{ 1, 0xf3 },       { 2, 0x66, 0xf3 }, { 2, 0xf3, 0x66 }, { 2, 0xf3, 0x2e },
+		{ 2, 0x3e, 0xf3 }, { 2, 0xf2, 0xf3 }, { 2, 0xf3, 0xf2 },
+	};
+	unsigned r = dg_reg(c);
+	switch (dg_n(10)) {
+	case 0: case 1: case 2: case 3: {
+		const uint8_t *p = pre[dg_n(VMM_ARRAY_SIZE(pre))];
+		for (unsigned i = 1; i <= p[0]; i++)
+			dg_b(c, p[i]);
+		bool o16 = false;
+		for (unsigned i = 1; i <= p[0]; i++)
+			o16 |= p[i] == 0x66;
+		dg_b(c, 0x0f);
+		dg_b(c, (uint8_t)(0xbc + dg_n(2)));
+		dg_rm(c, r, o16 ? 2 : 4, true);
+		c->undef |= FL_CF | FL_OF | FL_SF | FL_AF | FL_PF;
+		c->strip_rep = (uint8_t)(p[0] + 1);
+		snprintf(c->what, sizeof(c->what), "rep bsf/bsr (tzcnt/lzcnt encoding)");
+		return;
+	}
+	case 4: /* popcnt r, r/m */
+		dg_b(c, 0xf3); dg_b(c, 0x0f); dg_b(c, 0xb8);
+		dg_rm(c, r, 4, true);
+		break;
+	case 5: /* movbe r, m / m, r */
+		dg_b(c, 0x0f); dg_b(c, 0x38); dg_b(c, (uint8_t)(0xf0 + dg_n(2)));
+		dg_mem(c, r, 4);
+		break;
+	case 6: /* adcx / adox r, r/m; crc32 r, r/m */
+		dg_b(c, dg_n(3) == 0 ? 0x66 : dg_n(2) ? 0xf3 : 0xf2);
+		dg_b(c, 0x0f); dg_b(c, 0x38); dg_b(c, c->code[c->n - 3] == 0xf2 ? 0xf1 : 0xf6);
+		dg_rm(c, r, 4, true);
+		break;
+	case 7: /* VEX: andn eax, ecx, ebx (BMI1), shlx (BMI2), vzeroupper (AVX) */
+		switch (dg_n(3)) {
+		case 0: dg_b(c, 0xc4); dg_b(c, 0xe2); dg_b(c, 0x70); dg_b(c, 0xf2); dg_b(c, 0xc3); break;
+		case 1: dg_b(c, 0xc4); dg_b(c, 0xe2); dg_b(c, 0x71); dg_b(c, 0xf7); dg_b(c, 0xc3); break;
+		default: dg_b(c, 0xc5); dg_b(c, 0xf8); dg_b(c, 0x77); break;
+		}
+		break;
+	case 8: /* rdtscp; rdrand eax */
+		if (dg_n(2)) {
+			dg_b(c, 0x0f); dg_b(c, 0x01); dg_b(c, 0xf9);
+		} else {
+			dg_b(c, 0x0f); dg_b(c, 0xc7); dg_b(c, (uint8_t)(0xf0 | r));
+		}
+		break;
+	default: /* clflush m */
+		dg_b(c, 0x0f); dg_b(c, 0xae);
+		dg_mem(c, 7, 1);
+		break;
+	}
+	c->expect_ud = true;
+	snprintf(c->what, sizeof(c->what), "encoding of a feature bt lacks (#UD)");
+}
+
 typedef void (*dg_fn)(struct dg_case *c);
 
 static const struct {
@@ -742,6 +808,7 @@ static const struct {
 	{ g_stack, "stack", false },   { g_branch, "branch", true },
 	{ g_callret, "callret", false },
 	{ g_seg, "seg", false },       { g_trap, "trap", false },
+	{ g_feat, "feat", false },
 };
 
 #endif

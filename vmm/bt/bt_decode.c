@@ -3,7 +3,10 @@
  * bt_insn: operand size, address size, prefixes, operands with register
  * numbers in encoding order and memory operands with their effective
  * segment, relative branch targets resolved, and the encoding offsets the
- * translator needs to re-emit the instruction. */
+ * translator needs to re-emit the instruction. Encodings whose meaning
+ * depends on CPU features get the meaning bt's CPU model gives them
+ * (feature_meaning(): TZCNT is BSF on a CPU without BMI1, POPCNT is #UD
+ * without POPCNT, ...), never the host's. */
 #include <capstone/capstone.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,6 +169,87 @@ static int conv_op(struct bt_insn *out, const cs_x86 *x, const cs_x86_op *o, str
 	}
 }
 
+/* Capstone decodes every encoding as the newest CPU would. Instructions that
+ * exist only with a CPUID feature (SDM 2A/2B, each instruction's "CPUID
+ * Feature Flag" column), and what a CPU without the feature does instead:
+ * the older instruction (the REP prefix of F3 0F BC/BD is ignored: BSF/BSR)
+ * or #UD (id 0). bt_cpuid_has() says what bt's model advertises. */
+struct feat_insn {
+	uint16_t id, older;
+	uint32_t leaf;
+	uint8_t reg, bit;
+};
+enum { CR_EAX, CR_EBX, CR_ECX, CR_EDX };
+static const struct feat_insn feat_insns[] = {
+	{ X86_INS_TZCNT, X86_INS_BSF, 7, CR_EBX, 3 },           /* BMI1 */
+	{ X86_INS_LZCNT, X86_INS_BSR, 0x80000001, CR_ECX, 5 },  /* LZCNT (ABM) */
+	{ X86_INS_POPCNT, 0, 1, CR_ECX, 23 },
+	{ X86_INS_MOVBE, 0, 1, CR_ECX, 22 },
+	{ X86_INS_CRC32, 0, 1, CR_ECX, 20 },                    /* SSE4.2 */
+	{ X86_INS_ADCX, 0, 7, CR_EBX, 19 },                     /* ADX */
+	{ X86_INS_ADOX, 0, 7, CR_EBX, 19 },
+	{ X86_INS_ANDN, 0, 7, CR_EBX, 3 },                      /* BMI1 */
+	{ X86_INS_BEXTR, 0, 7, CR_EBX, 3 },
+	{ X86_INS_BLSI, 0, 7, CR_EBX, 3 },
+	{ X86_INS_BLSMSK, 0, 7, CR_EBX, 3 },
+	{ X86_INS_BLSR, 0, 7, CR_EBX, 3 },
+	{ X86_INS_BZHI, 0, 7, CR_EBX, 8 },                      /* BMI2 */
+	{ X86_INS_MULX, 0, 7, CR_EBX, 8 },
+	{ X86_INS_PDEP, 0, 7, CR_EBX, 8 },
+	{ X86_INS_PEXT, 0, 7, CR_EBX, 8 },
+	{ X86_INS_RORX, 0, 7, CR_EBX, 8 },
+	{ X86_INS_SARX, 0, 7, CR_EBX, 8 },
+	{ X86_INS_SHLX, 0, 7, CR_EBX, 8 },
+	{ X86_INS_SHRX, 0, 7, CR_EBX, 8 },
+	{ X86_INS_RDTSCP, 0, 0x80000001, CR_EDX, 27 },
+	{ X86_INS_RDRAND, 0, 1, CR_ECX, 30 },
+	{ X86_INS_RDSEED, 0, 7, CR_EBX, 18 },
+	{ X86_INS_CLFLUSH, 0, 1, CR_EDX, 19 },
+	{ X86_INS_CLFLUSHOPT, 0, 7, CR_EBX, 23 },
+	{ X86_INS_CLWB, 0, 7, CR_EBX, 24 },
+	{ X86_INS_MONITOR, 0, 1, CR_ECX, 3 },
+	{ X86_INS_MWAIT, 0, 1, CR_ECX, 3 },
+	{ X86_INS_XGETBV, 0, 1, CR_ECX, 26 },                   /* XSAVE */
+	{ X86_INS_XSETBV, 0, 1, CR_ECX, 26 },
+	{ X86_INS_XSAVE, 0, 1, CR_ECX, 26 },
+	{ X86_INS_XRSTOR, 0, 1, CR_ECX, 26 },
+	{ X86_INS_XSAVEOPT, 0, 1, CR_ECX, 26 },
+	{ X86_INS_XBEGIN, 0, 7, CR_EBX, 11 },                   /* RTM */
+	{ X86_INS_XEND, 0, 7, CR_EBX, 11 },
+	{ X86_INS_XABORT, 0, 7, CR_EBX, 11 },
+	{ X86_INS_XTEST, 0, 7, CR_EBX, 11 },
+	{ X86_INS_SFENCE, 0, 1, CR_EDX, 25 },                   /* SSE */
+	{ X86_INS_LFENCE, 0, 1, CR_EDX, 26 },                   /* SSE2 */
+	{ X86_INS_MFENCE, 0, 1, CR_EDX, 26 },
+};
+
+/* The meaning bt's model gives (out): unchanged, the older instruction, or
+ * -1 for #UD. VEX (C4/C5 in 32-bit code with ModRM.mod 3, else LES/LDS),
+ * EVEX (62, else BOUND) and AMD's XOP (8F, else POP) encodings need AVX,
+ * AVX-512F and XOP unless the table names their own feature (BMI). */
+static int feature_meaning(struct bt_insn *out)
+{
+	for (unsigned i = 0; i < VMM_ARRAY_SIZE(feat_insns); i++) {
+		const struct feat_insn *f = &feat_insns[i];
+		if (f->id != out->id)
+			continue;
+		if (bt_cpuid_has(f->leaf, f->reg, f->bit))
+			return 0;
+		if (!f->older)
+			return -1;
+		out->id = f->older;
+		return 0;
+	}
+	uint8_t opc = out->bytes[out->opc_off];
+	if ((opc == 0xc4 || opc == 0xc5) && out->id != X86_INS_LES && out->id != X86_INS_LDS)
+		return bt_cpuid_has(1, CR_ECX, 28) ? 0 : -1;
+	if (opc == 0x62 && out->id != X86_INS_BOUND)
+		return bt_cpuid_has(7, CR_EBX, 16) ? 0 : -1;
+	if (opc == 0x8f && out->id != X86_INS_POP)
+		return bt_cpuid_has(0x80000001, CR_ECX, 11) ? 0 : -1;
+	return 0;
+}
+
 int bt_decode(struct bt_decoder *d, const uint8_t *code, unsigned avail, uint32_t eip,
 	      unsigned bits, struct bt_insn *out)
 {
@@ -194,6 +278,8 @@ int bt_decode(struct bt_decoder *d, const uint8_t *code, unsigned avail, uint32_
 		else if (out->bytes[i] == 0xf2 || out->bytes[i] == 0xf3)
 			out->rep = out->bytes[i];
 	}
+	if (feature_meaning(out))
+		return -1;
 	if (x->prefix[1])
 		out->flags |= BT_I_SEGOVR;
 	out->modrm_off = x->encoding.modrm_offset;

@@ -126,12 +126,19 @@ static bool only_gpr_regs(const struct bt_insn *in)
 	return true;
 }
 
-/* Legacy prefixes to carry over: operand size, LOCK, REP (mandatory). */
+static bool native_ok_id(unsigned id);
+
+/* Legacy prefixes to carry over: operand size, LOCK, and REP where it is
+ * part of the opcode. The integer instructions run natively ignore F2/F3
+ * on bt's CPU model, but not on every host (F3 0F BC, BSF to the guest
+ * that decode made of a TZCNT encoding, is TZCNT on a BMI1 host; F2/F3 +
+ * LOCK are HLE hints): never copied for them. */
 void tr_copy_prefixes(struct tctx *t, const struct bt_insn *in, bool mem)
 {
+	bool legacy = native_ok_id(in->id);
 	for (unsigned i = 0; i < in->opc_off; i++) {
 		uint8_t p = in->bytes[i];
-		if (p == 0x66 || p == 0xf2 || p == 0xf3 || (mem && p == 0xf0))
+		if (p == 0x66 || (!legacy && (p == 0xf2 || p == 0xf3)) || (mem && p == 0xf0))
 			e8(&t->e, p);
 	}
 }
