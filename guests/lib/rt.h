@@ -305,6 +305,8 @@ const struct aspace *task_aspace(void);
 /* ---- PIC, PIT, timer (rt_pic.c, rt_pit.c, rt_timer.c) ---- */
 
 void pic_init(void);
+/* Mask both 8259As as they are (before pic_init: a STI window stays quiet). */
+void pic_mask_all(void);
 void pic_unmask(unsigned irq);
 void pic_eoi(unsigned irq);
 void irq_set_handler(unsigned irq, trap_fn fn);

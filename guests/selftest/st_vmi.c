@@ -39,6 +39,7 @@ static void vmi_irq_flag(void)
 {
 	ulong before, off, on;
 
+	pic_mask_all(); /* no firmware-programmed IRQ may land in the STI window */
 	before = read_flags();
 	cli();
 	off = read_flags();
