@@ -11,27 +11,30 @@
 	(X86_FLAGS_CF | X86_FLAGS_PF | X86_FLAGS_AF | X86_FLAGS_ZF | X86_FLAGS_SF | \
 	 X86_FLAGS_OF)
 
-static inline uint32_t bt_szmask(unsigned size)
+/* Operand values are uint64_t (1-, 2-, 4- and 8-byte operands). */
+static inline uint64_t bt_szmask(unsigned size)
 {
-	return size >= 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
+	return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
 }
 
-static inline uint32_t bt_szsign(unsigned size)
+static inline uint64_t bt_szsign(unsigned size)
 {
-	return 1u << (size * 8 - 1);
+	return 1ull << (size * 8 - 1);
 }
 
-static inline uint32_t bt_sext(uint32_t v, unsigned size)
+/* (v) of (size) bytes sign-extended to 64 bits. */
+static inline uint64_t bt_sext(uint64_t v, unsigned size)
 {
-	if (size == 1)
-		return (uint32_t)(int32_t)(int8_t)v;
-	if (size == 2)
-		return (uint32_t)(int32_t)(int16_t)v;
-	return v;
+	switch (size) {
+	case 1: return (uint64_t)(int64_t)(int8_t)v;
+	case 2: return (uint64_t)(int64_t)(int16_t)v;
+	case 4: return (uint64_t)(int64_t)(int32_t)v;
+	default: return v;
+	}
 }
 
 /* ZF, SF, PF of (res) at (size). */
-static inline uint32_t bt_fl_szp(uint32_t res, unsigned size)
+static inline uint32_t bt_fl_szp(uint64_t res, unsigned size)
 {
 	uint32_t f = 0;
 	res &= bt_szmask(size);
@@ -39,21 +42,21 @@ static inline uint32_t bt_fl_szp(uint32_t res, unsigned size)
 		f |= X86_FLAGS_ZF;
 	if (res & bt_szsign(size))
 		f |= X86_FLAGS_SF;
-	if (!__builtin_parity(res & 0xff))
+	if (!__builtin_parity((unsigned)(res & 0xff)))
 		f |= X86_FLAGS_PF;
 	return f;
 }
 
 /* a + b + cin */
-static inline uint32_t bt_fl_add(uint32_t a, uint32_t b, uint32_t cin, unsigned size)
+static inline uint32_t bt_fl_add(uint64_t a, uint64_t b, uint64_t cin, unsigned size)
 {
-	uint32_t m = bt_szmask(size);
+	uint64_t m = bt_szmask(size);
 	a &= m;
 	b &= m;
-	uint64_t r64 = (uint64_t)a + b + cin;
-	uint32_t res = (uint32_t)r64 & m;
+	unsigned __int128 wide = (unsigned __int128)a + b + cin;
+	uint64_t res = (uint64_t)wide & m;
 	uint32_t f = bt_fl_szp(res, size);
-	if (r64 > m)
+	if (wide > m)
 		f |= X86_FLAGS_CF;
 	if ((a ^ res) & (b ^ res) & bt_szsign(size))
 		f |= X86_FLAGS_OF;
@@ -63,14 +66,14 @@ static inline uint32_t bt_fl_add(uint32_t a, uint32_t b, uint32_t cin, unsigned 
 }
 
 /* a - b - cin */
-static inline uint32_t bt_fl_sub(uint32_t a, uint32_t b, uint32_t cin, unsigned size)
+static inline uint32_t bt_fl_sub(uint64_t a, uint64_t b, uint64_t cin, unsigned size)
 {
-	uint32_t m = bt_szmask(size);
+	uint64_t m = bt_szmask(size);
 	a &= m;
 	b &= m;
-	uint32_t res = (a - b - cin) & m;
+	uint64_t res = (a - b - cin) & m;
 	uint32_t f = bt_fl_szp(res, size);
-	if ((uint64_t)a < (uint64_t)b + cin)
+	if ((unsigned __int128)a < (unsigned __int128)b + cin)
 		f |= X86_FLAGS_CF;
 	if ((a ^ b) & (a ^ res) & bt_szsign(size))
 		f |= X86_FLAGS_OF;
@@ -79,7 +82,7 @@ static inline uint32_t bt_fl_sub(uint32_t a, uint32_t b, uint32_t cin, unsigned 
 	return f;
 }
 
-static inline uint32_t bt_fl_logic(uint32_t res, unsigned size)
+static inline uint32_t bt_fl_logic(uint64_t res, unsigned size)
 {
 	return bt_fl_szp(res, size);
 }

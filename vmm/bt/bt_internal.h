@@ -25,6 +25,8 @@
 /* ---------------------------------------------------------------- decode */
 
 #define BT_NOREG 0xff
+#define BT_REG_RIP 0xfe   /* bt_op.base: RIP-relative (64-bit mode) */
+#define BT_REG_BYTE_REX 16 /* byte GPR 16+n: the low byte of GPR n (SPL..DIL, R8B..R15B) */
 #define BT_INSN_MAX 15
 
 enum bt_opk { BT_OP_NONE, BT_OP_REG, BT_OP_IMM, BT_OP_MEM };
@@ -34,12 +36,15 @@ struct bt_op {
 	uint8_t kind;  /* enum bt_opk */
 	uint8_t size;  /* bytes */
 	uint8_t rc;    /* BT_OP_REG: enum bt_rc */
-	uint8_t reg;   /* BT_OP_REG: number in the class; byte GPRs 0-3 AL..BL, 4-7 AH..BH */
+	uint8_t reg;   /* BT_OP_REG: number in the class (GPRs 0-15); byte GPRs 0-3
+			* AL..BL, 4-7 AH..BH, BT_REG_BYTE_REX + n the low byte of n */
 	uint8_t seg;   /* BT_OP_MEM: effective segment (x86_sreg), defaults applied */
-	uint8_t base;  /* BT_OP_MEM: GPR number or BT_NOREG */
+	uint8_t base;  /* BT_OP_MEM: GPR number, BT_REG_RIP or BT_NOREG */
 	uint8_t index; /* BT_OP_MEM: GPR number or BT_NOREG */
 	uint8_t scale;
-	uint32_t val;  /* BT_OP_IMM: the value; BT_OP_MEM: displacement */
+	uint64_t val;  /* BT_OP_IMM: the value; BT_OP_MEM: displacement (in 16/32-bit
+			* code both are zero-extended 32-bit values; in 64-bit
+			* code sign-extended to 64 bits) */
 };
 
 /* bt_insn.flags */
@@ -50,8 +55,8 @@ struct bt_op {
 struct bt_insn {
 	uint16_t id;     /* Capstone x86_insn */
 	uint8_t len;
-	uint8_t osz;     /* operand-size attribute: 2 or 4 */
-	uint8_t asz;     /* address-size attribute: 2 or 4 */
+	uint8_t osz;     /* operand-size attribute: 2, 4 or 8 */
+	uint8_t asz;     /* address-size attribute: 2, 4 or 8 */
 	uint8_t rep;     /* 0, 0xf3 (rep/repe) or 0xf2 (repne) */
 	uint8_t lock;
 	uint8_t nops;
@@ -217,6 +222,7 @@ struct bt_cpu {
 	int64_t tsc_offset;         /* guest TSC = host TSC + offset */
 	struct x86_fpu fpu;         /* kept for state transfer; not emulated */
 	unsigned cpl;
+	bool lm64;                  /* 64-bit mode: EFER.LMA and CS.L (bt_update_mode) */
 	uint8_t int_shadow;         /* STI / MOV SS: no interrupt before the next insn */
 	uint8_t nmi_masked;
 	bool a20_off;               /* not emulated: A20 is always on */
@@ -464,16 +470,24 @@ void bt_probe_write(struct bt_cpu *c, uint64_t lin, unsigned len, bool user);
 /* ---------------------------------------------------------------- segments */
 
 /* Segment-checked access through (sreg):(off). */
-uint32_t bt_vaddr(struct bt_cpu *c, unsigned sreg, uint32_t off, unsigned size, enum bt_acc acc);
-uint64_t bt_read(struct bt_cpu *c, unsigned sreg, uint32_t off, unsigned size);
-void bt_write(struct bt_cpu *c, unsigned sreg, uint32_t off, uint64_t v, unsigned size);
-/* Stack push/pop of (size) bytes with SS's address size; ESP updated. */
-void bt_push(struct bt_cpu *c, uint32_t v, unsigned size);
-uint32_t bt_pop(struct bt_cpu *c, unsigned size);
-/* Stack address size mask (0xffff or 0xffffffff). */
-static inline uint32_t bt_sp_mask(const struct bt_cpu *c)
+/* The linear address of (sreg):(off) for an access of (size) bytes; in
+ * 64-bit mode only FS and GS have a base, nothing has a limit, and a
+ * non-canonical address raises #GP(0) (#SS(0) through SS). */
+uint64_t bt_vaddr(struct bt_cpu *c, unsigned sreg, uint64_t off, unsigned size, enum bt_acc acc);
+uint64_t bt_read(struct bt_cpu *c, unsigned sreg, uint64_t off, unsigned size);
+void bt_write(struct bt_cpu *c, unsigned sreg, uint64_t off, uint64_t v, unsigned size);
+/* Stack push/pop of (size) bytes with the stack's address size; RSP updated. */
+void bt_push(struct bt_cpu *c, uint64_t v, unsigned size);
+uint64_t bt_pop(struct bt_cpu *c, unsigned size);
+/* Stack address size mask (0xffff, 0xffffffff, or all ones in 64-bit mode). */
+static inline uint64_t bt_sp_mask(const struct bt_cpu *c)
 {
-	return c->seg[X86_SS].db ? 0xffffffffu : 0xffffu;
+	return c->lm64 ? ~0ull : c->seg[X86_SS].db ? 0xffffffffull : 0xffffull;
+}
+/* Whether (a) is canonical (48-bit linear addresses). */
+static inline bool bt_canonical(uint64_t a)
+{
+	return (uint64_t)(((int64_t)a << 16) >> 16) == a;
 }
 
 /* Read the 8-byte descriptor for (sel) from the GDT/LDT; raises (vec) with
@@ -559,12 +573,12 @@ struct bt_loc {
 	bool mem;
 	uint8_t reg;
 	uint8_t size;
-	uint32_t lin;
+	uint64_t lin;
 };
 void bt_loc_get(struct bt_cpu *c, const struct bt_insn *in, const struct bt_op *op, bool write,
 		struct bt_loc *l);
-uint32_t bt_loc_read(struct bt_cpu *c, const struct bt_loc *l);
-void bt_loc_write(struct bt_cpu *c, const struct bt_loc *l, uint32_t v);
+uint64_t bt_loc_read(struct bt_cpu *c, const struct bt_loc *l);
+void bt_loc_write(struct bt_cpu *c, const struct bt_loc *l, uint64_t v);
 /* EFLAGS bits (mask) from (f). */
 void bt_set_flags(struct bt_cpu *c, uint32_t mask, uint32_t f);
 /* LOCK is only valid with a memory destination (#UD otherwise). */
@@ -577,11 +591,13 @@ void bt_interp_bitscan(struct bt_cpu *c, const struct bt_insn *in);
 void bt_interp_bcd(struct bt_cpu *c, const struct bt_insn *in);
 
 /* Operand helpers. */
-uint32_t bt_op_ea(struct bt_cpu *c, const struct bt_insn *in, const struct bt_op *op);
-uint32_t bt_op_read(struct bt_cpu *c, const struct bt_insn *in, const struct bt_op *op);
-void bt_op_write(struct bt_cpu *c, const struct bt_insn *in, const struct bt_op *op, uint32_t v);
-uint32_t bt_reg_read(const struct bt_cpu *c, unsigned reg, unsigned size);
-void bt_reg_write(struct bt_cpu *c, unsigned reg, unsigned size, uint32_t v);
+uint64_t bt_op_ea(struct bt_cpu *c, const struct bt_insn *in, const struct bt_op *op);
+uint64_t bt_op_read(struct bt_cpu *c, const struct bt_insn *in, const struct bt_op *op);
+void bt_op_write(struct bt_cpu *c, const struct bt_insn *in, const struct bt_op *op, uint64_t v);
+uint64_t bt_reg_read(const struct bt_cpu *c, unsigned reg, unsigned size);
+/* Size 4 zero-extends into the 64-bit register (as in 64-bit mode; outside
+ * it the high half is zero anyway), sizes 1 and 2 merge. */
+void bt_reg_write(struct bt_cpu *c, unsigned reg, unsigned size, uint64_t v);
 /* EFLAGS write with the privilege rules of POPF/IRET (mask of writable bits). */
 void bt_set_eflags(struct bt_cpu *c, uint32_t v, uint32_t mask);
 /* Condition code (0-15, the low nibble of Jcc) on the current flags. */

@@ -9,29 +9,39 @@
 #include "vmm/bt/bt_flags.h"
 #include "vmm/bt/bt_internal.h"
 
-uint32_t bt_reg_read(const struct bt_cpu *c, unsigned reg, unsigned size)
+uint64_t bt_reg_read(const struct bt_cpu *c, unsigned reg, unsigned size)
 {
 	switch (size) {
 	case 1:
+		if (reg >= BT_REG_BYTE_REX)
+			return c->gpr[reg - BT_REG_BYTE_REX] & 0xff;
 		return reg < 4 ? c->gpr[reg] & 0xff : (c->gpr[reg - 4] >> 8) & 0xff;
 	case 2:
 		return c->gpr[reg] & 0xffff;
+	case 4:
+		return c->gpr[reg] & 0xffffffffu;
 	default:
 		return c->gpr[reg];
 	}
 }
 
-void bt_reg_write(struct bt_cpu *c, unsigned reg, unsigned size, uint32_t v)
+void bt_reg_write(struct bt_cpu *c, unsigned reg, unsigned size, uint64_t v)
 {
 	switch (size) {
 	case 1:
-		if (reg < 4)
-			c->gpr[reg] = (c->gpr[reg] & ~0xffu) | (v & 0xff);
+		if (reg >= BT_REG_BYTE_REX)
+			c->gpr[reg - BT_REG_BYTE_REX] =
+				(c->gpr[reg - BT_REG_BYTE_REX] & ~0xffull) | (v & 0xff);
+		else if (reg < 4)
+			c->gpr[reg] = (c->gpr[reg] & ~0xffull) | (v & 0xff);
 		else
-			c->gpr[reg - 4] = (c->gpr[reg - 4] & ~0xff00u) | ((v & 0xff) << 8);
+			c->gpr[reg - 4] = (c->gpr[reg - 4] & ~0xff00ull) | ((v & 0xff) << 8);
 		break;
 	case 2:
-		c->gpr[reg] = (c->gpr[reg] & ~0xffffu) | (v & 0xffff);
+		c->gpr[reg] = (c->gpr[reg] & ~0xffffull) | (v & 0xffff);
+		break;
+	case 4:
+		c->gpr[reg] = (uint32_t)v;
 		break;
 	default:
 		c->gpr[reg] = v;
@@ -39,19 +49,23 @@ void bt_reg_write(struct bt_cpu *c, unsigned reg, unsigned size, uint32_t v)
 	}
 }
 
-uint32_t bt_op_ea(struct bt_cpu *c, const struct bt_insn *in, const struct bt_op *op)
+uint64_t bt_op_ea(struct bt_cpu *c, const struct bt_insn *in, const struct bt_op *op)
 {
-	uint32_t ea = op->val;
-	if (op->base != BT_NOREG)
+	uint64_t ea = op->val;
+	if (op->base == BT_REG_RIP)
+		ea += c->next_rip;
+	else if (op->base != BT_NOREG)
 		ea += c->gpr[op->base];
 	if (op->index != BT_NOREG)
 		ea += c->gpr[op->index] * op->scale;
 	if (in->asz == 2)
 		ea &= 0xffff;
+	else if (in->asz == 4)
+		ea &= 0xffffffffu;
 	return ea;
 }
 
-uint32_t bt_op_read(struct bt_cpu *c, const struct bt_insn *in, const struct bt_op *op)
+uint64_t bt_op_read(struct bt_cpu *c, const struct bt_insn *in, const struct bt_op *op)
 {
 	switch (op->kind) {
 	case BT_OP_REG:
@@ -63,13 +77,13 @@ uint32_t bt_op_read(struct bt_cpu *c, const struct bt_insn *in, const struct bt_
 	case BT_OP_IMM:
 		return op->val & bt_szmask(op->size ? op->size : 4);
 	case BT_OP_MEM:
-		return (uint32_t)bt_read(c, op->seg, bt_op_ea(c, in, op), op->size);
+		return bt_read(c, op->seg, bt_op_ea(c, in, op), op->size);
 	default:
 		bt_raise_ud(c);
 	}
 }
 
-void bt_op_write(struct bt_cpu *c, const struct bt_insn *in, const struct bt_op *op, uint32_t v)
+void bt_op_write(struct bt_cpu *c, const struct bt_insn *in, const struct bt_op *op, uint64_t v)
 {
 	switch (op->kind) {
 	case BT_OP_REG:
@@ -160,21 +174,29 @@ bool bt_interp_misc(struct bt_cpu *c, const struct bt_insn *in)
 		bt_reg_write(c, 0, 1, (f & X86_FLAGS_CF) ? 0xff : 0);
 		return true;
 	case X86_INS_CBW:
-		bt_reg_write(c, 0, 2, bt_sext(c->gpr[0] & 0xff, 1));
+		bt_reg_write(c, 0, 2, bt_sext(c->gpr[0], 1));
 		return true;
 	case X86_INS_CWDE:
-		c->gpr[0] = bt_sext(c->gpr[0] & 0xffff, 2);
+		bt_reg_write(c, 0, 4, bt_sext(c->gpr[0], 2));
+		return true;
+	case X86_INS_CDQE:
+		bt_reg_write(c, 0, 8, bt_sext(c->gpr[0], 4));
 		return true;
 	case X86_INS_CWD:
 		bt_reg_write(c, 2, 2, (c->gpr[0] & 0x8000) ? 0xffff : 0);
 		return true;
 	case X86_INS_CDQ:
-		c->gpr[2] = (c->gpr[0] & 0x80000000u) ? 0xffffffffu : 0;
+		bt_reg_write(c, 2, 4, (c->gpr[0] & 0x80000000u) ? 0xffffffffu : 0);
+		return true;
+	case X86_INS_CQO:
+		bt_reg_write(c, 2, 8, (c->gpr[0] >> 63) ? ~0ull : 0);
 		return true;
 	case X86_INS_XLATB: {
-		uint32_t off = c->gpr[X86_RBX] + (c->gpr[0] & 0xff);
+		uint64_t off = c->gpr[X86_RBX] + (c->gpr[0] & 0xff);
 		if (in->asz == 2)
 			off &= 0xffff;
+		else if (in->asz == 4)
+			off &= 0xffffffffu;
 		unsigned seg = X86_DS;
 		for (unsigned i = 0; i < in->opc_off; i++)
 			switch (in->bytes[i]) {
@@ -185,7 +207,7 @@ bool bt_interp_misc(struct bt_cpu *c, const struct bt_insn *in)
 			case 0x64: seg = X86_FS; break;
 			case 0x65: seg = X86_GS; break;
 			}
-		bt_reg_write(c, 0, 1, (uint32_t)bt_read(c, seg, off, 1));
+		bt_reg_write(c, 0, 1, bt_read(c, seg, off, 1));
 		return true;
 	}
 	default:

@@ -26,14 +26,14 @@ void bt_loc_get(struct bt_cpu *c, const struct bt_insn *in, const struct bt_op *
 	}
 }
 
-uint32_t bt_loc_read(struct bt_cpu *c, const struct bt_loc *l)
+uint64_t bt_loc_read(struct bt_cpu *c, const struct bt_loc *l)
 {
 	if (l->mem)
-		return (uint32_t)bt_lread(c, l->lin, l->size, c->cpl == 3);
+		return bt_lread(c, l->lin, l->size, c->cpl == 3);
 	return bt_reg_read(c, l->reg, l->size);
 }
 
-void bt_loc_write(struct bt_cpu *c, const struct bt_loc *l, uint32_t v)
+void bt_loc_write(struct bt_cpu *c, const struct bt_loc *l, uint64_t v)
 {
 	if (l->mem)
 		bt_lwrite(c, l->lin, v, l->size, c->cpl == 3);
@@ -53,10 +53,10 @@ bool bt_lock_ok(struct bt_cpu *c, const struct bt_insn *in)
 	return true;
 }
 
-static uint32_t src_val(struct bt_cpu *c, const struct bt_insn *in, const struct bt_op *op,
+static uint64_t src_val(struct bt_cpu *c, const struct bt_insn *in, const struct bt_op *op,
 			unsigned size)
 {
-	uint32_t v = bt_op_read(c, in, op);
+	uint64_t v = bt_op_read(c, in, op);
 	if (op->kind == BT_OP_IMM)
 		v &= bt_szmask(size);
 	return v;
@@ -70,10 +70,11 @@ static void alu2(struct bt_cpu *c, const struct bt_insn *in)
 	bool writes = in->id != X86_INS_CMP && in->id != X86_INS_TEST;
 	struct bt_loc l;
 	bt_loc_get(c, in, d, writes, &l);
-	uint32_t a = bt_loc_read(c, &l);
-	uint32_t b = src_val(c, in, &in->op[1], size);
-	uint32_t cf = c->eflags & X86_FLAGS_CF;
-	uint32_t r, f;
+	uint64_t a = bt_loc_read(c, &l);
+	uint64_t b = src_val(c, in, &in->op[1], size);
+	uint64_t cf = c->eflags & X86_FLAGS_CF;
+	uint64_t r;
+	uint32_t f;
 	switch (in->id) {
 	case X86_INS_ADD: r = a + b; f = bt_fl_add(a, b, 0, size); break;
 	case X86_INS_ADC: r = a + b + cf; f = bt_fl_add(a, b, cf, size); break;
@@ -97,7 +98,7 @@ static void alu1(struct bt_cpu *c, const struct bt_insn *in)
 	unsigned size = d->size;
 	struct bt_loc l;
 	bt_loc_get(c, in, d, true, &l);
-	uint32_t a = bt_loc_read(c, &l), r;
+	uint64_t a = bt_loc_read(c, &l), r;
 	switch (in->id) {
 	case X86_INS_INC:
 		r = a + 1;
@@ -118,57 +119,59 @@ static void alu1(struct bt_cpu *c, const struct bt_insn *in)
 	bt_loc_write(c, &l, r & bt_szmask(size));
 }
 
+typedef unsigned __int128 bt_u128;
+typedef __int128 bt_s128;
+
 static void muldiv(struct bt_cpu *c, const struct bt_insn *in)
 {
-	unsigned size = in->op[0].size;
-	uint32_t m = bt_szmask(size);
-	uint32_t src = bt_op_read(c, in, &in->op[0]) & m;
-	uint64_t acc; /* dividend / multiplicand */
+	unsigned size = in->op[0].size, bits = size * 8;
+	uint64_t m = bt_szmask(size);
+	uint64_t src = bt_op_read(c, in, &in->op[0]) & m;
+	bt_u128 acc; /* dividend (AX, DX:AX, EDX:EAX, RDX:RAX) / multiplicand */
 	if (size == 1)
 		acc = c->gpr[0] & 0xffff;
-	else if (size == 2)
-		acc = ((c->gpr[2] & 0xffff) << 16) | (c->gpr[0] & 0xffff);
 	else
-		acc = ((uint64_t)c->gpr[2] << 32) | c->gpr[0];
+		acc = ((bt_u128)(c->gpr[2] & m) << bits) | (c->gpr[0] & m);
 	uint64_t lo, hi;
 	bool ovf;
 	switch (in->id) {
 	case X86_INS_MUL: {
-		uint64_t p = (uint64_t)(acc & m) * src;
-		lo = p & m;
-		hi = (p >> (size * 8)) & m;
+		bt_u128 p = (bt_u128)(acc & m) * src;
+		lo = (uint64_t)p & m;
+		hi = (uint64_t)(p >> bits) & m;
 		ovf = hi != 0;
 		break;
 	}
 	case X86_INS_IMUL: {
-		int64_t p = (int64_t)(int32_t)bt_sext((uint32_t)acc & m, size) *
-			    (int32_t)bt_sext(src, size);
+		bt_s128 p = (bt_s128)(int64_t)bt_sext((uint64_t)acc & m, size) *
+			    (int64_t)bt_sext(src, size);
 		lo = (uint64_t)p & m;
-		hi = ((uint64_t)p >> (size * 8)) & m;
-		ovf = p != (int64_t)(int32_t)bt_sext((uint32_t)lo, size);
+		hi = (uint64_t)((bt_u128)p >> bits) & m;
+		ovf = p != (bt_s128)(int64_t)bt_sext(lo, size);
 		break;
 	}
 	case X86_INS_DIV: {
 		if (!src)
 			bt_raise(c, X86_EXC_DE, 0, false);
-		uint64_t q = acc / src;
+		bt_u128 q = acc / src;
 		if (q > m)
 			bt_raise(c, X86_EXC_DE, 0, false);
-		lo = q;
-		hi = acc % src;
+		lo = (uint64_t)q;
+		hi = (uint64_t)(acc % src);
 		ovf = false;
 		break;
 	}
 	default: { /* IDIV */
 		if (!src)
 			bt_raise(c, X86_EXC_DE, 0, false);
-		int64_t dv = size == 4 ? (int64_t)acc
-				       : (int64_t)(int32_t)bt_sext((uint32_t)acc, size * 2);
-		int64_t ds = (int32_t)bt_sext(src, size);
-		if (dv == INT64_MIN && ds == -1)
+		/* the dividend is 2*size bytes wide: sign-extend it from there */
+		bt_s128 dv = size == 8 ? (bt_s128)acc
+				       : (bt_s128)(int64_t)bt_sext((uint64_t)acc, size * 2);
+		bt_s128 ds = (int64_t)bt_sext(src, size);
+		bt_s128 qmax = (bt_s128)bt_szsign(size) - 1, qmin = -(bt_s128)bt_szsign(size);
+		if (ds == -1 && dv == qmin * ((bt_s128)1 << bits)) /* the only overflow of -1 */
 			bt_raise(c, X86_EXC_DE, 0, false);
-		int64_t q = dv / ds, r = dv % ds;
-		int64_t qmax = (int64_t)(bt_szsign(size)) - 1, qmin = -(int64_t)bt_szsign(size);
+		bt_s128 q = dv / ds, r = dv % ds;
 		if (q > qmax || q < qmin)
 			bt_raise(c, X86_EXC_DE, 0, false);
 		lo = (uint64_t)q & m;
@@ -178,15 +181,14 @@ static void muldiv(struct bt_cpu *c, const struct bt_insn *in)
 	}
 	}
 	if (size == 1) {
-		bt_reg_write(c, 0, 2, (uint32_t)((hi << 8) | lo));
+		bt_reg_write(c, 0, 2, (hi << 8) | lo);
 	} else {
-		bt_reg_write(c, 0, size, (uint32_t)lo);
-		bt_reg_write(c, 2, size, (uint32_t)hi);
+		bt_reg_write(c, 0, size, lo);
+		bt_reg_write(c, 2, size, hi);
 	}
 	if (in->id == X86_INS_MUL || in->id == X86_INS_IMUL)
 		bt_set_flags(c, BT_FL_ARITH,
-			  bt_fl_szp((uint32_t)lo, size) |
-				  (ovf ? X86_FLAGS_CF | X86_FLAGS_OF : 0));
+			  bt_fl_szp(lo, size) | (ovf ? X86_FLAGS_CF | X86_FLAGS_OF : 0));
 }
 
 static void imul_n(struct bt_cpu *c, const struct bt_insn *in)
@@ -194,11 +196,11 @@ static void imul_n(struct bt_cpu *c, const struct bt_insn *in)
 	unsigned size = in->op[0].size;
 	const struct bt_op *a = in->nops == 3 ? &in->op[1] : &in->op[0];
 	const struct bt_op *b = in->nops == 3 ? &in->op[2] : &in->op[1];
-	int64_t x = (int32_t)bt_sext(bt_op_read(c, in, a), size);
-	int64_t y = (int32_t)bt_sext(src_val(c, in, b, size), size);
-	int64_t p = x * y;
-	uint32_t lo = (uint32_t)p & bt_szmask(size);
-	bool ovf = p != (int64_t)(int32_t)bt_sext(lo, size);
+	bt_s128 x = (int64_t)bt_sext(bt_op_read(c, in, a), size);
+	bt_s128 y = (int64_t)bt_sext(src_val(c, in, b, size), size);
+	bt_s128 p = x * y;
+	uint64_t lo = (uint64_t)p & bt_szmask(size);
+	bool ovf = p != (bt_s128)(int64_t)bt_sext(lo, size);
 	bt_reg_write(c, in->op[0].reg, size, lo);
 	bt_set_flags(c, BT_FL_ARITH, bt_fl_szp(lo, size) | (ovf ? X86_FLAGS_CF | X86_FLAGS_OF : 0));
 }
@@ -208,7 +210,7 @@ static void xchg_ops(struct bt_cpu *c, const struct bt_insn *in)
 	struct bt_loc a, b;
 	bt_loc_get(c, in, &in->op[0], true, &a);
 	bt_loc_get(c, in, &in->op[1], true, &b);
-	uint32_t va = bt_loc_read(c, &a), vb = bt_loc_read(c, &b);
+	uint64_t va = bt_loc_read(c, &a), vb = bt_loc_read(c, &b);
 	bt_loc_write(c, &a, vb);
 	bt_loc_write(c, &b, va);
 }
@@ -219,8 +221,8 @@ static void cmpxchg(struct bt_cpu *c, const struct bt_insn *in)
 	unsigned size = in->op[0].size;
 	struct bt_loc l;
 	bt_loc_get(c, in, &in->op[0], true, &l);
-	uint32_t d = bt_loc_read(c, &l);
-	uint32_t acc = bt_reg_read(c, 0, size);
+	uint64_t d = bt_loc_read(c, &l);
+	uint64_t acc = bt_reg_read(c, 0, size);
 	bt_set_flags(c, BT_FL_ARITH, bt_fl_sub(acc, d, 0, size));
 	if (acc == d) {
 		bt_loc_write(c, &l, bt_op_read(c, in, &in->op[1]));
@@ -230,25 +232,52 @@ static void cmpxchg(struct bt_cpu *c, const struct bt_insn *in)
 	}
 }
 
-static void cmpxchg8b(struct bt_cpu *c, const struct bt_insn *in)
+/* CMPXCHG8B / CMPXCHG16B: EDX:EAX (RDX:RAX) against the memory operand,
+ * ECX:EBX (RCX:RBX) stored if equal; always a write cycle. */
+static void cmpxchg_wide(struct bt_cpu *c, const struct bt_insn *in, unsigned half)
 {
 	const struct bt_op *op = &in->op[0];
 	if (op->kind != BT_OP_MEM)
 		bt_raise_ud(c);
-	uint32_t lin = bt_vaddr(c, op->seg, bt_op_ea(c, in, op), 8, BT_ACC_W);
+	uint64_t ea = bt_op_ea(c, in, op);
+	uint64_t m = bt_szmask(half);
+	if (half == 8 && (bt_vaddr(c, op->seg, ea, 16, BT_ACC_W) & 15))
+		bt_raise_gp(c, 0); /* CMPXCHG16B: the operand is 16-byte aligned */
+	uint64_t lin = bt_vaddr(c, op->seg, ea, 2 * half, BT_ACC_W);
 	bool user = c->cpl == 3;
-	bt_probe_write(c, lin, 8, user);
-	uint64_t m = bt_lread(c, lin, 8, user);
-	uint64_t cmp = ((uint64_t)c->gpr[2] << 32) | c->gpr[0];
-	if (m == cmp) {
-		bt_lwrite(c, lin, ((uint64_t)c->gpr[1] << 32) | c->gpr[3], 8, user);
-		bt_set_flags(c, X86_FLAGS_ZF, X86_FLAGS_ZF);
+	bt_probe_write(c, lin, 2 * half, user);
+	uint64_t mlo, mhi;
+	if (half == 4) {
+		uint64_t v = bt_lread(c, lin, 8, user);
+		mlo = v & m;
+		mhi = v >> 32;
 	} else {
-		bt_lwrite(c, lin, m, 8, user);
-		c->gpr[0] = (uint32_t)m;
-		c->gpr[2] = (uint32_t)(m >> 32);
-		bt_set_flags(c, X86_FLAGS_ZF, 0);
+		mlo = bt_lread(c, lin, 8, user);
+		mhi = bt_lread(c, lin + 8, 8, user);
 	}
+	bool eq = mlo == (c->gpr[0] & m) && mhi == (c->gpr[2] & m);
+	uint64_t wlo = eq ? c->gpr[3] & m : mlo, whi = eq ? c->gpr[1] & m : mhi;
+	if (half == 4) {
+		bt_lwrite(c, lin, (whi << 32) | wlo, 8, user);
+	} else {
+		bt_lwrite(c, lin, wlo, 8, user);
+		bt_lwrite(c, lin + 8, whi, 8, user);
+	}
+	if (!eq) {
+		bt_reg_write(c, 0, half, mlo);
+		bt_reg_write(c, 2, half, mhi);
+	}
+	bt_set_flags(c, X86_FLAGS_ZF, eq ? X86_FLAGS_ZF : 0);
+}
+
+static void cmpxchg8b(struct bt_cpu *c, const struct bt_insn *in)
+{
+	cmpxchg_wide(c, in, 4);
+}
+
+static void cmpxchg16b(struct bt_cpu *c, const struct bt_insn *in)
+{
+	cmpxchg_wide(c, in, 8);
 }
 
 static void xadd(struct bt_cpu *c, const struct bt_insn *in)
@@ -257,7 +286,7 @@ static void xadd(struct bt_cpu *c, const struct bt_insn *in)
 	unsigned size = in->op[0].size;
 	struct bt_loc l;
 	bt_loc_get(c, in, &in->op[0], true, &l);
-	uint32_t d = bt_loc_read(c, &l), s = bt_op_read(c, in, &in->op[1]);
+	uint64_t d = bt_loc_read(c, &l), s = bt_op_read(c, in, &in->op[1]);
 	uint32_t f = bt_fl_add(d, s, 0, size);
 	bt_reg_write(c, in->op[1].reg, size, d);
 	bt_loc_write(c, &l, (d + s) & bt_szmask(size));
@@ -267,8 +296,8 @@ static void xadd(struct bt_cpu *c, const struct bt_insn *in)
 static void movx(struct bt_cpu *c, const struct bt_insn *in)
 {
 	unsigned ss = in->op[1].size;
-	uint32_t v = bt_op_read(c, in, &in->op[1]) & bt_szmask(ss);
-	if (in->id == X86_INS_MOVSX)
+	uint64_t v = bt_op_read(c, in, &in->op[1]) & bt_szmask(ss);
+	if (in->id == X86_INS_MOVSX || in->id == X86_INS_MOVSXD)
 		v = bt_sext(v, ss);
 	bt_reg_write(c, in->op[0].reg, in->op[0].size, v);
 }
@@ -283,7 +312,7 @@ static void mov(struct bt_cpu *c, const struct bt_insn *in)
 		return;
 	}
 	if (s->kind == BT_OP_REG && s->rc == BT_RC_SEG) {
-		uint32_t sel = c->seg[s->reg].sel;
+		uint64_t sel = c->seg[s->reg].sel;
 		if (d->kind == BT_OP_MEM)
 			bt_write(c, d->seg, bt_op_ea(c, in, d), sel, 2);
 		else
@@ -312,11 +341,11 @@ bool bt_interp_alu(struct bt_cpu *c, const struct bt_insn *in)
 		alu1(c, in);
 		return true;
 	case X86_INS_LEA: {
-		uint32_t ea = bt_op_ea(c, in, &in->op[1]);
+		uint64_t ea = bt_op_ea(c, in, &in->op[1]);
 		bt_reg_write(c, in->op[0].reg, in->osz, ea);
 		return true;
 	}
-	case X86_INS_MOVZX: case X86_INS_MOVSX: movx(c, in); return true;
+	case X86_INS_MOVZX: case X86_INS_MOVSX: case X86_INS_MOVSXD: movx(c, in); return true;
 	case X86_INS_SHL: case X86_INS_SAL: case X86_INS_SHR: case X86_INS_SAR:
 	case X86_INS_ROL: case X86_INS_ROR: case X86_INS_RCL: case X86_INS_RCR:
 		bt_interp_shift(c, in);
@@ -340,13 +369,16 @@ bool bt_interp_alu(struct bt_cpu *c, const struct bt_insn *in)
 		return true;
 	case X86_INS_CMPXCHG: cmpxchg(c, in); return true;
 	case X86_INS_CMPXCHG8B: cmpxchg8b(c, in); return true;
+	case X86_INS_CMPXCHG16B: cmpxchg16b(c, in); return true;
 	case X86_INS_XADD: xadd(c, in); return true;
 	case X86_INS_BSWAP: {
-		uint32_t v = c->gpr[in->op[0].reg];
+		uint64_t v = c->gpr[in->op[0].reg];
 		if (in->osz == 2)
 			bt_reg_write(c, in->op[0].reg, 2, 0); /* undefined; 0 on current CPUs */
+		else if (in->osz == 8)
+			bt_reg_write(c, in->op[0].reg, 8, __builtin_bswap64(v));
 		else
-			c->gpr[in->op[0].reg] = __builtin_bswap32(v);
+			bt_reg_write(c, in->op[0].reg, 4, __builtin_bswap32((uint32_t)v));
 		return true;
 	}
 	case X86_INS_DAA: case X86_INS_DAS: case X86_INS_AAA: case X86_INS_AAS:
@@ -364,9 +396,12 @@ bool bt_interp_alu(struct bt_cpu *c, const struct bt_insn *in)
 	case X86_INS_CMOVL: case X86_INS_CMOVNE: case X86_INS_CMOVNO: case X86_INS_CMOVNP:
 	case X86_INS_CMOVNS: case X86_INS_CMOVO: case X86_INS_CMOVP: case X86_INS_CMOVS: {
 		/* the source is read (and may fault) even if the condition is false */
-		uint32_t v = bt_op_read(c, in, &in->op[1]);
+		uint64_t v = bt_op_read(c, in, &in->op[1]);
+		unsigned r = in->op[0].reg, size = in->op[0].size;
 		if (bt_cond(c, bt_insn_cc(in)))
-			bt_reg_write(c, in->op[0].reg, in->op[0].size, v);
+			bt_reg_write(c, r, size, v);
+		else if (size == 4) /* a 32-bit destination is zero-extended anyway */
+			bt_reg_write(c, r, 4, c->gpr[r]);
 		return true;
 	}
 	default:

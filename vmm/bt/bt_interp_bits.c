@@ -7,27 +7,29 @@
 #include "vmm/bt/bt_flags.h"
 #include "vmm/bt/bt_internal.h"
 
+typedef unsigned __int128 bt_u128;
+
 void bt_interp_shift(struct bt_cpu *c, const struct bt_insn *in)
 {
 	const struct bt_op *d = &in->op[0];
 	unsigned size = d->size, bits = size * 8;
-	uint32_t m = bt_szmask(size), sign = bt_szsign(size);
-	uint32_t cnt = (in->nops > 1 ? bt_op_read(c, in, &in->op[1]) : 1) & 31;
+	uint64_t m = bt_szmask(size), sign = bt_szsign(size);
+	unsigned cnt = (unsigned)(in->nops > 1 ? bt_op_read(c, in, &in->op[1]) : 1) &
+		       (size == 8 ? 63 : 31);
 	struct bt_loc l;
 	bt_loc_get(c, in, d, true, &l);
-	uint32_t a = bt_loc_read(c, &l) & m;
+	uint64_t a = bt_loc_read(c, &l) & m;
 	if (!cnt) {
 		bt_loc_write(c, &l, a); /* still a write cycle */
 		return;
 	}
-	uint32_t r = a, f = c->eflags, cf = f & X86_FLAGS_CF;
-	uint32_t of = 0;
+	uint64_t r = a, cf = c->eflags & X86_FLAGS_CF, of = 0;
 	bool szp = true;
 	switch (in->id) {
 	case X86_INS_SHL:
 	case X86_INS_SAL:
-		r = cnt >= 32 ? 0 : (uint32_t)((uint64_t)a << cnt) & m;
-		cf = cnt <= bits ? ((uint64_t)a >> (bits - cnt)) & 1 : 0;
+		r = cnt >= bits ? 0 : (a << cnt) & m;
+		cf = cnt <= bits ? (uint64_t)(((bt_u128)a >> (bits - cnt)) & 1) : 0;
 		of = ((r & sign) != 0) ^ cf;
 		break;
 	case X86_INS_SHR:
@@ -36,9 +38,9 @@ void bt_interp_shift(struct bt_cpu *c, const struct bt_insn *in)
 		of = (a & sign) != 0;
 		break;
 	case X86_INS_SAR: {
-		int32_t s = (int32_t)bt_sext(a, size);
-		r = (uint32_t)(s >> (cnt >= bits ? bits - 1 : cnt)) & m;
-		cf = (uint32_t)(s >> (cnt - 1 >= bits ? bits - 1 : cnt - 1)) & 1;
+		int64_t sv = (int64_t)bt_sext(a, size);
+		r = (uint64_t)(sv >> (cnt >= bits ? bits - 1 : cnt)) & m;
+		cf = (uint64_t)(sv >> (cnt - 1 >= bits ? bits - 1 : cnt - 1)) & 1;
 		of = 0;
 		break;
 	}
@@ -58,20 +60,7 @@ void bt_interp_shift(struct bt_cpu *c, const struct bt_insn *in)
 		szp = false;
 		break;
 	}
-	case X86_INS_RCL: {
-		unsigned k = cnt % (bits + 1);
-		szp = false;
-		if (!k) {
-			bt_loc_write(c, &l, a);
-			return;
-		}
-		uint64_t v = ((uint64_t)cf << bits) | a; /* bits+1 wide */
-		v = ((v << k) | (v >> (bits + 1 - k))) & ((2ull << bits) - 1);
-		r = (uint32_t)v & m;
-		cf = (uint32_t)(v >> bits) & 1;
-		of = ((r & sign) != 0) ^ cf;
-		break;
-	}
+	case X86_INS_RCL:
 	default: { /* RCR */
 		unsigned k = cnt % (bits + 1);
 		szp = false;
@@ -79,11 +68,18 @@ void bt_interp_shift(struct bt_cpu *c, const struct bt_insn *in)
 			bt_loc_write(c, &l, a);
 			return;
 		}
-		uint64_t v = ((uint64_t)cf << bits) | a;
-		v = ((v >> k) | (v << (bits + 1 - k))) & ((2ull << bits) - 1);
-		r = (uint32_t)v & m;
-		cf = (uint32_t)(v >> bits) & 1;
-		of = ((r >> (bits - 1)) ^ (r >> (bits - 2))) & 1;
+		bt_u128 v = ((bt_u128)cf << bits) | a; /* bits+1 wide */
+		bt_u128 wm = ((bt_u128)2 << (bits - 1) << 1) - 1;
+		if (in->id == X86_INS_RCL)
+			v = ((v << k) | (v >> (bits + 1 - k))) & wm;
+		else
+			v = ((v >> k) | (v << (bits + 1 - k))) & wm;
+		r = (uint64_t)v & m;
+		cf = (uint64_t)(v >> bits) & 1;
+		if (in->id == X86_INS_RCL)
+			of = ((r & sign) != 0) ^ cf;
+		else
+			of = ((r >> (bits - 1)) ^ (r >> (bits - 2))) & 1;
 		break;
 	}
 	}
@@ -101,34 +97,35 @@ void bt_interp_dshift(struct bt_cpu *c, const struct bt_insn *in)
 {
 	const struct bt_op *d = &in->op[0];
 	unsigned size = d->size, bits = size * 8;
-	uint32_t m = bt_szmask(size), sign = bt_szsign(size);
-	uint32_t cnt = bt_op_read(c, in, &in->op[2]) & 31;
+	uint64_t m = bt_szmask(size), sign = bt_szsign(size);
+	unsigned cnt = (unsigned)bt_op_read(c, in, &in->op[2]) & (size == 8 ? 63 : 31);
 	struct bt_loc l;
 	bt_loc_get(c, in, d, true, &l);
-	uint32_t a = bt_loc_read(c, &l) & m;
-	uint32_t s = bt_op_read(c, in, &in->op[1]) & m;
+	uint64_t a = bt_loc_read(c, &l) & m;
+	uint64_t s = bt_op_read(c, in, &in->op[1]) & m;
 	if (!cnt) {
 		bt_loc_write(c, &l, a);
 		return;
 	}
 	/* 16-bit with a count > 16 is undefined; repeat the destination as
-	 * current CPUs do. (v) holds the destination at the shifted end. */
-	uint64_t v, r;
-	uint32_t cf;
+	 * current CPUs do. (v) holds the destination at the shifted end,
+	 * 128 bits wide. */
+	bt_u128 v, r;
+	uint64_t cf;
 	if (in->id == X86_INS_SHLD) {
-		v = bits == 32 ? ((uint64_t)a << 32) | s
-			       : ((uint64_t)a << 48) | ((uint64_t)s << 32) | ((uint64_t)a << 16);
-		r = (v << cnt) >> (64 - bits);
-		cf = (uint32_t)(v >> (64 - cnt)) & 1;
+		v = bits == 16 ? ((bt_u128)a << 112) | ((bt_u128)s << 96) | ((bt_u128)a << 80)
+			       : ((bt_u128)a << (128 - bits)) | ((bt_u128)s << (128 - 2 * bits));
+		r = (v << cnt) >> (128 - bits);
+		cf = (uint64_t)(v >> (128 - cnt)) & 1;
 	} else {
-		v = bits == 32 ? ((uint64_t)s << 32) | a
-			       : ((uint64_t)a << 32) | ((uint64_t)s << 16) | a;
+		v = bits == 16 ? ((bt_u128)a << 32) | ((bt_u128)s << 16) | a
+			       : ((bt_u128)s << bits) | a;
 		r = v >> cnt;
-		cf = (uint32_t)(v >> (cnt - 1)) & 1;
+		cf = (uint64_t)(v >> (cnt - 1)) & 1;
 	}
-	uint32_t res = (uint32_t)r & m;
+	uint64_t res = (uint64_t)r & m;
 	bt_loc_write(c, &l, res);
-	uint32_t of = ((res ^ a) & sign) != 0;
+	uint64_t of = ((res ^ a) & sign) != 0;
 	bt_set_flags(c, BT_FL_ARITH,
 		  bt_fl_szp(res, size) | (cf ? X86_FLAGS_CF : 0) | (of ? X86_FLAGS_OF : 0));
 }
@@ -138,16 +135,18 @@ void bt_interp_bittest(struct bt_cpu *c, const struct bt_insn *in)
 	bt_lock_ok(c, in);
 	const struct bt_op *d = &in->op[0];
 	unsigned size = d->size, bits = size * 8;
-	uint32_t off = bt_op_read(c, in, &in->op[1]);
+	uint64_t off = bt_op_read(c, in, &in->op[1]);
 	bool writes = in->id != X86_INS_BT;
 	struct bt_loc l;
 	if (d->kind == BT_OP_MEM && in->op[1].kind == BT_OP_REG) {
 		/* the bit offset is signed and reaches outside the operand */
-		int32_t so = (int32_t)bt_sext(off, size);
-		int32_t disp = (so >> (bits == 32 ? 5 : 4)) * (int32_t)size;
-		uint32_t ea = bt_op_ea(c, in, d) + (uint32_t)disp;
+		int64_t so = (int64_t)bt_sext(off, size);
+		int64_t disp = (so >> (bits == 64 ? 6 : bits == 32 ? 5 : 4)) * (int64_t)size;
+		uint64_t ea = bt_op_ea(c, in, d) + (uint64_t)disp;
 		if (in->asz == 2)
 			ea &= 0xffff;
+		else if (in->asz == 4)
+			ea &= 0xffffffffu;
 		l.mem = true;
 		l.size = (uint8_t)size;
 		l.lin = bt_vaddr(c, d->seg, ea, size, writes ? BT_ACC_W : BT_ACC_R);
@@ -156,13 +155,13 @@ void bt_interp_bittest(struct bt_cpu *c, const struct bt_insn *in)
 	} else {
 		bt_loc_get(c, in, d, writes, &l);
 	}
-	unsigned bit = off & (bits - 1);
-	uint32_t v = bt_loc_read(c, &l);
+	unsigned bit = (unsigned)off & (bits - 1);
+	uint64_t v = bt_loc_read(c, &l);
 	bool old = (v >> bit) & 1;
 	switch (in->id) {
-	case X86_INS_BTS: v |= 1u << bit; break;
-	case X86_INS_BTR: v &= ~(1u << bit); break;
-	case X86_INS_BTC: v ^= 1u << bit; break;
+	case X86_INS_BTS: v |= 1ull << bit; break;
+	case X86_INS_BTR: v &= ~(1ull << bit); break;
+	case X86_INS_BTC: v ^= 1ull << bit; break;
 	default: break;
 	}
 	if (writes)
@@ -173,13 +172,13 @@ void bt_interp_bittest(struct bt_cpu *c, const struct bt_insn *in)
 void bt_interp_bitscan(struct bt_cpu *c, const struct bt_insn *in)
 {
 	unsigned size = in->op[0].size;
-	uint32_t v = bt_op_read(c, in, &in->op[1]) & bt_szmask(size);
+	uint64_t v = bt_op_read(c, in, &in->op[1]) & bt_szmask(size);
 	if (!v) {
 		bt_set_flags(c, X86_FLAGS_ZF, X86_FLAGS_ZF);
 		return;
 	}
-	uint32_t idx = in->id == X86_INS_BSF ? (uint32_t)__builtin_ctz(v)
-					     : 31u - (uint32_t)__builtin_clz(v);
+	uint64_t idx = in->id == X86_INS_BSF ? (uint64_t)__builtin_ctzll(v)
+					     : 63u - (uint64_t)__builtin_clzll(v);
 	bt_reg_write(c, in->op[0].reg, size, idx);
 	bt_set_flags(c, X86_FLAGS_ZF, 0);
 }

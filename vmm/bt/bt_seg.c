@@ -22,10 +22,17 @@ VMM_NORETURN static void seg_fault(struct bt_cpu *c, unsigned sreg)
 	bt_raise(c, sreg == X86_SS ? X86_EXC_SS : X86_EXC_GP, 0, true);
 }
 
-uint32_t bt_vaddr(struct bt_cpu *c, unsigned sreg, uint32_t off, unsigned size, enum bt_acc acc)
+uint64_t bt_vaddr(struct bt_cpu *c, unsigned sreg, uint64_t off, unsigned size, enum bt_acc acc)
 {
 	const struct x86_seg *s = &c->seg[sreg];
-	uint64_t last = (uint64_t)off + size - 1;
+	if (VMM_UNLIKELY(c->lm64)) {
+		/* SDM 3A 3.2.4: no limits; only FS and GS have a base */
+		uint64_t lin = off + (sreg == X86_FS || sreg == X86_GS ? s->base : 0);
+		if (!bt_canonical(lin) || !bt_canonical(lin + size - 1))
+			seg_fault(c, sreg);
+		return lin;
+	}
+	uint64_t last = off + size - 1;
 	if (VMM_LIKELY(bt_pe(c) && !vm86(c))) {
 		if (VMM_UNLIKELY(s->unusable || !s->present))
 			seg_fault(c, sreg);
@@ -48,31 +55,31 @@ uint32_t bt_vaddr(struct bt_cpu *c, unsigned sreg, uint32_t off, unsigned size, 
 	return (uint32_t)(s->base + off);
 }
 
-uint64_t bt_read(struct bt_cpu *c, unsigned sreg, uint32_t off, unsigned size)
+uint64_t bt_read(struct bt_cpu *c, unsigned sreg, uint64_t off, unsigned size)
 {
-	uint32_t lin = bt_vaddr(c, sreg, off, size, BT_ACC_R);
+	uint64_t lin = bt_vaddr(c, sreg, off, size, BT_ACC_R);
 	return bt_lread(c, lin, size, c->cpl == 3);
 }
 
-void bt_write(struct bt_cpu *c, unsigned sreg, uint32_t off, uint64_t v, unsigned size)
+void bt_write(struct bt_cpu *c, unsigned sreg, uint64_t off, uint64_t v, unsigned size)
 {
-	uint32_t lin = bt_vaddr(c, sreg, off, size, BT_ACC_W);
+	uint64_t lin = bt_vaddr(c, sreg, off, size, BT_ACC_W);
 	bt_lwrite(c, lin, v, size, c->cpl == 3);
 }
 
-void bt_push(struct bt_cpu *c, uint32_t v, unsigned size)
+void bt_push(struct bt_cpu *c, uint64_t v, unsigned size)
 {
-	uint32_t mask = bt_sp_mask(c);
-	uint32_t sp = (c->gpr[X86_RSP] - size) & mask;
+	uint64_t mask = bt_sp_mask(c);
+	uint64_t sp = (c->gpr[X86_RSP] - size) & mask;
 	bt_write(c, X86_SS, sp, v, size);
 	c->gpr[X86_RSP] = (c->gpr[X86_RSP] & ~mask) | sp;
 }
 
-uint32_t bt_pop(struct bt_cpu *c, unsigned size)
+uint64_t bt_pop(struct bt_cpu *c, unsigned size)
 {
-	uint32_t mask = bt_sp_mask(c);
-	uint32_t sp = c->gpr[X86_RSP] & mask;
-	uint32_t v = (uint32_t)bt_read(c, X86_SS, sp, size);
+	uint64_t mask = bt_sp_mask(c);
+	uint64_t sp = c->gpr[X86_RSP] & mask;
+	uint64_t v = bt_read(c, X86_SS, sp, size);
 	c->gpr[X86_RSP] = (c->gpr[X86_RSP] & ~mask) | ((sp + size) & mask);
 	return v;
 }
