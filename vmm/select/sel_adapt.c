@@ -10,8 +10,11 @@
  *     predicted  = code x ring-3 cost(other) / ring-3 cost(current)
  *                  + events(other)
  *
- * (busy time: the window minus the time the vCPU was halted, which no engine
- * changes). After SEL_ADAPT_WINDOWS windows in a row predicted at most
+ * (busy time: the CPU time the vCPU thread used in the window. Not wall time:
+ * on a loaded host the thread may sit preempted for most of a window, and a
+ * window of wall time with no events in it looked like pure guest code that
+ * pv runs faster, so a system-call-bound guest was moved to pv. Halted time
+ * is not CPU time either, so no engine's halts count.) After SEL_ADAPT_WINDOWS windows in a row predicted at most
  * SEL_ADAPT_GAIN of the measured time (or SEL_ADAPT_WINDOWS_STRONG at most
  * SEL_ADAPT_GAIN_STRONG: the clearer the gain, the less evidence it takes),
  * the vCPU is switched (switch.c).
@@ -19,9 +22,11 @@
  * back), so the evidence must hold for a while; a guest that changes its
  * ways after the switch keeps the engine it was moved to. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "vmm/core/engine.h"
 #include "vmm/core/vm.h"
@@ -80,18 +85,33 @@ struct sel_adapt {
 	unsigned bits;
 	const struct engine_ops *to;
 	struct engine_sample last;
-	uint64_t last_ns, last_halt_ns;
+	uint64_t last_cpu_ns;     /* the vCPU thread's CPU time at the last sample
+				   * (0 at the start: the thread's clock starts
+				   * with the thread, after sel_adapt_start) */
+	clockid_t cpu_clock;      /* the vCPU thread's CPU-time clock ... */
+	bool have_clock;          /* ... once the thread runs */
 	unsigned streak;          /* windows in a row that favoured (to) */
 	unsigned strong;          /* ... by SEL_ADAPT_GAIN_STRONG or more */
 	char why[192];
 	unsigned windows;
 };
 
-static void sample_now(struct sel_adapt *a, struct engine_sample *s, uint64_t *halt_ns)
+/* The vCPU thread's CPU time so far in (*ns): false before the thread has
+ * started or after it has gone (then the window says nothing). */
+static bool vcpu_cpu_ns(struct sel_adapt *a, uint64_t *ns)
 {
 	struct vcpu *v = a->vm->vcpu[0];
-	a->vm->engine->sample(v, s);
-	*halt_ns = __atomic_load_n(&v->core_ctr[VCPU_CTR_HALT].ns, __ATOMIC_RELAXED);
+	struct timespec ts;
+	if (!a->have_clock) {
+		if (!__atomic_load_n(&v->thread_started, __ATOMIC_ACQUIRE) ||
+		    pthread_getcpuclockid(v->thread, &a->cpu_clock))
+			return false;
+		a->have_clock = true;
+	}
+	if (clock_gettime(a->cpu_clock, &ts))
+		return false;
+	*ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return true;
 }
 
 static void adapt_fn(void *opaque, uint64_t now)
@@ -101,10 +121,15 @@ static void adapt_fn(void *opaque, uint64_t now)
 	if (vm_stopping(a->vm) || __atomic_load_n(&v->switch_at_ns, __ATOMIC_ACQUIRE))
 		return;
 	struct engine_sample s;
-	uint64_t halt;
-	sample_now(a, &s, &halt);
+	uint64_t cpu;
+	a->vm->engine->sample(v, &s);
+	if (!vcpu_cpu_ns(a, &cpu)) { /* not started yet, or gone */
+		a->streak = a->strong = 0;
+		timer_mod(&a->t, now + SEL_ADAPT_WINDOW_NS);
+		return;
+	}
 	struct sel_window w = {
-		.busy_ms = (double)((now - a->last_ns) - (halt - a->last_halt_ns)) / 1e6,
+		.busy_ms = (double)(cpu - a->last_cpu_ns) / 1e6,
 		.exits = (double)(s.exits - a->last.exits),
 		.interrupts = (double)(s.interrupts - a->last.interrupts),
 		.exceptions = (double)(s.exceptions - a->last.exceptions),
@@ -112,8 +137,7 @@ static void adapt_fn(void *opaque, uint64_t now)
 		.syscalls = (double)(s.syscalls - a->last.syscalls),
 	};
 	a->last = s;
-	a->last_ns = now;
-	a->last_halt_ns = halt;
+	a->last_cpu_ns = cpu;
 	a->windows++;
 	struct sel_verdict vd;
 	if (w.busy_ms < SEL_ADAPT_MIN_BUSY_MS ||
@@ -127,7 +151,7 @@ static void adapt_fn(void *opaque, uint64_t now)
 		if (a->streak >= SEL_ADAPT_WINDOWS || a->strong >= SEL_ADAPT_WINDOWS_STRONG) {
 			snprintf(a->why, sizeof(a->why),
 				 "the last %u windows predicted %.2fx on %s (%.0f exits, %.0f "
-				 "syscalls, %.0f exceptions in the last %.0f ms)",
+				 "syscalls, %.0f exceptions in the last %.1f ms of guest time)",
 				 a->streak, vd.ratio, a->to->name, w.exits + w.interrupts,
 				 w.syscalls, w.exceptions, w.busy_ms);
 			vcpu_switch_at(v, a->to, a->why, now); /* the core asks until done */
@@ -149,10 +173,9 @@ struct sel_adapt *sel_adapt_start(struct vm *vm, const struct sel_calib *cal, un
 	a->cal = cal;
 	a->bits = bits;
 	a->to = to;
-	a->last_ns = vmm_now_ns();
-	sample_now(a, &a->last, &a->last_halt_ns);
+	vm->engine->sample(vm->vcpu[0], &a->last);
 	timer_init(&a->t, &vm->timers, adapt_fn, a);
-	timer_mod(&a->t, a->last_ns + SEL_ADAPT_WINDOW_NS);
+	timer_mod(&a->t, vmm_now_ns() + SEL_ADAPT_WINDOW_NS);
 	return a;
 }
 
