@@ -218,6 +218,36 @@ static void test_bt_interp_cpuid_identifies_triplex_bt(void **state)
 	bth_free(h);
 }
 
+/* Code at an address without RAM, paging off (issue 11): as on QEMU, bytes
+ * nobody claims read as zeros (00 00: ADD [EAX], AL) and a device's bytes
+ * come from the device; no #PF. Here 8 ADDs from nothing, then the HLT a
+ * device at 0xe0000010 returns. */
+static int hlt_dev(void *dev, uint64_t off, void *data, unsigned size, bool is_write)
+{
+	(void)dev;
+	(void)off;
+	if (!is_write)
+		memset(data, 0xf4, size);
+	return 0;
+}
+
+BTH_CODE(t_noram, "mov $0x20011, %eax\n mov $0xe0000000, %ecx\n jmp *%ecx");
+
+static void test_bt_code_without_ram_runs_zeros_and_device_bytes(void **state)
+{
+	(void)state;
+	struct bth *h = bth_new(BTH_FLAT32);
+	int dev;
+	assert_int_equal(io_register(&h->vm->mmio, 0xe0000010, 16, "hlt-dev", hlt_dev, &dev), 0);
+	bth_load(h, BTH_CODE_ADDR, t_noram_start, t_noram_end);
+	assert_int_equal(bth_run(h), BTH_HLT);
+	assert_int_equal(h->c->eip, 0xe0000011);
+	uint8_t v = 0;
+	assert_int_equal(mem_read(&h->vm->mem, BTH_DATA + 0x11, &v, 1), 0);
+	assert_int_equal(v, 8 * 0x11);
+	bth_free(h);
+}
+
 /* A code cache too small for the guest's code: translations are dropped
  * and made again, the result does not change. 2000 distinct blocks. */
 BTH_CODE(t_flush, "mov $3, %esi\n xor %eax, %eax\n"
@@ -348,6 +378,7 @@ int main(void)
 		cmocka_unit_test(test_bt_interp_delivers_external_interrupt),
 		cmocka_unit_test(test_bt_interp_cpuid_identifies_triplex_bt),
 		cmocka_unit_test(test_bt_code_cache_flush_when_full),
+		cmocka_unit_test(test_bt_code_without_ram_runs_zeros_and_device_bytes),
 		cmocka_unit_test(test_bt_tlb_conflict_in_one_instruction),
 		cmocka_unit_test(test_bt_repeated_divide_error_adapts_once),
 		cmocka_unit_test(test_bt_op82_and_32bit_only_opcodes_run),

@@ -249,16 +249,19 @@ uint32_t bt_mode_key(struct bt_cpu *c)
 	return c->key;
 }
 
-/* Decode a new block at linear (lin) whose first (n) bytes are in (buf). */
+/* Decode a new block at linear (lin) whose first (n) bytes are in (buf).
+ * (*uncached) in: one instruction only, never cached (code from a device
+ * or from no RAM, fetched again each time as QEMU does); out: the block
+ * must not be cached. */
 static struct bt_block *decode_block(struct bt_cpu *c, uint32_t lin, uint64_t gpa,
 				     const uint8_t *first, unsigned n, bool *uncached)
 {
+	bool one = *uncached;
 	struct bt_insn insns[BT_BLOCK_MAX_INSNS];
 	uint8_t buf[BT_PAGE + 16];
 	unsigned bits = bt_code_bits(c);
 	unsigned ni = 0, off = 0;
 	memcpy(buf, first, n);
-	*uncached = false;
 	uint32_t eip = c->eip;
 	while (ni < BT_BLOCK_MAX_INSNS) {
 		struct bt_insn *in = &insns[ni];
@@ -282,7 +285,7 @@ static struct bt_block *decode_block(struct bt_cpu *c, uint32_t lin, uint64_t gp
 		}
 		ni++;
 		off += in->len;
-		if ((in->flags & BT_I_BRANCH) || off >= n)
+		if ((in->flags & BT_I_BRANCH) || off >= n || one)
 			break;
 	}
 	size_t sz = sizeof(struct bt_block) + ni * sizeof(struct bt_insn);
@@ -321,15 +324,16 @@ struct bt_block *bt_block_get(struct bt_cpu *c)
 	/* CS limit: the first byte must be inside (SDM 3A 5.3) */
 	if (c->eip > c->seg[X86_CS].limit)
 		bt_raise_gp(c, 0);
-	uint64_t gpa = bt_code_gpa(c, lin);
-	for (b = bc->hash[hash_of(gpa, key)]; b; b = b->hnext)
+	bool io;
+	uint64_t gpa = bt_code_gpa(c, lin, &io);
+	for (b = io ? NULL : bc->hash[hash_of(gpa, key)]; b; b = b->hnext)
 		if (b->gpa == gpa && b->key == key && b->eip == c->eip &&
 		    b->cs_base == (uint32_t)c->seg[X86_CS].base)
 			break;
 	if (!b) {
-		bool uncached;
+		bool uncached = io;
 		uint8_t buf[BT_PAGE];
-		unsigned n = bt_fetch(c, lin, buf, BT_PAGE, &gpa);
+		unsigned n = bt_fetch(c, lin, buf, io ? BT_INSN_MAX : BT_PAGE, &gpa);
 		uint64_t t0 = vmm_now_ns();
 		b = decode_block(c, lin, gpa, buf, n, &uncached);
 		perf_count(&c->xlate[BT_X_DECODE], vmm_now_ns() - t0);

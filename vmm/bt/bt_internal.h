@@ -453,13 +453,14 @@ static inline void bt_lwrite(struct bt_cpu *c, uint64_t lin, uint64_t v, unsigne
 /* Supervisor ("implicit") accesses: descriptor tables, TSS. */
 uint64_t bt_sread(struct bt_cpu *c, uint64_t lin, unsigned size);
 void bt_swrite(struct bt_cpu *c, uint64_t lin, uint64_t v, unsigned size);
-/* Fetch up to (len) code bytes at linear (lin) into (buf); returns how many
- * could be fetched before a page that cannot be executed (0 raises #PF).
- * (*gpa) is the physical address of the first byte. */
+/* Fetch up to (len) code bytes at linear (lin) into (buf), up to the end of
+ * its page; returns how many (a fetch the page tables forbid raises #PF).
+ * Bytes of a page without RAM come from its device, or read as 0 (as on
+ * QEMU). (*gpa) is the physical address of the first byte. */
 unsigned bt_fetch(struct bt_cpu *c, uint64_t lin, uint8_t *buf, unsigned len, uint64_t *gpa);
 /* The physical address of the code byte at linear (lin) (exec check,
- * raises #PF). */
-uint64_t bt_code_gpa(struct bt_cpu *c, uint64_t lin);
+ * raises #PF); (*io) is set when it is not RAM or ROM (no cached block). */
+uint64_t bt_code_gpa(struct bt_cpu *c, uint64_t lin, bool *io);
 /* Host pointer for a physical RAM range, or NULL. */
 void *bt_gpa_ptr(struct bt_cpu *c, uint64_t gpa, unsigned len);
 /* Fill the TLB entry for an access at (lin) without accessing; raises #PF. */

@@ -391,7 +391,7 @@ static struct bt_tlb_entry *tlb_fill(struct bt_cpu *c, uint64_t lin, enum bt_acc
 		e->addend = 0;
 		e->tag_r |= BT_TLB_SLOW;
 		e->tag_w |= BT_TLB_SLOW;
-		e->tag_x = BT_TLB_INVALID; /* no code from MMIO */
+		e->tag_x = BT_TLB_INVALID; /* code from MMIO: bt_fetch reads it */
 	} else {
 		e->addend = (uintptr_t)(r->hva + (gpage - r->gpa)) - page;
 		if (r->flags & MEM_READONLY) {
@@ -514,30 +514,51 @@ void bt_swrite(struct bt_cpu *c, uint64_t lin, uint64_t v, unsigned size)
 	bt_lwrite(c, lin, v, size, false);
 }
 
-/* The TLB entry allowing a fetch at (lin); raises #PF. */
-static const struct bt_tlb_entry *fetch_entry(struct bt_cpu *c, uint64_t lin)
+/* The TLB entry allowing a fetch at (lin); raises #PF. *(io) is set when
+ * the page is not RAM or ROM (a device, or nothing): its tag_x stays
+ * invalid and the bytes come from bt_fetch's I/O path. */
+static const struct bt_tlb_entry *fetch_entry(struct bt_cpu *c, uint64_t lin, bool *io)
 {
 	bool user = c->cpl == 3;
 	struct bt_tlb_entry *e = tlb_ent(c, lin, user);
 	uint64_t page = lin & BT_PAGE_MASK;
 	if (e->tag_x != page)
 		e = tlb_fill(c, lin, BT_ACC_X, user);
-	if (e->tag_x != page) /* MMIO: cannot execute from it */
-		raise_pf(c, lin, X86_PF_P | (user ? X86_PF_U : 0));
+	/* the walk allowed the fetch (else it raised #PF): only a page
+	 * without RAM leaves tag_x invalid */
+	*io = e->tag_x != page;
 	return e;
 }
 
-uint64_t bt_code_gpa(struct bt_cpu *c, uint64_t lin)
+uint64_t bt_code_gpa(struct bt_cpu *c, uint64_t lin, bool *io)
 {
-	return bt_tlb_aux_of(c, fetch_entry(c, lin))->gpa | (lin & 0xfff);
+	return bt_tlb_aux_of(c, fetch_entry(c, lin, io))->gpa | (lin & 0xfff);
+}
+
+/* Code from a page without RAM, as QEMU runs it: a device's bytes are read
+ * through the device; an address nothing claims reads as zeros (00 00 is
+ * ADD [EAX], AL: the guest runs on, as on QEMU, rather than taking a #PF
+ * that paging off cannot raise). */
+static void fetch_io(struct bt_cpu *c, uint64_t gpa, uint8_t *buf, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		buf[i] = 0;
+		if (io_lookup(&c->vm->mmio, gpa + i))
+			io_dispatch(&c->vm->mmio, gpa + i, &buf[i], 1, false);
+	}
 }
 
 unsigned bt_fetch(struct bt_cpu *c, uint64_t lin, uint8_t *buf, unsigned len, uint64_t *gpa)
 {
-	const struct bt_tlb_entry *e = fetch_entry(c, lin);
+	bool io;
+	const struct bt_tlb_entry *e = fetch_entry(c, lin, &io);
 	unsigned n = VMM_MIN(len, BT_PAGE - (lin & 0xfff));
-	memcpy(buf, (void *)(e->addend + lin), n);
+	uint64_t at = bt_tlb_aux_of(c, e)->gpa | (lin & 0xfff);
+	if (io)
+		fetch_io(c, at, buf, n);
+	else
+		memcpy(buf, (void *)(e->addend + lin), n);
 	if (gpa)
-		*gpa = bt_tlb_aux_of(c, e)->gpa | (lin & 0xfff);
+		*gpa = at;
 	return n;
 }
