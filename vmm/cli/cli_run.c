@@ -11,8 +11,8 @@
 #include "vmm/core/engine.h"
 #include "vmm/core/vm.h"
 #include "vmm/dev/dev.h"
-#include "vmm/pv/pv.h"
 #include "vmm/select/select.h"
+#include "vmm/vmi/vmi.h"
 
 /* The demo guest's builds, best first: the 64-bit one where an engine can
  * run it, else the 32-bit one (bt runs 32-bit guests everywhere). */
@@ -243,7 +243,7 @@ static int run_guest(struct run_config *rc, const struct choice *c, const struct
 	}
 	/* A PV-capable guest finds the VMI ROM where its note asked (docs/vmi.md);
 	 * every engine runs it, pv rewrites it with hypercalls. */
-	if (g->pv.valid && pv_rom_install(vm, &g->pv)) {
+	if (g->pv.valid && vmi_rom_install(vm, &g->pv)) {
 		status = VM_EXIT_USAGE;
 		goto out;
 	}
