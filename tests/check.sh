@@ -4,8 +4,8 @@
 # under every engine (tests/guest/run.sh) and under QEMU (tests/guest/qemu.sh),
 # and ends with one line:
 #   check: N passed, N failed, N skipped
-# Exit status 0 only if nothing failed. Set CHECK_ONLY=unit, guest or qemu to
-# run one part.
+# Exit status 0 only if nothing failed. Set CHECK_ONLY to
+# run one part (unit, cli, guest, switch, monitor, qemu).
 B=${1:?usage: check.sh BUILD_DIR GUEST_DIR}
 GB=${2:?usage: check.sh BUILD_DIR GUEST_DIR}
 here=$(dirname "$0")
@@ -49,6 +49,9 @@ if [ -z "${CHECK_ONLY:-}" ] || [ "${CHECK_ONLY:-}" = guest ]; then
 fi
 if [ -z "${CHECK_ONLY:-}" ] || [ "${CHECK_ONLY:-}" = switch ]; then
 	sh "$here/guest/switch.sh" "$B" "$GB" | tee -a "$tally"
+fi
+if [ -z "${CHECK_ONLY:-}" ] || [ "${CHECK_ONLY:-}" = monitor ]; then
+	timeout -k 5 600 python3 "$here/monitor/console.py" "$B" "$GB" | tee -a "$tally"
 fi
 if [ -f "$here/guest/qemu.sh" ] && { [ -z "${CHECK_ONLY:-}" ] || [ "${CHECK_ONLY:-}" = qemu ]; }; then
 	sh "$here/guest/qemu.sh" "$B" "$GB" | tee -a "$tally"

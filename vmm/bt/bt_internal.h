@@ -260,6 +260,16 @@ struct bt_cpu {
 	bool interp_only;           /* --bt-interp */
 	bool profile;               /* TRIPLEX_BT_PROFILE=1: count chained transfers */
 	bool mode_changed;          /* CR0/CR4/EFER/CS changed: flush lookups */
+	/* debugging (bt_debug.c): breakpoints as linear addresses, checked
+	 * before each interpreted instruction; blocks holding one are never
+	 * translated */
+	struct {
+		bool step;          /* stop after one instruction */
+		bool done;          /* ... it ran (or raised an event) */
+		bool hit;           /* stopped before a breakpoint */
+		unsigned nr;
+		uint64_t bp[VCPU_DEBUG_MAX_BP];
+	} dbg;
 
 	/* --- software TLB: [0] supervisor, [1] user --- */
 	struct bt_tlb_entry tlb[2][BT_TLB_SIZE];
@@ -662,6 +672,13 @@ static inline struct bt_cpu *bt_cpu_of(struct vcpu *v)
 {
 	return v->engine_priv;
 }
+
+/* Debugging (bt_debug.c): the engine ops, and whether (b) holds a
+ * breakpoint / the instruction at the current RIP is one. */
+int bt_set_debug(struct vcpu *v, const struct vcpu_debug *d, char *why, size_t len);
+void bt_mem_written(struct vcpu *v, gpa_t gpa, uint64_t len);
+bool bt_dbg_block_has_bp(const struct bt_cpu *c, const struct bt_block *b);
+bool bt_dbg_at_bp(struct bt_cpu *c);
 
 /* State conversion (bt_state.c). */
 int bt_regs_get(struct vcpu *v, struct x86_state *s);

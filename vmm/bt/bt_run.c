@@ -197,6 +197,8 @@ static void interp_block(struct bt_cpu *c, const struct bt_block *b, unsigned ma
 	unsigned n = VMM_MIN(b->ninsn, max);
 	for (unsigned i = 0; i < n; i++) {
 		const struct bt_insn *in = &b->insn[i];
+		if (VMM_UNLIKELY(c->dbg.nr) && bt_dbg_at_bp(c))
+			break;
 		bool shadow = c->int_shadow;
 		bool tf = c->eflags & X86_FLAGS_TF;
 		c->stop_block = false;
@@ -209,7 +211,8 @@ static void interp_block(struct bt_cpu *c, const struct bt_block *b, unsigned ma
 			c->dr[6] |= 1u << 14;
 			bt_raise(c, X86_EXC_DB, 0, false);
 		}
-		if (c->stop_block || c->code_dirty || c->halted_exit || c->shutdown)
+		c->dbg.done = c->dbg.step;
+		if (c->stop_block || c->code_dirty || c->halted_exit || c->shutdown || c->dbg.step)
 			break;
 	}
 }
@@ -237,6 +240,11 @@ static bool want_exit(struct bt_cpu *c, struct vcpu_exit *ex)
 		ex->hlt_if = c->eflags & X86_FLAGS_IF;
 		return true;
 	}
+	if (VMM_UNLIKELY(c->dbg.hit || c->dbg.done)) {
+		c->dbg.hit = c->dbg.done = false;
+		ex->reason = VCPU_EXIT_DEBUG;
+		return true;
+	}
 	if (vcpu_has_requests(v) || vm_stopping(c->vm)) {
 		ex->reason = VCPU_EXIT_REQUEST;
 		return true;
@@ -252,7 +260,8 @@ static bool want_exit(struct bt_cpu *c, struct vcpu_exit *ex)
 /* Run (b) translated if we can; false if it must be interpreted. */
 static bool run_translated(struct bt_cpu *c, struct bt_block *b)
 {
-	if (!c->tc || c->int_shadow || (c->eflags & X86_FLAGS_TF) || b->uncached)
+	if (!c->tc || c->int_shadow || (c->eflags & X86_FLAGS_TF) || b->uncached || c->dbg.step ||
+	    (VMM_UNLIKELY(c->dbg.nr) && bt_dbg_block_has_bp(c, b)))
 		return false;
 	if (!b->host && !b->no_trans) {
 		uint64_t t0 = vmm_now_ns();
@@ -288,6 +297,7 @@ int bt_run_loop(struct bt_cpu *c, struct vcpu_exit *ex)
 		c->exit_slot = 0;
 		bt_deliver_pending(c);
 		c->jmp = &jb;
+		c->dbg.done = c->dbg.step; /* a step ends in the handler */
 	}
 	if (c->inject_pending) {
 		c->inject_pending = false;
@@ -300,7 +310,8 @@ int bt_run_loop(struct bt_cpu *c, struct vcpu_exit *ex)
 			__atomic_store_n(&c->kick, 0, __ATOMIC_RELAXED);
 			bt_poll_disarm(c);
 		}
-		if (!c->int_shadow && (c->eflags & X86_FLAGS_IF) && vcpu_intr_pending(v)) {
+		if (!c->int_shadow && (c->eflags & X86_FLAGS_IF) && vcpu_intr_pending(v) &&
+		    !c->dbg.step) {
 			int vec = vcpu_intr_ack(v);
 			c->exit_slot = 0;
 			bt_deliver_irq(c, (unsigned)vec);
@@ -317,7 +328,7 @@ int bt_run_loop(struct bt_cpu *c, struct vcpu_exit *ex)
 			continue;
 		}
 		c->exit_slot = 0;
-		interp_block(c, b, c->int_shadow ? 1 : BT_BLOCK_MAX_INSNS);
+		interp_block(c, b, c->int_shadow || c->dbg.step ? 1 : BT_BLOCK_MAX_INSNS);
 	}
 	c->ctr[BT_CTR_IND_LOOKUP].count = c->ind_lookups;
 	if (c->profile) {
@@ -370,6 +381,7 @@ const struct engine_ops bt_engine_ops = {
 	.regs_get = bt_regs_get,
 	.regs_set = bt_regs_set,
 	.vcpu_kick = bt_vcpu_kick,
-	.single_step = NULL,
+	.set_debug = bt_set_debug,
+	.mem_written = bt_mem_written,
 	.sample = bt_sample,
 };

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "monitor/monitor.h"
 #include "vmm/cli/cli.h"
 #include "vmm/core/engine.h"
 #include "vmm/select/select.h"
@@ -207,6 +208,7 @@ static const struct flag flags[] = {
 	{ "--stats-json", true, true }, { "--workload", true, false },
 	{ "--bt-interp", false, true }, { "--switch", true, true },
 	{ "--no-adapt", false, true }, { "--no-profile", false, false },
+	{ "--monitor", true, true },  { "-S", false, true },
 };
 
 /* ENGINE@MS: move the running guest to ENGINE after MS milliseconds. */
@@ -227,6 +229,15 @@ static void set_switch(struct run_config *rc, const char *src, const char *v)
 		fail("%s: unknown engine '%s' (expected %s)", src, rc->switch_to,
 		     engine_names(NULL, names, sizeof(names)));
 	rc->switch_ms = ms;
+}
+
+/* --monitor/--qmp/--gdb SPEC: checked here, opened by run (monitor.h). */
+static void set_monitor(const char **dst, const char *kind, const char *v)
+{
+	char why[300];
+	if (mon_spec_check(kind, v, why, sizeof(why)))
+		fail("%s", why);
+	*dst = v;
 }
 
 static void apply_flag(struct run_config *rc, const char *name, const char *v)
@@ -267,6 +278,10 @@ static void apply_flag(struct run_config *rc, const char *name, const char *v)
 		rc->no_adapt = true;
 	else if (!strcmp(name, "--switch"))
 		set_switch(rc, name, v);
+	else if (!strcmp(name, "--monitor"))
+		set_monitor(&rc->monitor, "monitor", v);
+	else if (!strcmp(name, "-S"))
+		rc->start_paused = true;
 	else if (!strcmp(name, "--bt-interp"))
 		setenv("TRIPLEX_BT_INTERP", "1", 1); /* read by the bt engine's vm_create */
 	else if (!strcmp(name, "--workload")) {

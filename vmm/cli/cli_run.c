@@ -6,11 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "monitor/monitor.h"
 #include "perf/report.h"
 #include "vmm/cli/cli.h"
 #include "vmm/core/engine.h"
 #include "vmm/core/vm.h"
-#include "vmm/machine/machine.h"
+#include "vmm/dev/dev.h"
+#include "vmm/pv/pv.h"
 #include "vmm/select/select.h"
 
 /* The demo guest's builds, best first: the 64-bit one where an engine can
@@ -41,6 +43,7 @@ void cli_build_profile(const struct run_config *rc, const struct host_caps *caps
  * move the guest to while it runs (NULL: none). */
 struct choice {
 	const struct engine_ops *e;
+	char why[256];          /* the policy's reason (info mode) */
 	const struct engine_ops *adapt_to;
 	struct sel_calib calib;
 };
@@ -88,6 +91,7 @@ static bool choose_engine(const struct run_config *rc, const struct host_caps *c
 		return false;
 	}
 	c->e = engine_find(res.engine);
+	snprintf(c->why, sizeof(c->why), "%s", res.reason);
 	c->adapt_to = cli_adapt_target(rc, &in, c->e);
 	if (c->adapt_to)
 		vmm_info("%s; may switch to %s at run time (--no-adapt: never)", res.reason,
@@ -95,6 +99,30 @@ static bool choose_engine(const struct run_config *rc, const struct host_caps *c
 	else
 		vmm_info("%s", res.reason);
 	return c->e != NULL;
+}
+
+static int publish_boot_info(struct fwcfg *fw, const struct guest_mem *mem,
+			     const struct load_result *res, const struct load_params *p)
+{
+	/* As QEMU's -kernel: key 0x11 holds the loaded kernel's bytes. */
+	const void *kdata = mem_gpa_to_hva(mem, res->kernel_addr, res->kernel_size);
+	int r = fwcfg_add_u32(fw, FW_CFG_KERNEL_ADDR, (uint32_t)res->kernel_addr);
+	r = r ? r : fwcfg_add_u32(fw, FW_CFG_KERNEL_SIZE, (uint32_t)res->kernel_size);
+	if (kdata && res->kernel_size)
+		r = r ? r : fwcfg_add_bytes(fw, FW_CFG_KERNEL_DATA, kdata,
+					    (uint32_t)res->kernel_size);
+	r = r ? r : fwcfg_add_u32(fw, FW_CFG_KERNEL_ENTRY, (uint32_t)res->info.entry);
+	if (res->cmdline_addr) {
+		r = r ? r : fwcfg_add_u32(fw, FW_CFG_CMDLINE_ADDR, (uint32_t)res->cmdline_addr);
+		r = r ? r : fwcfg_add_u32(fw, FW_CFG_CMDLINE_SIZE, res->cmdline_size);
+	}
+	const char *cmd = p->cmdline ? p->cmdline : "";
+	r = r ? r : fwcfg_add_bytes(fw, FW_CFG_CMDLINE_DATA, cmd, (uint32_t)strlen(cmd) + 1);
+	if (res->initrd_addr) {
+		r = r ? r : fwcfg_add_u32(fw, FW_CFG_INITRD_ADDR, (uint32_t)res->initrd_addr);
+		r = r ? r : fwcfg_add_u32(fw, FW_CFG_INITRD_SIZE, (uint32_t)res->initrd_size);
+	}
+	return r;
 }
 
 static void print_stats(struct vm *vm, const struct engine_ops *e)
@@ -196,18 +224,43 @@ static const struct engine_ops *switch_target(const struct run_config *rc,
 	return to;
 }
 
-static int run_guest(struct run_config *rc, const struct choice *c, const struct guest_desc *g)
+static int run_guest(struct run_config *rc, const struct choice *c, const struct guest_desc *g,
+		     const struct host_caps *caps)
 {
 	const struct engine_ops *e = c->e;
 	struct sel_adapt *adapt = NULL;
-	struct machine_config mcfg = {
-		.mem_size = rc->mem_size, .nr_vcpus = rc->smp, .serial = rc->serial,
-		.debugcon = rc->debugcon, .load = rc->load, .guest = g, .engine = e,
-	};
-	struct machine m;
-	if (machine_build(&mcfg, &m))
-		return m.exit_status;
-	struct vm *vm = m.vm;
+	struct mon *mon = NULL;
+	struct vm_config vcfg = { .mem_size = rc->mem_size, .nr_vcpus = rc->smp };
+	struct vm *vm = vm_create(&vcfg);
+	if (!vm)
+		return VM_EXIT_HOST;
+	struct board_config bcfg = { .serial = rc->serial, .debugcon = rc->debugcon };
+	struct board_pc *board = board_pc_create(vm, &bcfg);
+	if (!board) {
+		vm_destroy(vm);
+		return VM_EXIT_USAGE;
+	}
+	struct load_result res;
+	int status;
+	if (load_kernel(&vm->mem, &rc->load, &res)) {
+		status = VM_EXIT_USAGE;
+		goto out;
+	}
+	/* A PV-capable guest finds the VMI ROM where its note asked (docs/vmi.md);
+	 * every engine runs it, pv rewrites it with hypercalls. */
+	if (g->pv.valid && pv_rom_install(vm, &g->pv)) {
+		status = VM_EXIT_USAGE;
+		goto out;
+	}
+	if (publish_boot_info(board->fwcfg, &vm->mem, &res, &rc->load)) {
+		vmm_err("fw_cfg: cannot publish the boot information");
+		status = VM_EXIT_HOST;
+		goto out;
+	}
+	if (vm_engine_init(vm, e, &res.entry)) {
+		status = VM_EXIT_HOST;
+		goto out;
+	}
 	if (rc->switch_to[0]) {
 		char why[64];
 		snprintf(why, sizeof(why), "requested (--switch %s@%g)", rc->switch_to, rc->switch_ms);
@@ -216,13 +269,28 @@ static int run_guest(struct run_config *rc, const struct choice *c, const struct
 	}
 	if (c->adapt_to)
 		adapt = sel_adapt_start(vm, &c->calib, g->pv.n.bits, c->adapt_to);
-	int status = vm_run(vm);
+	snprintf(vm->engine_why, sizeof(vm->engine_why), "%s", c->why);
+	snprintf(vm->guest_name, sizeof(vm->guest_name), "%s", g->info.name);
+	vm->start_paused = rc->start_paused;
+	if (rc->monitor) {
+		struct mon_machine mm = { .vm = vm, .caps = caps, .guest = g };
+		mon = mon_create(&mm);
+		if (!mon || mon_open_console(mon, rc->monitor, board->console)) {
+			status = VM_EXIT_USAGE;
+			goto out;
+		}
+	}
+	status = vm_run(vm);
 	sel_adapt_stop(adapt);
 	if (rc->stats)
 		print_stats(vm, e);
 	if (rc->stats_json)
 		write_stats_json(rc->stats_json, vm, e, status);
-	machine_destroy(&m);
+out:
+	mon_destroy(mon);
+	/* vCPUs first (they may still touch devices), then devices, then memory */
+	board_pc_destroy(board);
+	vm_destroy(vm);
 	return status;
 }
 
@@ -282,7 +350,7 @@ int cli_run(int argc, char **argv)
 		bool ok = choose_engine(&rc, &caps, &g, &c);
 		if (ok && rc.switch_to[0] && !switch_target(&rc, c.e, &caps, &g))
 			ok = false;
-		status = ok ? run_guest(&rc, &c, &g) : CLI_EXIT_UNAVAILABLE;
+		status = ok ? run_guest(&rc, &c, &g, &caps) : CLI_EXIT_UNAVAILABLE;
 	}
 	free(demo);
 	cli_config_free(&rc);

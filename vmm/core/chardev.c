@@ -190,18 +190,55 @@ static unsigned ring_used(const struct chardev *c)
 bool chardev_can_accept(struct chardev *c)
 {
 	pthread_mutex_lock(&c->lock);
-	bool room = ring_used(c) < CHARDEV_RING;
+	bool room = ring_used(c) < CHARDEV_RING || c->mux_monitor;
 	pthread_mutex_unlock(&c->lock);
 	return room;
 }
 
 #define CHARDEV_ESCAPE 0x01 /* Ctrl-A, as QEMU */
 
+void chardev_mux(struct chardev *c, void (*input)(void *, const uint8_t *, size_t),
+		 void (*focus)(void *, bool), void *opaque)
+{
+	c->mux_input = input;
+	c->mux_focus = focus;
+	c->mux_opaque = opaque;
+}
+
+static const char mux_help[] =
+	"\nC-a h    print this help\n"
+	"C-a x    exit emulator\n"
+	"C-a c    switch between console and monitor\n"
+	"C-a C-a  sends C-a\n";
+
+/* One input byte on a terminal with escapes: what to do with it. */
+enum esc_action { ESC_KEEP, ESC_DROP, ESC_QUIT, ESC_SWITCH, ESC_HELP };
+
+static enum esc_action escape_step(struct chardev *c, uint8_t b)
+{
+	if (c->escape) {
+		c->escape = false;
+		if (b == 'x' || b == 'X')
+			return ESC_QUIT;
+		if ((b == 'c' || b == 'C') && c->mux_input)
+			return ESC_SWITCH;
+		if (b == 'h' || b == 'H' || b == '?')
+			return ESC_HELP;
+		return b == CHARDEV_ESCAPE ? ESC_KEEP : ESC_DROP; /* unknown escape: dropped */
+	}
+	if (b == CHARDEV_ESCAPE) {
+		c->escape = true;
+		return ESC_DROP;
+	}
+	return ESC_KEEP;
+}
+
 bool chardev_input_ready(struct chardev *c)
 {
-	uint8_t buf[256];
+	uint8_t buf[256], mon[256];
+	size_t nmon = 0;
 	pthread_mutex_lock(&c->lock);
-	size_t room = CHARDEV_RING - ring_used(c);
+	size_t room = c->mux_monitor ? sizeof(buf) : CHARDEV_RING - ring_used(c);
 	pthread_mutex_unlock(&c->lock);
 	if (!room)
 		return true;
@@ -212,28 +249,36 @@ bool chardev_input_ready(struct chardev *c)
 		c->in_eof = true;
 		return false;
 	}
-	bool quit = false;
+	bool quit = false, esc = c->raw_tty || c->mux_input;
 	pthread_mutex_lock(&c->lock);
-	for (ssize_t i = 0; i < n; i++) {
+	for (ssize_t i = 0; i < n && !quit; i++) {
 		uint8_t b = buf[i];
-		if (c->raw_tty) {
-			if (c->escape) {
-				c->escape = false;
-				if (b == 'x' || b == 'X') {
-					quit = true;
-					break;
-				}
-				if (b != CHARDEV_ESCAPE)
-					continue; /* unknown escape: dropped */
-			} else if (b == CHARDEV_ESCAPE) {
-				c->escape = true;
-				continue;
-			}
+		enum esc_action a = esc ? escape_step(c, b) : ESC_KEEP;
+		if (a == ESC_QUIT) {
+			quit = true;
+		} else if (a == ESC_HELP) {
+			(void)c->ops->write(c, mux_help, sizeof(mux_help) - 1);
+		} else if (a == ESC_SWITCH) {
+			/* the callbacks may wait for the vCPU, which may want the lock */
+			bool to_mon = !c->mux_monitor;
+			pthread_mutex_unlock(&c->lock);
+			if (nmon)
+				c->mux_input(c->mux_opaque, mon, nmon);
+			nmon = 0;
+			if (c->mux_focus)
+				c->mux_focus(c->mux_opaque, to_mon);
+			pthread_mutex_lock(&c->lock);
+			c->mux_monitor = to_mon;
+		} else if (a == ESC_KEEP && c->mux_monitor) {
+			mon[nmon++] = b;
+		} else if (a == ESC_KEEP) {
+			c->ring[c->head++ % CHARDEV_RING] = b;
+			c->bytes_in++;
 		}
-		c->ring[c->head++ % CHARDEV_RING] = b;
-		c->bytes_in++;
 	}
 	pthread_mutex_unlock(&c->lock);
+	if (nmon)
+		c->mux_input(c->mux_opaque, mon, nmon);
 	if (quit && c->quit)
 		c->quit(c->quit_opaque);
 	if (c->notify)

@@ -37,6 +37,12 @@ struct chardev {
 	void *notify_opaque;
 	void (*quit)(void *opaque);   /* the user typed Ctrl-A x */
 	void *quit_opaque;
+	/* A monitor multiplexed on this back end (chardev_mux): Ctrl-A c moves
+	 * the input between the guest and (mux_input); main-loop thread. */
+	void (*mux_input)(void *opaque, const uint8_t *buf, size_t len);
+	void (*mux_focus)(void *opaque, bool monitor);
+	void *mux_opaque;
+	bool mux_monitor;        /* input goes to the monitor now */
 	uint64_t bytes_out, bytes_in;
 };
 
@@ -59,6 +65,14 @@ bool chardev_can_accept(struct chardev *c);
 size_t chardev_read(struct chardev *c, uint8_t *buf, size_t len);
 /* Bytes waiting in the ring. */
 size_t chardev_pending(struct chardev *c);
+
+/* Multiplex a monitor on (c) (a "stdio" back end), as QEMU's mon:stdio:
+ * Ctrl-A c switches the input between the guest and the monitor (whose
+ * (focus) hook is told), Ctrl-A h lists the keys, Ctrl-A x quits, Ctrl-A
+ * Ctrl-A sends Ctrl-A; the escapes work on a pipe too. Output of both
+ * goes to the terminal. Call before vm_run(). */
+void chardev_mux(struct chardev *c, void (*input)(void *, const uint8_t *, size_t),
+		 void (*focus)(void *, bool), void *opaque);
 
 /* Restore every terminal this process put in raw mode; async-signal-safe. */
 void chardev_restore_terminals(void);

@@ -55,6 +55,14 @@ struct engine_host_report {
 	} check[ENGINE_MAX_CHECKS];
 };
 
+/* What a debugger asks of an engine (engine_ops.set_debug). */
+#define VCPU_DEBUG_MAX_BP 16
+struct vcpu_debug {
+	bool step;                     /* stop after one instruction */
+	unsigned nr_bp;
+	uint64_t bp[VCPU_DEBUG_MAX_BP]; /* stop before an instruction here */
+};
+
 struct engine_ops {
 	const char *name;  /* "bt", "hw", "pv" */
 	const char *desc;  /* one line for `triplex probe` */
@@ -84,7 +92,18 @@ struct engine_ops {
 	int (*adopt_check)(struct vm *vm, const struct x86_state *s, char *why, size_t len);
 	/* Make vcpu_run return soon; any thread, async-signal context excluded. */
 	void (*vcpu_kick)(struct vcpu *vcpu);
-	int (*single_step)(struct vcpu *vcpu, bool on); /* optional: NULL */
+	/* Optional (debug.c; NULL: this engine cannot step or stop at
+	 * breakpoints): from the next vcpu_run on, return VCPU_EXIT_DEBUG
+	 * before executing an instruction at one of (d->bp) (linear
+	 * addresses) and, with (d->step), after one instruction (or at the
+	 * first instruction of the handler if it raised an event); external
+	 * interrupts are held while stepping. vCPU thread, stopped. 0, or
+	 * -errno with (why) (-ENOSPC: more breakpoints than it can hold). */
+	int (*set_debug)(struct vcpu *vcpu, const struct vcpu_debug *d, char *why, size_t len);
+	/* Optional: the VMM wrote guest-physical [gpa, gpa+len) (the monitor,
+	 * gdb): forget what the engine derived from those bytes (translated
+	 * code). vCPU thread, stopped. */
+	void (*mem_written)(struct vcpu *vcpu, gpa_t gpa, uint64_t len);
 	/* Optional: the guest's events so far. Any thread; the values may be
 	 * a little stale (the vCPU thread writes them without locks). */
 	void (*sample)(struct vcpu *vcpu, struct engine_sample *s);

@@ -126,6 +126,7 @@ int vcpu_switch_try(struct vcpu *v)
 	uint64_t now = vmm_now_ns();
 	perf_count(&v->core_ctr[VCPU_CTR_SWITCH], now - t0);
 	__atomic_store_n(&v->switch_at_ns, now, __ATOMIC_RELEASE);
+	vm_post_event(vm, VM_EV_SWITCH, v->id, 0, "%s %s %s", from->name, to->name, asked_why);
 	vmm_info("mode: switched %s -> %s at %.1f ms%s%s", from->name, to->name,
 		 (double)(now - vm->start_ns) / 1e6, asked_why[0] ? ": " : "", asked_why);
 	vmm_debug(core, "vcpu%u: switched %s -> %s at rip %#llx cpl %u in %.2f ms", v->id,

@@ -40,6 +40,8 @@ struct vcpu *vcpu_alloc(struct vm *vm, unsigned id)
 	v->id = id;
 	pthread_mutex_init(&v->lock, NULL);
 	pthread_cond_init(&v->cond, NULL);
+	pthread_mutex_init(&v->ctl_lock, NULL);
+	pthread_cond_init(&v->ctl_cond, NULL);
 	return v;
 }
 
@@ -50,6 +52,8 @@ void vcpu_free(struct vcpu *v)
 	perf_set_release(&v->stats);
 	pthread_mutex_destroy(&v->lock);
 	pthread_cond_destroy(&v->cond);
+	pthread_mutex_destroy(&v->ctl_lock);
+	pthread_cond_destroy(&v->ctl_cond);
 	free(v);
 }
 
@@ -74,6 +78,10 @@ void vcpu_request(struct vcpu *v, unsigned req)
 {
 	__atomic_fetch_or(&v->requests, req, __ATOMIC_ACQ_REL);
 	vcpu_kick(v);
+	/* a parked vCPU (debug.c) waits on ctl_cond, not in the engine */
+	pthread_mutex_lock(&v->ctl_lock);
+	pthread_cond_broadcast(&v->ctl_cond);
+	pthread_mutex_unlock(&v->ctl_lock);
 }
 
 int vcpu_intr_ack(struct vcpu *v)
@@ -168,12 +176,18 @@ static void *vcpu_thread(void *arg)
 	struct vcpu *v = arg;
 	struct vm *vm = v->vm;
 	vcpu_set_current(v);
+	if (vm->start_paused)
+		vcpu_park(v, VCPU_STOP_START);
 	while (!vm_stopping(vm)) {
 		unsigned req = __atomic_load_n(&v->requests, __ATOMIC_ACQUIRE);
 		if (req & VCPU_REQ_STOP)
 			break;
 		if (req & VCPU_REQ_SWITCH) {
 			vcpu_switch_try(v);
+			continue;
+		}
+		if (req & VCPU_REQ_PAUSE) {
+			vcpu_park(v, VCPU_STOP_REQUEST);
 			continue;
 		}
 		if (v->halted) {
@@ -183,6 +197,7 @@ static void *vcpu_thread(void *arg)
 			continue;
 		}
 		struct vcpu_exit ex = { .reason = VCPU_EXIT_NONE };
+		vcpu_debug_before_run(v);
 		int r = vm->engine->vcpu_run(v, &ex);
 		if (r < 0) {
 			vm_request_stop(vm, VM_STOP_HOST_ERROR, VM_EXIT_HOST,
@@ -193,6 +208,8 @@ static void *vcpu_thread(void *arg)
 		switch (ex.reason) {
 		case VCPU_EXIT_HLT:
 			v->halted = true;
+			if (v->stepping) /* the HLT was the step */
+				vcpu_debug_exit(v);
 			if (!ex.hlt_if) {
 				__atomic_store_n(&v->dead, true, __ATOMIC_RELEASE);
 				if (all_dead(vm))
@@ -207,12 +224,15 @@ static void *vcpu_thread(void *arg)
 		case VCPU_EXIT_ERROR:
 			report_guest_stop(v, &ex, "engine cannot continue");
 			break;
+		case VCPU_EXIT_DEBUG:
+			vcpu_debug_exit(v);
+			break;
 		case VCPU_EXIT_NONE:
 		case VCPU_EXIT_REQUEST:
-		case VCPU_EXIT_DEBUG:
 			break;
 		}
 	}
+	vcpu_thread_exit(v);
 	return NULL;
 }
 

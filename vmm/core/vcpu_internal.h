@@ -13,4 +13,13 @@ void vcpu_free(struct vcpu *v);
 int vcpus_start(struct vm *vm);
 void vcpus_join(struct vm *vm);
 
+/* debug.c, on the vCPU thread: park until a controller lets go (cause:
+ * enum vcpu_stop_cause); give the engine new debug settings before a run;
+ * the engine returned VCPU_EXIT_DEBUG (or HLT while stepping); the thread
+ * ends. */
+void vcpu_park(struct vcpu *v, unsigned cause);
+void vcpu_debug_before_run(struct vcpu *v);
+void vcpu_debug_exit(struct vcpu *v);
+void vcpu_thread_exit(struct vcpu *v);
+
 #endif

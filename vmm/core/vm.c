@@ -36,6 +36,8 @@ struct vm *vm_create(const struct vm_config *cfg)
 	vm->nr_vcpus = cfg->nr_vcpus;
 	vm->now_ns = vmm_now_ns;
 	pthread_mutex_init(&vm->stop_lock, NULL);
+	pthread_mutex_init(&vm->dbg.lock, NULL);
+	pthread_mutex_init(&vm->ev_lock, NULL);
 	io_space_init(&vm->pio, "pio", 0x10000);
 	io_space_init(&vm->mmio, "mmio", 0);
 	timer_list_init(&vm->timers, vm_timer_wake, vm);
@@ -73,6 +75,8 @@ void vm_destroy(struct vm *vm)
 	if (vm->wake_fd >= 0)
 		(void)close(vm->wake_fd);
 	pthread_mutex_destroy(&vm->stop_lock);
+	pthread_mutex_destroy(&vm->dbg.lock);
+	pthread_mutex_destroy(&vm->ev_lock);
 	free(vm);
 }
 
@@ -121,6 +125,9 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int status, cons
 	pthread_mutex_unlock(&vm->stop_lock);
 	if (!first)
 		return;
+	if (reason == VM_STOP_RESET)
+		vm_post_event(vm, VM_EV_RESET, 0, reason, "reset");
+	vm_post_event(vm, VM_EV_SHUTDOWN, 0, reason, "%s", vm->stop_msg);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		if (vm->vcpu[i])
 			vcpu_request(vm->vcpu[i], VCPU_REQ_STOP);
@@ -155,11 +162,17 @@ void vm_set_nmi(struct vm *vm, unsigned cpu)
 
 int vm_add_fd(struct vm *vm, int fd, vm_fd_fn fn, vm_fd_ready_fn ready, void *opaque)
 {
+	struct vm_fd f = { fd, fn, ready, opaque, true };
+	for (unsigned i = 0; i < vm->nr_fds; i++)
+		if (!vm->fds[i].active) { /* one that stopped polling (a closed client) */
+			vm->fds[i] = f;
+			return 0;
+		}
 	if (vm->nr_fds == VM_MAX_FDS) {
 		vmm_err("vm: too many polled file descriptors");
 		return -ENOSPC;
 	}
-	vm->fds[vm->nr_fds++] = (struct vm_fd){ fd, fn, ready, opaque, true };
+	vm->fds[vm->nr_fds++] = f;
 	return 0;
 }
 
@@ -255,6 +268,7 @@ static void main_loop(struct vm *vm)
 			break;
 		}
 		timer_run_due(&vm->timers, vm->now_ns());
+		vm_events_drain(vm);
 		for (unsigned i = 0; r > 0 && i < n; i++) {
 			if (!pfd[i].revents)
 				continue;
@@ -275,6 +289,12 @@ int vm_run(struct vm *vm)
 {
 	signals_install(vm);
 	vm->start_ns = vmm_now_ns();
+	if (vm->start_paused) {
+		vm->paused = true;
+		vm->pause_cause = VCPU_STOP_START;
+		for (unsigned i = 0; i < vm->nr_vcpus; i++)
+			vm->vcpu[i]->hold = true;
+	}
 	int r = vcpus_start(vm);
 	if (r)
 		vm_request_stop(vm, VM_STOP_HOST_ERROR, VM_EXIT_HOST,
@@ -282,6 +302,7 @@ int vm_run(struct vm *vm)
 	else
 		main_loop(vm);
 	vcpus_join(vm);
+	vm_events_drain(vm); /* SHUTDOWN reaches the controllers */
 	signal_vm = NULL;
 	bool error = vm->stop_reason == VM_STOP_GUEST_ERROR || vm->stop_reason == VM_STOP_HOST_ERROR;
 	/* one log line per message line: a register dump is longer than a line */

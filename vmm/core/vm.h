@@ -2,8 +2,7 @@
  * engine, one host thread per vCPU, and the main loop that runs timers and
  * host input. Devices and engines use it; nothing here assumes one vCPU.
  *
- * Lifecycle (what the machine builder, vmm/machine/machine.c, does for
- * `triplex run`):
+ * Lifecycle (what `triplex run` does):
  *     struct vm *vm = vm_create(&cfg);          // memory, io spaces, timers
  *     board_pc_create(vm, &bcfg);               // devices
  *     load_kernel(vm, &params, &entry);         // image into memory
@@ -25,7 +24,9 @@
 #include "vmm/core/x86.h"
 
 #define VM_MAX_VCPUS 64
-#define VM_MAX_FDS 8
+#define VM_MAX_FDS 32
+#define VM_MAX_LISTENERS 8
+#define VM_EVENT_RING 64
 
 /* Process exit statuses (the guest's isa-debug-exit statuses are odd). */
 #define VM_EXIT_OK 0          /* clean shutdown, reset, or quit */
@@ -47,7 +48,7 @@ enum vm_stop_reason {
 
 /* vCPU requests (bits in vcpu->requests), honoured at the next boundary. */
 #define VCPU_REQ_STOP (1u << 0)   /* the VM is stopping: return for good */
-#define VCPU_REQ_PAUSE (1u << 1)  /* the monitor wants the vCPU parked */
+#define VCPU_REQ_PAUSE (1u << 1)  /* park at the next boundary (debug.c) */
 #define VCPU_REQ_SWITCH (1u << 2) /* move the guest to vcpu->switch_to (switch.c) */
 
 /* Core per-vCPU counters, in vcpu->core_ctr. */
@@ -84,7 +85,65 @@ struct vcpu {
 	const struct engine_ops *switch_want;
 	uint64_t switch_first_ns;   /* the first ask (for giving up) */
 	struct perf_ctr core_ctr[VCPU_CTR_NR];
+
+	/* pause, step and breakpoints (debug.c), all under ctl_lock */
+	pthread_mutex_t ctl_lock;
+	pthread_cond_t ctl_cond;
+	bool paused;                /* parked at an instruction boundary */
+	bool exited;                /* the vCPU thread is gone */
+	bool hold;                  /* a controller wants it parked */
+	bool step;                  /* ... for one instruction */
+	bool stepping;              /* the engine was told to step */
+	bool step_over;             /* stepping off a breakpoint, then run on */
+	unsigned stop_cause;        /* VCPU_STOP_*: why it parked last */
+	uint64_t stop_rip;          /* where (for breakpoints and steps) */
+	int (*work)(struct vcpu *v, void *arg); /* run on the parked thread */
+	void *work_arg;
+	int work_ret;
+	bool work_done;
+	unsigned dbg_gen;           /* vm->dbg.gen the engine has */
+	const struct engine_ops *dbg_engine; /* ... and which engine has it */
 };
+
+/* Why a vCPU parked (vcpu->stop_cause). */
+enum vcpu_stop_cause {
+	VCPU_STOP_NONE,
+	VCPU_STOP_REQUEST,   /* a controller asked (monitor stop, QMP, gdb Ctrl-C) */
+	VCPU_STOP_STEP,      /* one instruction done */
+	VCPU_STOP_BREAK,     /* reached a breakpoint */
+	VCPU_STOP_START,     /* started paused (-S) */
+};
+
+/* Breakpoints every vCPU stops at (linear addresses), vm->dbg. */
+struct vm_debug {
+	pthread_mutex_t lock;
+	unsigned gen;               /* bumped by every change */
+	unsigned nr;
+	uint64_t addr[VCPU_DEBUG_MAX_BP];
+};
+
+/* Events for controllers (QMP, gdb, the console), delivered on the main
+ * loop in order (vm_listen). */
+enum vm_event_kind {
+	VM_EV_STOP,       /* the VM paused (detail: "user", "debug", "start") */
+	VM_EV_RESUME,
+	VM_EV_SWITCH,     /* the engine changed (detail: "from to: why") */
+	VM_EV_SHUTDOWN,   /* the VM is stopping (detail: the stop message) */
+	VM_EV_POWERDOWN,  /* system_powerdown was asked */
+	VM_EV_RESET,      /* a reset was asked (the guest's or system_reset) */
+};
+
+struct vm_event {
+	enum vm_event_kind kind;
+	unsigned cpu;
+	int reason;        /* VM_EV_SHUTDOWN: enum vm_stop_reason; VM_EV_STOP:
+			    * enum vcpu_stop_cause */
+	bool guest;        /* VM_EV_SHUTDOWN/RESET: the guest asked */
+	uint64_t wall_us;  /* CLOCK_REALTIME when it happened */
+	char detail[160];
+};
+
+typedef void (*vm_event_fn)(void *opaque, const struct vm_event *ev);
 
 /* The board's interrupt controller, as a CPU sees it. */
 struct irq_ops {
@@ -153,6 +212,21 @@ struct vm {
 	 * cannot run): [switch_unsafe_lo, switch_unsafe_hi) guest-virtual. */
 	uint64_t switch_unsafe_lo, switch_unsafe_hi;
 	uint64_t first_output_ns;   /* first byte of guest console output, atomic */
+
+	/* pause/step/breakpoints (debug.c) */
+	struct vm_debug dbg;
+	bool paused;                /* the VM's run state as controllers see it */
+	bool start_paused;          /* -S: vCPUs park before the first instruction */
+	unsigned pause_cause;       /* enum vcpu_stop_cause of the last stop */
+	unsigned pause_cpu;
+	pthread_mutex_t ev_lock;    /* the event ring */
+	struct vm_event ev_ring[VM_EVENT_RING];
+	unsigned ev_head, ev_tail;
+	struct { vm_event_fn fn; void *opaque; } listeners[VM_MAX_LISTENERS];
+	unsigned nr_listeners;
+	/* Why the engine was chosen (info mode, x-triplex-query-mode). */
+	char engine_why[256];
+	char guest_name[128];
 };
 
 /* Create a VM with (cfg->mem_size) bytes of RAM and no devices or engine.
@@ -197,7 +271,7 @@ void vm_set_irq(struct vm *vm, unsigned irq, int level);
 void vm_set_intr(struct vm *vm, unsigned cpu, int level);
 
 /* Poll (fd) for input on the main loop; (fn) runs there. (ready) may be NULL.
- * 0 or -ENOSPC. Call before vm_run(). */
+ * 0 or -ENOSPC. Call before vm_run() or on the main loop's thread. */
 VMM_MUST_CHECK int vm_add_fd(struct vm *vm, int fd, vm_fd_fn fn, vm_fd_ready_fn ready,
 			     void *opaque);
 /* Wake the main loop (re-evaluates timers and fd readiness). Any thread,
@@ -206,6 +280,56 @@ void vm_wake(struct vm *vm);
 
 /* Record that the guest produced console output (for start-up latency). */
 void vm_note_output(struct vm *vm);
+
+/* --- controllers: pause, resume, step, breakpoints (debug.c) ---
+ * One mechanism for the monitor, QMP and gdb: a vCPU asked to pause parks
+ * at an instruction boundary, where its state can be read and written
+ * (vm_cpu_call runs code on its thread). All of these are for the main
+ * loop's thread (or before vm_run); they wait at most VM_CTL_TIMEOUT_NS
+ * for a vCPU to answer. */
+#define VM_CTL_TIMEOUT_NS 3000000000ull
+
+/* Pause every vCPU; posts VM_EV_STOP if the VM was running. 0, -ESHUTDOWN
+ * (the VM is stopping), -ETIMEDOUT (a vCPU did not park in time). */
+VMM_MUST_CHECK int vm_pause(struct vm *vm);
+/* Let every vCPU run (stepping off a breakpoint it stands on); posts
+ * VM_EV_RESUME if it was paused. 0 or -ESHUTDOWN. */
+VMM_MUST_CHECK int vm_resume(struct vm *vm);
+/* With the VM paused, execute one instruction on vCPU (cpu) and wait for it
+ * to park again (no events posted). 0; -EBUSY (running), -ENOTSUP (the
+ * engine cannot step: why says so), -ETIMEDOUT (halted: no instruction),
+ * -ESHUTDOWN. */
+VMM_MUST_CHECK int vm_step(struct vm *vm, unsigned cpu, char *why, size_t len);
+static inline bool vm_paused(const struct vm *vm)
+{
+	return __atomic_load_n(&vm->paused, __ATOMIC_ACQUIRE);
+}
+/* Run (fn)(vcpu, arg) on vCPU (cpu)'s thread while it is parked, pausing
+ * it briefly (no events) if the VM runs. Returns fn's value, or -ESHUTDOWN,
+ * -ETIMEDOUT, -EINVAL (no such vCPU). */
+int vm_cpu_call(struct vm *vm, unsigned cpu, int (*fn)(struct vcpu *v, void *arg), void *arg);
+/* Read / write vCPU (cpu)'s architectural state through its engine
+ * (vm_cpu_call). 0 or -errno. */
+VMM_MUST_CHECK int vm_regs_get(struct vm *vm, unsigned cpu, struct x86_state *s);
+VMM_MUST_CHECK int vm_regs_set(struct vm *vm, unsigned cpu, const struct x86_state *s);
+/* Tell every vCPU's engine that the VMM wrote guest-physical memory. */
+void vm_mem_written(struct vm *vm, gpa_t gpa, uint64_t len);
+/* Add / remove a breakpoint at linear address (addr). 0; -EEXIST,
+ * -ENOENT, -ENOSPC (VCPU_DEBUG_MAX_BP), -ENOTSUP (the engine cannot stop
+ * at breakpoints; why says so). */
+VMM_MUST_CHECK int vm_bp_add(struct vm *vm, uint64_t addr, char *why, size_t len);
+VMM_MUST_CHECK int vm_bp_del(struct vm *vm, uint64_t addr);
+/* Copy the breakpoint list; returns the count. */
+unsigned vm_bp_list(struct vm *vm, uint64_t *addr, unsigned max);
+
+/* Be told about events (on the main loop's thread). 0 or -ENOSPC. */
+VMM_MUST_CHECK int vm_listen(struct vm *vm, vm_event_fn fn, void *opaque);
+void vm_unlisten(struct vm *vm, vm_event_fn fn, void *opaque);
+/* Queue an event for the listeners and wake the main loop. Any thread. */
+void vm_post_event(struct vm *vm, enum vm_event_kind kind, unsigned cpu, int reason,
+		   const char *fmt, ...) VMM_PRINTF(5, 6);
+/* Deliver queued events (the main loop does; vm_run once more at the end). */
+void vm_events_drain(struct vm *vm);
 
 /* --- vCPU side, for engines --- */
 

@@ -40,6 +40,7 @@ struct hw_vcpu {
 	struct perf_ctr exits[HW_EXIT_NR];
 	struct perf_ctr evt[HW_EVT_NR];
 	uint64_t run_start;         /* when the last KVM_RUN returned */
+	bool stepping;              /* set_debug asked for a step: hold interrupts */
 };
 
 /* Registers: x86_state <-> KVM_{GET,SET}_{REGS,SREGS,FPU,MSRS,...}. */

@@ -189,7 +189,7 @@ static void hw_vcpu_kick(struct vcpu *v)
 static void hw_inject(struct vcpu *v, struct hw_vcpu *h)
 {
 	struct kvm_run *run = h->run;
-	if (!vcpu_intr_pending(v)) {
+	if (!vcpu_intr_pending(v) || h->stepping) {
 		run->request_interrupt_window = 0;
 		return;
 	}
@@ -340,14 +340,34 @@ int hw_vcpu_run(struct vcpu *v, struct vcpu_exit *ex)
 	}
 }
 
-static int hw_single_step(struct vcpu *v, bool on)
+/* Breakpoints in the debug registers (SDM 3B 17.2: DR7 G0-G3 at bits 1, 3,
+ * 5, 7; R/W and LEN 0 = instruction fetch), a step with the trap flag. */
+static int hw_set_debug(struct vcpu *v, const struct vcpu_debug *d, char *why, size_t len)
 {
 	struct hw_vcpu *h = v->engine_priv;
-	struct kvm_guest_debug dbg = { .control = on ? KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP : 0 };
-	if (ioctl(h->fd, KVM_SET_GUEST_DEBUG, &dbg) < 0) {
-		vmm_err("hw: KVM_SET_GUEST_DEBUG: %s", strerror(errno));
-		return -errno;
+	struct kvm_guest_debug dbg = { .control = 0 };
+	if (d->nr_bp > 4) {
+		snprintf(why, len, "hw holds 4 breakpoints (the debug registers), not %u",
+			 d->nr_bp);
+		return -ENOSPC;
 	}
+	if (d->step || d->nr_bp)
+		dbg.control = KVM_GUESTDBG_ENABLE;
+	if (d->step)
+		dbg.control |= KVM_GUESTDBG_SINGLESTEP;
+	if (d->nr_bp) {
+		dbg.control |= KVM_GUESTDBG_USE_HW_BP;
+		for (unsigned i = 0; i < d->nr_bp; i++) {
+			dbg.arch.debugreg[i] = d->bp[i];
+			dbg.arch.debugreg[7] |= 2ull << (i * 2);
+		}
+	}
+	if (ioctl(h->fd, KVM_SET_GUEST_DEBUG, &dbg) < 0) {
+		int e = errno;
+		snprintf(why, len, "KVM_SET_GUEST_DEBUG: %s", strerror(e));
+		return -e;
+	}
+	h->stepping = d->step;
 	return 0;
 }
 
@@ -364,6 +384,6 @@ const struct engine_ops hw_engine_ops = {
 	.regs_get = hw_regs_get,
 	.regs_set = hw_regs_set,
 	.vcpu_kick = hw_vcpu_kick,
-	.single_step = hw_single_step,
 	.host_report = hw_host_report,
+	.set_debug = hw_set_debug,
 };
