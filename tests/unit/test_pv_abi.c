@@ -8,13 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/pv/pv_internal.h"
+#include "vmm/vmi/vmi.h"
 
 static uint8_t rom[PV_ROM_SIZE];
 
 static const struct pv_rom_header *build(unsigned bits, unsigned flavour, uint64_t addr)
 {
-	assert_int_equal(pv_rom_build(rom, addr, bits, flavour), 0);
+	assert_int_equal(vmi_rom_build(rom, addr, bits, flavour), 0);
 	return (const struct pv_rom_header *)rom;
 }
 
@@ -52,9 +52,9 @@ static void test_rom_entries_lie_in_the_rom_and_unknown_calls_share_the_enosys_s
 
 static void test_rom_rejects_a_misaligned_window_and_bad_arguments(void **state)
 {
-	assert_int_equal(pv_rom_build(rom, 0xfff01000, 32, PV_FLAVOUR_NATIVE), -EINVAL);
-	assert_int_equal(pv_rom_build(rom, 0xfff00000, 16, PV_FLAVOUR_NATIVE), -EINVAL);
-	assert_int_equal(pv_rom_build(rom, 0xfff00000, 32, 3), -EINVAL);
+	assert_int_equal(vmi_rom_build(rom, 0xfff01000, 32, PV_FLAVOUR_NATIVE), -EINVAL);
+	assert_int_equal(vmi_rom_build(rom, 0xfff00000, 16, PV_FLAVOUR_NATIVE), -EINVAL);
+	assert_int_equal(vmi_rom_build(rom, 0xfff00000, 32, 3), -EINVAL);
 }
 
 /* The 32-bit pv ROM addresses the shared page absolutely: every
@@ -80,7 +80,7 @@ static void test_rom_pv_sites_are_int3_and_native_has_none(void **state)
 		unsigned sites = 0;
 		bool seen_iret = false;
 		for (unsigned off = 0; off < PV_ROM_SIZE; off++) {
-			int k = pv_rom_site(b, off);
+			int k = vmi_rom_site(b, off);
 			if (k < 0)
 				continue;
 			sites++;
@@ -91,8 +91,8 @@ static void test_rom_pv_sites_are_int3_and_native_has_none(void **state)
 		assert_true(sites >= 20);
 		assert_true(seen_iret);
 	}
-	assert_int_equal(pv_rom_site(32, 0), -1);
-	assert_int_equal(pv_rom_site(48, PV_ROM_CODE_OFF), -1);
+	assert_int_equal(vmi_rom_site(32, 0), -1);
+	assert_int_equal(vmi_rom_site(48, PV_ROM_CODE_OFF), -1);
 }
 
 /* Take-over (a guest switched to pv from bt or hw): the entries the guest
@@ -115,10 +115,10 @@ static void test_rom_pv_flavour_takes_over_the_native_entries_a_guest_cached(voi
 		assert_int_equal(h->flavour, PV_FLAVOUR_PV);
 		assert_true(h->entry[PV_CALL_IRET] - 0xfff00000 != iret);
 		assert_int_equal(rom[iret], 0xcc);
-		assert_int_equal(pv_rom_site(b, iret), PV_CALL_IRET);
+		assert_int_equal(vmi_rom_site(b, iret), PV_CALL_IRET);
 		assert_int_equal(rom[site], 0xcc);
 		assert_int_equal(rom[site + 1], 0x90); /* the rest of the instruction */
-		assert_int_equal(pv_rom_site(b, site), PV_CALL_USER_INT80);
+		assert_int_equal(vmi_rom_site(b, site), PV_CALL_USER_INT80);
 		/* what follows the site is unchanged: pop/ret run natively */
 		build(b, PV_FLAVOUR_NATIVE, 0xfff00000);
 		uint8_t after = rom[site + 2];
@@ -255,7 +255,7 @@ static void test_rom_install_maps_a_readonly_rom_and_a_shared_page(void **state)
 	struct vm *vm = test_vm_create(16 * MiB);
 	struct pv_guest_note g = { .present = true, .valid = true, .n = good };
 	assert_non_null(vm);
-	assert_int_equal(pv_rom_install(vm, &g), 0);
+	assert_int_equal(vmi_rom_install(vm, &g), 0);
 	const struct mem_region *rom_r = mem_find(&vm->mem, 0xfff00000);
 	const struct mem_region *sh = mem_find(&vm->mem, 0xfff00000 + PV_SHARED_OFF);
 	assert_non_null(rom_r);
@@ -273,7 +273,7 @@ static void test_rom_install_refuses_a_window_over_ram(void **state)
 	g.n.rom_addr = 0x100000;
 	assert_non_null(vm);
 	vmm_log_set_fd(-1);
-	assert_int_equal(pv_rom_install(vm, &g), -EEXIST);
+	assert_int_equal(vmi_rom_install(vm, &g), -EEXIST);
 	vmm_log_set_fd(2);
 	vm_destroy(vm);
 }

@@ -11,8 +11,7 @@
 #include "vmm/cli/cli.h"
 #include "vmm/core/engine.h"
 #include "vmm/core/vm.h"
-#include "vmm/dev/dev.h"
-#include "vmm/pv/pv.h"
+#include "vmm/machine/machine.h"
 #include "vmm/select/select.h"
 
 /* The demo guest's builds, best first: the 64-bit one where an engine can
@@ -99,30 +98,6 @@ static bool choose_engine(const struct run_config *rc, const struct host_caps *c
 	else
 		vmm_info("%s", res.reason);
 	return c->e != NULL;
-}
-
-static int publish_boot_info(struct fwcfg *fw, const struct guest_mem *mem,
-			     const struct load_result *res, const struct load_params *p)
-{
-	/* As QEMU's -kernel: key 0x11 holds the loaded kernel's bytes. */
-	const void *kdata = mem_gpa_to_hva(mem, res->kernel_addr, res->kernel_size);
-	int r = fwcfg_add_u32(fw, FW_CFG_KERNEL_ADDR, (uint32_t)res->kernel_addr);
-	r = r ? r : fwcfg_add_u32(fw, FW_CFG_KERNEL_SIZE, (uint32_t)res->kernel_size);
-	if (kdata && res->kernel_size)
-		r = r ? r : fwcfg_add_bytes(fw, FW_CFG_KERNEL_DATA, kdata,
-					    (uint32_t)res->kernel_size);
-	r = r ? r : fwcfg_add_u32(fw, FW_CFG_KERNEL_ENTRY, (uint32_t)res->info.entry);
-	if (res->cmdline_addr) {
-		r = r ? r : fwcfg_add_u32(fw, FW_CFG_CMDLINE_ADDR, (uint32_t)res->cmdline_addr);
-		r = r ? r : fwcfg_add_u32(fw, FW_CFG_CMDLINE_SIZE, res->cmdline_size);
-	}
-	const char *cmd = p->cmdline ? p->cmdline : "";
-	r = r ? r : fwcfg_add_bytes(fw, FW_CFG_CMDLINE_DATA, cmd, (uint32_t)strlen(cmd) + 1);
-	if (res->initrd_addr) {
-		r = r ? r : fwcfg_add_u32(fw, FW_CFG_INITRD_ADDR, (uint32_t)res->initrd_addr);
-		r = r ? r : fwcfg_add_u32(fw, FW_CFG_INITRD_SIZE, (uint32_t)res->initrd_size);
-	}
-	return r;
 }
 
 static void print_stats(struct vm *vm, const struct engine_ops *e)
@@ -229,38 +204,16 @@ static int run_guest(struct run_config *rc, const struct choice *c, const struct
 {
 	const struct engine_ops *e = c->e;
 	struct sel_adapt *adapt = NULL;
+	struct machine_config mcfg = {
+		.mem_size = rc->mem_size, .nr_vcpus = rc->smp, .serial = rc->serial,
+		.debugcon = rc->debugcon, .load = rc->load, .guest = g, .engine = e,
+	};
+	struct machine m;
 	struct mon *mon = NULL;
-	struct vm_config vcfg = { .mem_size = rc->mem_size, .nr_vcpus = rc->smp };
-	struct vm *vm = vm_create(&vcfg);
-	if (!vm)
-		return VM_EXIT_HOST;
-	struct board_config bcfg = { .serial = rc->serial, .debugcon = rc->debugcon };
-	struct board_pc *board = board_pc_create(vm, &bcfg);
-	if (!board) {
-		vm_destroy(vm);
-		return VM_EXIT_USAGE;
-	}
-	struct load_result res;
 	int status;
-	if (load_kernel(&vm->mem, &rc->load, &res)) {
-		status = VM_EXIT_USAGE;
-		goto out;
-	}
-	/* A PV-capable guest finds the VMI ROM where its note asked (docs/vmi.md);
-	 * every engine runs it, pv rewrites it with hypercalls. */
-	if (g->pv.valid && pv_rom_install(vm, &g->pv)) {
-		status = VM_EXIT_USAGE;
-		goto out;
-	}
-	if (publish_boot_info(board->fwcfg, &vm->mem, &res, &rc->load)) {
-		vmm_err("fw_cfg: cannot publish the boot information");
-		status = VM_EXIT_HOST;
-		goto out;
-	}
-	if (vm_engine_init(vm, e, &res.entry)) {
-		status = VM_EXIT_HOST;
-		goto out;
-	}
+	if (machine_build(&mcfg, &m))
+		return m.exit_status;
+	struct vm *vm = m.vm;
 	if (rc->switch_to[0]) {
 		char why[64];
 		snprintf(why, sizeof(why), "requested (--switch %s@%g)", rc->switch_to, rc->switch_ms);
@@ -275,7 +228,8 @@ static int run_guest(struct run_config *rc, const struct choice *c, const struct
 	if (rc->monitor) {
 		struct mon_machine mm = { .vm = vm, .caps = caps, .guest = g };
 		mon = mon_create(&mm);
-		if (!mon || mon_open_console(mon, rc->monitor, board->console)) {
+		if (!mon || mon_open_console(mon, rc->monitor, m.board->console)) {
+			sel_adapt_stop(adapt);
 			status = VM_EXIT_USAGE;
 			goto out;
 		}
@@ -288,9 +242,7 @@ static int run_guest(struct run_config *rc, const struct choice *c, const struct
 		write_stats_json(rc->stats_json, vm, e, status);
 out:
 	mon_destroy(mon);
-	/* vCPUs first (they may still touch devices), then devices, then memory */
-	board_pc_destroy(board);
-	vm_destroy(vm);
+	machine_destroy(&m);
 	return status;
 }
 

@@ -2,7 +2,8 @@
  * engine, one host thread per vCPU, and the main loop that runs timers and
  * host input. Devices and engines use it; nothing here assumes one vCPU.
  *
- * Lifecycle (what `triplex run` does):
+ * Lifecycle (what the machine builder, vmm/machine/machine.c, does for
+ * `triplex run`):
  *     struct vm *vm = vm_create(&cfg);          // memory, io spaces, timers
  *     board_pc_create(vm, &bcfg);               // devices
  *     load_kernel(vm, &params, &entry);         // image into memory

@@ -1,12 +1,12 @@
-/* pv.h: the pv engine (VMI-style paravirtualization, docs/vmi.md) and the
- * pieces of the ABI the rest of Triplex uses: the guest's ELF note, and the
- * ROM window that the run path maps for guests that have one.
+/* pv.h: the pv engine (VMI-style paravirtualization, docs/vmi.md): the
+ * engine, and flat PV guests for tests and benchmarks. The guest's ELF note
+ * is vmm/core/guest.h's, the ROM window every engine maps vmm/vmi/vmi.h's.
  *
  * Example (what `triplex run` does for a guest with the note):
  *     struct pv_guest_note note;
  *     pv_note_parse(img, len, &note);            // the guest probe does this
  *     ...load_kernel()...
- *     if (note.present) pv_rom_install(vm, &note); // native ROM: bt, hw
+ *     if (note.valid) vmi_rom_install(vm, &note); // native ROM: bt, hw
  *     vm_engine_init(vm, &pv_engine_ops, &entry); // pv rewrites it */
 #ifndef VMM_PV_PV_H
 #define VMM_PV_PV_H
@@ -18,17 +18,6 @@
 struct vm;
 
 extern const struct engine_ops pv_engine_ops;
-
-/* Map the ROM window the note asks for (a read-only ROM region and a
- * shared-page region, from the VM's memfd) and fill the ROM with the native
- * flavour. Call after the loader and before vm_engine_init(). 0, or -errno
- * after one error naming the address and the cause. */
-VMM_MUST_CHECK int pv_rom_install(struct vm *vm, const struct pv_guest_note *note);
-
-/* Build a ROM image of (flavour) (PV_FLAVOUR_*) for (bits)-bit code into
- * (rom) (PV_ROM_SIZE bytes) for a window at guest address (addr). 0 or
- * -EINVAL (bad arguments). Pure: for the engine and tests. */
-int pv_rom_build(uint8_t *rom, uint64_t addr, unsigned bits, unsigned flavour);
 
 /* A flat PV guest for tests and benchmarks: (len) bytes of (code) at (at),
  * a ROM window at PV_ROM_DEFAULT_ADDR and a note for (bits)-bit code whose

@@ -24,7 +24,7 @@ int pv_flat_setup(struct vm *vm, unsigned bits, const void *code, uint64_t len, 
 	if ((bits != 32 && bits != 64) || top <= 0x1000)
 		return -EINVAL;
 	int r = mem_write(&vm->mem, at, code, len);
-	return r ? r : pv_rom_install(vm, &note);
+	return r ? r : vmi_rom_install(vm, &note);
 }
 
 int pv_calib_setup(struct vm *vm, unsigned bits, unsigned test, uint64_t *rip)

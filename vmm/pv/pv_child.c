@@ -172,8 +172,8 @@ static int rom_site(const struct pv_child *c, uint64_t rip, uint64_t *eo, unsign
 	uint64_t off = rip - 1 - c->window;
 	if (off >= PV_ROM_SIZE)
 		return -1;
-	int kind = pv_rom_site(c->bits, off);
-	if (kind < 0 && pv_rom_redirect(c->bits, off, eo, delta))
+	int kind = vmi_rom_site(c->bits, off);
+	if (kind < 0 && vmi_rom_redirect(c->bits, off, eo, delta))
 		return PV_MAX_CALLS;
 	return kind;
 }
@@ -230,7 +230,7 @@ static bool in_kernel_entry(const struct pv_child *c, uint64_t rip)
 	uint64_t off = rip - c->window;
 	if (off >= PV_ROM_SIZE)
 		return false;
-	int call = pv_rom_call_at(c->bits, off);
+	int call = vmi_rom_call_at(c->bits, off);
 	return call >= 0 && call != PV_CALL_USER_INT80 && call != PV_CALL_USER_SYSCALL &&
 	       call != PV_CALL_VERSION;
 }

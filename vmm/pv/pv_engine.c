@@ -110,7 +110,7 @@ static int pv_vm_create(struct vm *vm)
 			       pvm->note.rom_addr + PV_WINDOW_SIZE);
 	pvm->va_top = VMM_ALIGN_UP(top, 4096);
 	if (!pvm->shared || rom->gpa != pvm->note.rom_addr ||
-	    pv_rom_build(rom->hva, rom->gpa, pvm->bits, PV_FLAVOUR_PV)) {
+	    vmi_rom_build(rom->hva, rom->gpa, pvm->bits, PV_FLAVOUR_PV)) {
 		vmm_err("pv: cannot build the pv flavour of the VMI ROM at %#llx",
 			(unsigned long long)rom->gpa);
 		free(pvm);

@@ -19,7 +19,6 @@
  *   pv_trap.c     reflecting traps, iret, sysret            (child K)
  *   pv_hcall.c    the hypercalls                            (child K)
  *   pv_mmu.c      guest page walks, host mappings           (child)
- *   pv_rom.c      the ABI's ROM (its note: vmm/core/guest_note.c) (both)
  *   pv_sys.S      the only host system calls children make  (child)
  */
 #ifndef VMM_PV_PV_INTERNAL_H
@@ -32,7 +31,7 @@
 #include "vmm/core/counters.h"
 #include "vmm/core/vm.h"
 #include "vmm/pv/pv.h"
-#include "vmm/pv/pv_rom_defs.h"
+#include "vmm/vmi/vmi.h"
 
 /* ---- counters (in the channel: children and parent write them) ---- */
 enum pv_sig_ctr { PV_SIG_SEGV, PV_SIG_BUS, PV_SIG_ILL, PV_SIG_FPE, PV_SIG_TRAP, PV_SIG_SYS,
@@ -253,18 +252,6 @@ void pv_adopt_enter(struct pv_child *c, ucontext_t *uc);
 void pv_iret(struct pv_child *c, bool sysret, ucontext_t *uc);
 /* K got the vCPU back from U: turn U's event into a trap. */
 void pv_user_event(struct pv_child *c);
-
-/* pv_rom.c: the hypercall kind (a PV_CALL_* or PV_HC_*) of the int3 at
- * ROM offset (off) of the (bits)-bit pv ROM, or -1 if none is there. */
-int pv_rom_site(unsigned bits, uint64_t off);
-/* The call (PV_CALL_*, PV_MAX_CALLS for the default entry) whose pv-flavour
- * code holds ROM offset (off); -1 outside the pv blob. */
-int pv_rom_call_at(unsigned bits, uint64_t off);
-
-/* pv_rom.c: is the int3 at ROM offset (off) a native take-over site that
- * resumes at the pv entry of its call? Then (*entry_off) is that entry's ROM
- * offset and (*delta) the stack bytes to drop first. */
-bool pv_rom_redirect(unsigned bits, uint64_t off, uint64_t *entry_off, unsigned *delta);
 
 /* pv_hcall.c (K): the hypercall of kind (kind) at the int3 just executed. */
 void pv_hcall(struct pv_child *c, int kind, ucontext_t *uc);

@@ -1,11 +1,11 @@
-/* pv_rom_32.S: the 32-bit ROM code, two flavours (pv_rom_asm.h explains the
+/* vmi_rom_32.S: the 32-bit ROM code, two flavours (vmi_rom_asm.h explains the
  * blobs and their tables). Calling convention: cdecl, arguments at 4(%esp),
  * 8(%esp), ...; EAX (EDX:EAX for 64-bit results) returned; EAX, ECX, EDX
  * clobbered; DF stays 0.
  *   pv_rom32n  native: the instruction sequences themselves, for bt and hw
  *   pv_rom32p  pv: cheap calls on the shared page, the rest int3 hypercalls
  *              (the engine preserves every register but EAX/EDX) */
-#include "vmm/pv/pv_rom_asm.h"
+#include "vmm/vmi/vmi_rom_asm.h"
 
 #define N pv_rom32n
 #define VERSION_NATIVE (PV_ABI_VERSION | (PV_FLAVOUR_NATIVE << 16) | (32 << 24))

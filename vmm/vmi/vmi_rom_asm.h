@@ -1,21 +1,21 @@
-/* pv_rom_asm.h: assembler macros for the four ROM blobs (pv_rom_32.S,
- * pv_rom_64.S): native and pv flavours, 32- and 64-bit. A blob is position
- * independent code that pv_rom.c copies into the ROM (native blobs at
+/* vmi_rom_asm.h: assembler macros for the four ROM blobs (vmi_rom_32.S,
+ * vmi_rom_64.S): native and pv flavours, 32- and 64-bit. A blob is position
+ * independent code that vmi_rom.c copies into the ROM (native blobs at
  * PV_ROM_CODE_OFF, pv blobs at PV_ROM_PV_CODE_OFF); it
  * describes itself with tables the host reads (never copied to the guest):
  *   PREFIX_calls   PV_MAX_CALLS .long offsets of each call's entry (or -1)
  *   PREFIX_relocs  .long offsets of 32-bit absolute addresses of the shared
- *                  page (32-bit blobs): pv_rom.c adds the window's address
+ *                  page (32-bit blobs): vmi_rom.c adds the window's address
  *   PREFIX_sites   pairs .long offset of an int3, kind (pv blobs): the
  *                  hypercall sites the engine recognizes; in native blobs,
  *                  offset of an instruction, kind | length << 16: the
  *                  take-over sites (PV_NSITE)
  * Each table ends with .long -1. */
-#ifndef VMM_PV_PV_ROM_ASM_H
-#define VMM_PV_PV_ROM_ASM_H
+#ifndef VMM_VMI_VMI_ROM_ASM_H
+#define VMM_VMI_VMI_ROM_ASM_H
 
 #include "vmm/pv/pv_abi.h"
-#include "vmm/pv/pv_rom_defs.h"
+#include "vmm/vmi/vmi_rom_defs.h"
 
 /* ENTRY prefix, nr: the entry point of call (nr) starts here. */
 .macro PV_ENTRY prefix, nr
@@ -35,7 +35,7 @@
 .endm
 
 /* NSITE prefix, kind, insn: a native instruction that a guest may still
- * reach after the pv engine took it over from another engine (pv_rom.c
+ * reach after the pv engine took it over from another engine (vmi_rom.c
  * "take-over"): the pv ROM replaces it with int3 (and nops), which the
  * engine treats as hypercall (kind). Only for entries the guest caches and
  * for instructions a suspended context may return to. */
@@ -63,7 +63,7 @@
 	.popsection
 .endm
 
-/* SH32_ECX prefix: mov $shared_page, %ecx (relocated by pv_rom.c). */
+/* SH32_ECX prefix: mov $shared_page, %ecx (relocated by vmi_rom.c). */
 .macro PV_SH32_ECX prefix
 	.byte 0xb9
 .Lpv_reloc\@:

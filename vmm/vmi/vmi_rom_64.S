@@ -1,4 +1,4 @@
-/* pv_rom_64.S: the 64-bit ROM code, two flavours (pv_rom_asm.h explains the
+/* vmi_rom_64.S: the 64-bit ROM code, two flavours (vmi_rom_asm.h explains the
  * blobs and their tables). Calling convention: System V, arguments in RDI,
  * RSI, RDX, RCX, R8; RAX returned; the SysV caller-saved registers may be
  * clobbered. The shared page is addressed RIP-relative: it sits at
@@ -7,7 +7,7 @@
  *   pv_rom64n  native: the instruction sequences themselves, for hw
  *   pv_rom64p  pv: cheap calls on the shared page, the rest int3 hypercalls
  *              (the engine preserves every register but RAX) */
-#include "vmm/pv/pv_rom_asm.h"
+#include "vmm/vmi/vmi_rom_asm.h"
 
 #define N pv_rom64n
 #define VERSION_NATIVE (PV_ABI_VERSION | (PV_FLAVOUR_NATIVE << 16) | (64 << 24))

@@ -1,5 +1,5 @@
-/* pv_rom.c: building the VMI ROM (docs/vmi.md "The ROM") from the assembled
- * blobs of pv_rom_32.S / pv_rom_64.S, and mapping the ROM window for a guest
+/* vmi_rom.c: building the VMI ROM (docs/vmi.md "The ROM") from the assembled
+ * blobs of vmi_rom_32.S / vmi_rom_64.S, and mapping the ROM window for a guest
  * that declares one. The header and entry table come first, then both
  * blobs (native at PV_ROM_CODE_OFF, pv after it); the header's entries
  * point into the ROM's flavour. 32-bit blobs get their shared-page
@@ -11,9 +11,9 @@
 #include <string.h>
 
 #include "vmm/core/vm.h"
-#include "vmm/pv/pv_internal.h"
+#include "vmm/vmi/vmi.h"
 
-/* The blobs' symbols (pv_rom_asm.h describes the tables). */
+/* The blobs' symbols (vmi_rom_asm.h describes the tables). */
 #define PV_BLOB_SYMS(p)                                                        \
 	extern const uint8_t p##_start[], p##_end[];                           \
 	extern const int32_t p##_calltab[], p##_sitetab[], p##_reloctab[]
@@ -67,7 +67,7 @@ static void copy_blob(uint8_t *rom, const struct pv_blob *b, size_t off, uint32_
 	}
 }
 
-int pv_rom_build(uint8_t *rom, uint64_t addr, unsigned bits, unsigned flavour)
+int vmi_rom_build(uint8_t *rom, uint64_t addr, unsigned bits, unsigned flavour)
 {
 	const struct pv_blob *b = blob_for(bits, flavour);
 	if (!b || addr % PV_WINDOW_SIZE)
@@ -83,7 +83,7 @@ int pv_rom_build(uint8_t *rom, uint64_t addr, unsigned bits, unsigned flavour)
 	copy_blob(rom, pv, blob_off(bits, PV_FLAVOUR_PV), shared);
 	if (flavour == PV_FLAVOUR_PV) {
 		/* take-over: the native instructions a guest may still reach
-		 * become hypercalls (pv_rom_asm.h, PV_NSITE) */
+		 * become hypercalls (vmi_rom_asm.h, PV_NSITE) */
 		uint8_t *code = rom + blob_off(bits, PV_FLAVOUR_NATIVE);
 		for (const int32_t *s = nat->sites; s[0] != -1; s += 2) {
 			unsigned len = ((unsigned)s[1] >> 16) & 0x7f;
@@ -108,7 +108,7 @@ int pv_rom_build(uint8_t *rom, uint64_t addr, unsigned bits, unsigned flavour)
 	return 0;
 }
 
-int pv_rom_site(unsigned bits, uint64_t off)
+int vmi_rom_site(unsigned bits, uint64_t off)
 {
 	const struct pv_blob *pv = blob_for(bits, PV_FLAVOUR_PV);
 	const struct pv_blob *nat = blob_for(bits, PV_FLAVOUR_NATIVE);
@@ -129,7 +129,7 @@ int pv_rom_site(unsigned bits, uint64_t off)
 	return -1;
 }
 
-int pv_rom_call_at(unsigned bits, uint64_t off)
+int vmi_rom_call_at(unsigned bits, uint64_t off)
 {
 	const struct pv_blob *pv = blob_for(bits, PV_FLAVOUR_PV);
 	size_t pv_off = blob_off(bits, PV_FLAVOUR_PV);
@@ -145,7 +145,7 @@ int pv_rom_call_at(unsigned bits, uint64_t off)
 	return call;
 }
 
-bool pv_rom_redirect(unsigned bits, uint64_t off, uint64_t *entry_off, unsigned *delta)
+bool vmi_rom_redirect(unsigned bits, uint64_t off, uint64_t *entry_off, unsigned *delta)
 {
 	const struct pv_blob *nat = blob_for(bits, PV_FLAVOUR_NATIVE);
 	const struct pv_blob *pv = blob_for(bits, PV_FLAVOUR_PV);
@@ -164,11 +164,11 @@ bool pv_rom_redirect(unsigned bits, uint64_t off, uint64_t *entry_off, unsigned 
 	return false;
 }
 
-int pv_rom_install(struct vm *vm, const struct pv_guest_note *note)
+int vmi_rom_install(struct vm *vm, const struct pv_guest_note *note)
 {
 	const struct pv_note *n = &note->n;
 	if (!note->valid) {
-		vmm_err("pv: %s", note->why);
+		vmm_err("vmi: %s", note->why);
 		return -EINVAL;
 	}
 	gpa_t gpa = n->rom_addr;
@@ -185,7 +185,7 @@ int pv_rom_install(struct vm *vm, const struct pv_guest_note *note)
 		return -ENOMEM;
 	if (!mem_add_region(&vm->mem, "vmi-shared", gpa + PV_SHARED_OFF, PV_SHARED_SIZE, 0))
 		return -ENOMEM;
-	int r = pv_rom_build(rom->hva, gpa, n->bits, PV_FLAVOUR_NATIVE);
+	int r = vmi_rom_build(rom->hva, gpa, n->bits, PV_FLAVOUR_NATIVE);
 	if (r)
 		vmm_err("pv: cannot build the %u-bit VMI ROM at %#llx", n->bits,
 			(unsigned long long)gpa);
