@@ -49,8 +49,8 @@ static void test_board_claims_every_pc_port_without_overlap(void **state)
 		{ 0x20, "pic-master" },  { 0xa1, "pic-slave" },       { 0x4d1, "pic-elcr" },
 		{ 0x43, "pit" },         { 0x61, "pit-port61" },      { 0x71, "rtc" },
 		{ 0x3fd, "uart@0x3f8" }, { 0xf7, "isa-debug-exit" },  { 0xe9, "debugcon" },
-		{ 0x80, "post" },        { 0x92, "sysctl-a20" },      { 0x60, "kbc-data" },
-		{ 0x64, "kbc-cmd" },     { 0x605, "acpi-pm1a-cnt" },  { 0xb004, "bochs-pm1a-cnt" },
+		{ 0x80, "post" },        { 0x92, "sysctl-a20" },      { 0x60, "i8042-data" },
+		{ 0x64, "i8042-cmd" },     { 0x605, "acpi-pm1a-cnt" },  { 0xb004, "bochs-pm1a-cnt" },
 		{ 0x511, "fw_cfg" },     { 0xcf8, "pci-conf-addr" },  { 0xcff, "pci-conf-data" },
 		{ 0xc000, "pci-io" },
 	};

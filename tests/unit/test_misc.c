@@ -94,10 +94,6 @@ static void test_sysctl_ports_read_as_an_idle_pc(void **state)
 	assert_int_equal(inb(VM, 0x92), 0x02);
 	outb(VM, 0x92, 0x00); /* A20 off: ignored */
 	assert_int_equal(inb(VM, 0x92), 0x02);
-	assert_int_equal(inb(VM, 0x64), 0x1c);
-	assert_int_equal(inb(VM, 0x60), 0x00);
-	outb(VM, 0x64, 0x20); /* read command byte: ignored */
-	outb(VM, 0x60, 0xff);
 	assert_int_equal(test_in(VM, 0x604, 2), 0);
 	assert_false(vm_stopping(VM));
 }
@@ -108,15 +104,6 @@ static void test_sysctl_port_92_bit_0_resets(void **state)
 	outb(VM, 0x92, 0x03);
 	assert_int_equal(VM->stop_reason, VM_STOP_RESET);
 	assert_int_equal(VM->stop_status, 0);
-}
-
-static void test_sysctl_keyboard_controller_0xfe_resets(void **state)
-{
-	assert_int_equal(sysctl_create(VM), 0);
-	outb(VM, 0x64, 0xfe);
-	assert_int_equal(VM->stop_reason, VM_STOP_RESET);
-	assert_string_equal(VM->stop_msg,
-			    "guest requested a reset; stopping (Triplex does not reboot)");
 }
 
 static void test_sysctl_acpi_slp_en_with_type_0_powers_off(void **state)
@@ -150,7 +137,6 @@ int main(void)
 		T(test_debugcon_without_chardev_drops_output),
 		T(test_sysctl_ports_read_as_an_idle_pc),
 		T(test_sysctl_port_92_bit_0_resets),
-		T(test_sysctl_keyboard_controller_0xfe_resets),
 		T(test_sysctl_acpi_slp_en_with_type_0_powers_off),
 		T(test_sysctl_bochs_pm_port_powers_off_with_a_byte_write),
 	};

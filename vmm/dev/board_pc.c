@@ -8,7 +8,8 @@
  *     local APICs (0xfee00000)   ioapic (0xfec00000), 24 pins
  *     rtc  (0x70-0x71) IRQ8      com1 (0x3f8) IRQ4, the console
  *     isa-debug-exit (0xf4)      debugcon (0xe9)
- *     sysctl (0x60, 0x64, 0x80, 0x92, 0x604, 0xb004)   fw_cfg (0x510)
+ *     sysctl (0x80, 0x92, 0x604, 0xb004)   fw_cfg (0x510)
+ *     i8042 (0x60, 0x64) keyboard IRQ1, mouse IRQ12
  *     pci (0xcf8-0xcff; I/O window 0xc000-0xffff, MMIO hole 0xc0000000-0xfebfffff) */
 #include <stdlib.h>
 
@@ -102,6 +103,8 @@ static int board_create_devices(struct board_pc *b)
 	if (debugexit_create(vm, 0xf4) || debugcon_create(vm, 0xe9, b->debugcon) ||
 	    sysctl_create(vm))
 		return -1;
+	if (!(b->i8042 = i8042_create(vm)))
+		return -1;
 	if (!(b->pci = pci_create(vm)))
 		return -1;
 	b->fwcfg = fwcfg_create(vm); /* with ram size and CPU counts */
@@ -147,6 +150,7 @@ void board_pc_destroy(struct board_pc *b)
 	pit_destroy(b->pit);
 	fwcfg_destroy(b->fwcfg);
 	pci_destroy(b->pci);
+	i8042_destroy(b->i8042);
 	misc_release(vm);
 	apic_destroy(b->apic);
 	pic_destroy(b->pic);

@@ -185,12 +185,26 @@ uint64_t pci_bar_addr(struct pci *p, unsigned slot, unsigned func, unsigned bar)
  * debugcon (port 0xe9): bytes written go to (chr) (may be NULL: dropped);
  * reads return 0xe9 (Bochs/QEMU detection).
  * System control: port 0x80 (POST code, ignored), 0x92 (A20 always on; bit 0
- * resets), 0x64 (keyboard controller status; command 0xfe resets),
- * 0x604 and 0xb004 (ACPI PM1a control, QEMU and Bochs: SLP_EN with type 0
- * powers off). Reset and power-off stop the VM with status 0. */
+ * resets), 0x604 and 0xb004 (ACPI PM1a control, QEMU and Bochs: SLP_EN with
+ * type 0 powers off). Reset and power-off stop the VM with status 0. */
 VMM_MUST_CHECK int debugexit_create(struct vm *vm, uint16_t port);
 VMM_MUST_CHECK int debugcon_create(struct vm *vm, uint16_t port, struct chardev *chr);
 VMM_MUST_CHECK int sysctl_create(struct vm *vm);
+
+/* ---- i8042 keyboard controller at 0x60/0x64 (i8042.c) ----
+ * Self-test, command byte, port tests and enables, input/output ports, A20,
+ * the reset line (0xFE and output-port writes reset the machine as port 0x92
+ * does), a PS/2 keyboard on IRQ 1 and a PS/2 mouse on IRQ 12, in the state
+ * the firmware leaves them (translation to set 1 on). */
+struct i8042;
+struct i8042 *i8042_create(struct vm *vm);
+void i8042_destroy(struct i8042 *k);
+/* Queue (n) scancode bytes from the keyboard, set 1 (a make code, 0x80|code
+ * for its break; 0xE0-prefixed keys as two bytes), for the guest to read at
+ * 0x60 with IRQ 1. Any thread. 0, -EAGAIN when the guest disabled the
+ * keyboard (0xF5), -ENOSPC when 256 bytes wait already, -ENOTSUP when the
+ * guest turned translation off and reads set 2 or 3. */
+VMM_MUST_CHECK int i8042_key(struct i8042 *k, const uint8_t *codes, unsigned n);
 
 /* ---- the PC board ---- */
 struct board_config {
@@ -207,6 +221,7 @@ struct board_pc {
 	struct uart *com1;
 	struct fwcfg *fwcfg;
 	struct pci *pci;
+	struct i8042 *i8042;
 	struct chardev *console;   /* COM1's back end */
 	struct chardev *debugcon;
 };

@@ -35,4 +35,8 @@ static inline unsigned dev_from_bcd(uint8_t v)
  * before vm_destroy()). */
 void misc_release(struct vm *vm);
 
+/* The guest asked for a reset (port 0x92, the keyboard controller's reset
+ * line, ...): stop the VM with VM_STOP_RESET; (how) goes to the dev log. */
+void misc_guest_reset(struct vm *vm, const char *how);
+
 #endif

@@ -1,8 +1,8 @@
 /* misc.c: the small ports of a PC as QEMU's default machine shows them:
  * isa-debug-exit, the Bochs/QEMU debug console (0xe9), and system control
- * (POST code 0x80, fast A20/reset 0x92, a keyboard controller that only
- * resets the machine at 0x60/0x64, and the ACPI PM1a control registers at
- * 0x604 (QEMU PIIX4) and 0xb004 (Bochs, old QEMU) for power-off).
+ * (POST code 0x80, fast A20/reset 0x92, and the ACPI PM1a control registers
+ * at 0x604 (QEMU PIIX4) and 0xb004 (Bochs, old QEMU) for power-off; the
+ * keyboard controller is i8042.c).
  *
  * debugexit and sysctl keep no state (their handlers get the VM). debugcon
  * needs its chardev, so its state is allocated and kept on a list that
@@ -15,9 +15,6 @@
 
 #define ACPI_PM1_SLP_EN (1u << 13)
 #define ACPI_PM1_SLP_TYP(v) (((v) >> 10) & 7)
-#define KBC_STATUS_IDLE 0x1c /* keyboard enabled, last write a command,
-				* self-test passed; no data */
-#define KBC_CMD_RESET 0xfe   /* pulse the CPU reset line */
 
 struct debugcon {
 	struct vm *vm;
@@ -110,7 +107,7 @@ void misc_release(struct vm *vm)
 	pthread_mutex_unlock(&misc_lock);
 }
 
-static void sysctl_reset(struct vm *vm, const char *how)
+void misc_guest_reset(struct vm *vm, const char *how)
 {
 	vmm_debug(dev, "sysctl: reset through %s", how);
 	vm_request_stop(vm, VM_STOP_RESET, 0,
@@ -131,27 +128,7 @@ static int sysctl_a20_io(void *dev, uint64_t off, void *data, unsigned size, boo
 	if (!is_write)
 		*(uint8_t *)data = 0x02;
 	else if (*(uint8_t *)data & 0x01)
-		sysctl_reset(dev, "port 0x92");
-	return 0;
-}
-
-/* An i8042 keyboard controller with no devices: port 0x60 (data) reads 0
- * and ignores writes; port 0x64 reads an idle status with no data, and of
- * its commands only the reset pulse does anything. */
-static int sysctl_kbc_data_io(void *dev, uint64_t off, void *data, unsigned size,
-			      bool is_write)
-{
-	if (!is_write)
-		*(uint8_t *)data = 0x00;
-	return 0;
-}
-
-static int sysctl_kbc_cmd_io(void *dev, uint64_t off, void *data, unsigned size, bool is_write)
-{
-	if (!is_write)
-		*(uint8_t *)data = KBC_STATUS_IDLE;
-	else if (*(uint8_t *)data == KBC_CMD_RESET)
-		sysctl_reset(dev, "the keyboard controller");
+		misc_guest_reset(dev, "port 0x92");
 	return 0;
 }
 
@@ -174,10 +151,6 @@ int sysctl_create(struct vm *vm)
 	int r = io_register(&vm->pio, 0x80, 1, "post", sysctl_post_io, vm);
 	if (!r)
 		r = io_register(&vm->pio, 0x92, 1, "sysctl-a20", sysctl_a20_io, vm);
-	if (!r)
-		r = io_register(&vm->pio, 0x60, 1, "kbc-data", sysctl_kbc_data_io, vm);
-	if (!r)
-		r = io_register(&vm->pio, 0x64, 1, "kbc-cmd", sysctl_kbc_cmd_io, vm);
 	if (!r)
 		r = io_register(&vm->pio, 0x604, 2, "acpi-pm1a-cnt", sysctl_pm1_io, vm);
 	if (!r)
