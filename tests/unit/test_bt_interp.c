@@ -363,6 +363,28 @@ static void test_bt_host_sigill_in_translated_code_is_reported(void **state)
 	bth_free(h);
 }
 
+/* A loop that patches the immediate of its next instruction 300 times:
+ * after a few rewrites the page's blocks run interpreted instead of being
+ * retranslated on every write (docs/bt.md "Self-modifying code"), with the
+ * same result. (0x1000e: the immediate of the instruction at 2, at
+ * BTH_CODE_ADDR + 13.) */
+BTH_CODE(t_smc, "xor %ebx, %ebx\n mov $300, %ecx\n"
+		"1: mov %ecx, 0x1000e\n 2: mov $0, %eax\n add %eax, %ebx\n dec %ecx\n jnz 1b\n hlt");
+
+static void test_bt_self_modifying_loop_is_not_retranslated_each_time(void **state)
+{
+	(void)state;
+	struct bth *h = bth_new(BTH_FLAT32);
+	bth_load(h, BTH_CODE_ADDR, t_smc_start, t_smc_end);
+	assert_int_equal(bth_run(h), BTH_HLT);
+	assert_int_equal(h->c->gpr[X86_RBX], 300 * 301 / 2);
+	if (h->c->tc) {
+		assert_true(h->c->ctr[BT_CTR_TRANSLATED].count < 40);
+		assert_true(h->c->ctr[BT_CTR_SMC_INTERP].count > 250);
+	}
+	bth_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -383,6 +405,7 @@ int main(void)
 		cmocka_unit_test(test_bt_repeated_divide_error_adapts_once),
 		cmocka_unit_test(test_bt_op82_and_32bit_only_opcodes_run),
 		cmocka_unit_test(test_bt_host_sigill_in_translated_code_is_reported),
+		cmocka_unit_test(test_bt_self_modifying_loop_is_not_retranslated_each_time),
 	};
 	int r = cmocka_run_group_tests_name("bt interpreter", tests, bth_setup_interp, NULL);
 	r |= cmocka_run_group_tests_name("bt translator", tests, bth_setup_trans, NULL);

@@ -23,8 +23,11 @@ struct bt_page {
 				       * in the page (data next to code) keep them */
 };
 
+#define SMC_BITS 8
+
 struct bt_bcache {
 	struct bt_block *hash[1u << HASH_BITS];
+	struct { uint64_t pn; uint32_t writes; } smc[1u << SMC_BITS]; /* code overwritten */
 	struct bt_page *pages[1u << PAGE_HASH_BITS];
 	struct bt_block *dead;    /* invalidated, freed at the next safe point */
 	uint8_t *bitmap;          /* pages < bitmap_pages: has code */
@@ -181,6 +184,15 @@ void bt_code_write(struct bt_cpu *c, uint64_t gpa, unsigned len)
 	*pp = p->next;
 	if (pn < bc->bitmap_pages)
 		bc->bitmap[pn / 8] &= (uint8_t)~(1u << (pn % 8));
+	if (len) {
+		unsigned k = (unsigned)(pn * 0x9e3779b1u) >> (32 - SMC_BITS);
+		if (bc->smc[k].pn != pn) {
+			bc->smc[k].pn = pn;
+			bc->smc[k].writes = 0;
+		}
+		if (bc->smc[k].writes < BT_SMC_HOT)
+			bc->smc[k].writes++;
+	}
 	unsigned n = 0;
 	while (p->blocks) {
 		struct bt_block *b = p->blocks;
@@ -193,6 +205,18 @@ void bt_code_write(struct bt_cpu *c, uint64_t gpa, unsigned len)
 	c->ctr[BT_CTR_INVAL_PAGES].count++;
 	c->ctr[BT_CTR_INVAL_BLOCKS].count += n;
 	c->code_dirty = true;
+}
+
+bool bt_block_smc_interp(struct bt_cpu *c, struct bt_block *b)
+{
+	uint64_t pn = b->gpa >> 12;
+	unsigned k = (unsigned)(pn * 0x9e3779b1u) >> (32 - SMC_BITS);
+	if (b->exec_count >= BT_SMC_TRUST || c->bc->smc[k].pn != pn ||
+	    c->bc->smc[k].writes < BT_SMC_HOT)
+		return false;
+	b->exec_count++;
+	c->ctr[BT_CTR_SMC_INTERP].count++;
+	return true;
 }
 
 static void add_to_page(struct bt_cpu *c, struct bt_block *b)

@@ -113,6 +113,7 @@ enum bt_ctr {
 	BT_CTR_INVAL_BLOCKS,  /* blocks invalidated */
 	BT_CTR_CACHE_FLUSH,   /* whole code cache flushes */
 	BT_CTR_RETRANSLATE,   /* blocks retranslated to use helpers (adaptive) */
+	BT_CTR_SMC_INTERP,    /* blocks of self-modifying pages run interpreted */
 	BT_CTR_NR
 };
 
@@ -657,6 +658,13 @@ void bt_jc_flush(struct bt_cpu *c);
 void bt_code_write(struct bt_cpu *c, uint64_t gpa, unsigned len);
 /* Whether guest physical page (gpa_page) holds decoded code. */
 bool bt_page_has_code(struct bt_cpu *c, uint64_t gpa_page);
+/* Self-modifying code: a page whose code was overwritten BT_SMC_HOT times
+ * runs each new block interpreted until it survived BT_SMC_TRUST runs (a
+ * translation that the next write throws away costs ~50 interpreted
+ * instructions). Whether (b) should run interpreted now; counts the run. */
+#define BT_SMC_HOT 4
+#define BT_SMC_TRUST 64
+bool bt_block_smc_interp(struct bt_cpu *c, struct bt_block *b);
 /* Whether writes to (gpa_page) need the slow path: code or a page table
  * that memory windows depend on. */
 bool bt_gpa_special(struct bt_cpu *c, uint64_t gpa_page);

@@ -41,6 +41,7 @@ static const char *const ctr_labels[BT_CTR_NR] = {
 	[BT_CTR_INVAL_BLOCKS] = "invalidated blocks",
 	[BT_CTR_CACHE_FLUSH] = "code-cache flushes",
 	[BT_CTR_RETRANSLATE] = "retranslations",
+	[BT_CTR_SMC_INTERP] = "self-modifying: blocks interpreted",
 };
 
 /* Sensitive operations by kind, whether a helper or the interpreter ran
@@ -264,6 +265,8 @@ static bool run_translated(struct bt_cpu *c, struct bt_block *b)
 	    (VMM_UNLIKELY(c->dbg.nr) && bt_dbg_block_has_bp(c, b)))
 		return false;
 	if (!b->host && !b->no_trans) {
+		if (bt_block_smc_interp(c, b))
+			return false;
 		uint64_t t0 = vmm_now_ns();
 		if (bt_translate(c, b) == -ENOSPC) {
 			bt_tcache_flush(c);
