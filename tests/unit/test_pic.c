@@ -101,6 +101,26 @@ static void test_pic_icw1_clears_mask_and_in_service(void **state)
 	assert_int_equal(read_isr(F.vm, 0x20), 0x00);
 }
 
+/* Between ICW1 (which clears the mask) and the last ICW the chip has no
+ * vector base yet: a request waits for the end of the sequence instead of
+ * being acknowledged as vector 0 + IRQ. */
+static void test_pic_no_interrupt_during_initialization(void **state)
+{
+	pic_set_irq(F.pic, 0, 1);
+	assert_int_equal(pic_ack(F.pic), 0x20);
+	outb(F.vm, 0x20, 0x20); /* EOI */
+	pic_set_irq(F.pic, 0, 0);
+	outb(F.vm, 0x20, 0x11);
+	pic_set_irq(F.pic, 0, 1);
+	assert_false(pic_intr(F.pic));
+	outb(F.vm, 0x21, 0x30);
+	outb(F.vm, 0x21, 0x04);
+	assert_false(pic_intr(F.pic));
+	outb(F.vm, 0x21, 0x01);
+	assert_true(pic_intr(F.pic));
+	assert_int_equal(pic_ack(F.pic), 0x30);
+}
+
 static void test_pic_masked_irq_waits_until_unmasked(void **state)
 {
 	outb(F.vm, 0x21, 0x08);
@@ -349,6 +369,7 @@ int main(void)
 		T(test_pic_init_sequence_sets_vector_offsets),
 		T(test_pic_icw4_is_optional_and_single_mode_skips_icw3),
 		T(test_pic_icw1_clears_mask_and_in_service),
+		T(test_pic_no_interrupt_during_initialization),
 		T(test_pic_masked_irq_waits_until_unmasked),
 		T(test_pic_lower_irq_waits_for_eoi_of_higher),
 		T(test_pic_specific_eoi_clears_only_that_isr_bit),

@@ -63,6 +63,12 @@ static unsigned chip_priority(const struct pic_chip *c, uint8_t mask)
 /* The IR level the chip would present at INTA, or -1 when INTR is low. */
 static int chip_get_irq(const struct pic_chip *c)
 {
+	/* Mid-initialization (ICW1 written, ICW2.. not yet) the chip has no
+	 * vector base: it raises nothing. ICW1 clears the mask, so a line that
+	 * was requesting would otherwise be acknowledged as vector 0 + IRQ by
+	 * an engine that acknowledges before the guest's IF opens (pv). */
+	if (c->init_state)
+		return -1;
 	unsigned p = chip_priority(c, c->irr & ~c->imr);
 	if (p == 8)
 		return -1;
