@@ -11,6 +11,7 @@
  * adding a feature is adding a line there (docs/bt.md "CPU model"). MSRs:
  * those bt_rdmsr/bt_wrmsr list; any other raises #GP. */
 #include <cpuid.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <x86intrin.h>
@@ -37,7 +38,7 @@ struct bt_cpuid_bit {
 /* Every feature bit bt advertises (SDM 2A CPUID, tables 3-10, 3-11; leaf
  * 0x80000001: table 3-8). One line per feature, with what implements it.
  * Not listed, so never advertised: FPU/MMX/FXSR/SSE* (until bt's FPU lands),
- * APIC (no local APIC yet), MTRR, MCE/MCA, VME, PSN, ACPI, DS, SS, HTT, TM,
+ * MTRR, MCE/MCA, VME, PSN, ACPI, DS, SS, HTT, TM,
  * and every instruction-set extension (POPCNT, MOVBE, LZCNT, BMI, ADX ...):
  * bt_decode.c runs their encodings as the older instruction or raises #UD
  * as a CPU without them does (advertising one of them means implementing
@@ -49,11 +50,14 @@ static const struct bt_cpuid_bit bt_cpuid_bits[] = {
 	F(1, EDX, 5, "msr"),      /* RDMSR/WRMSR (here) */
 	F(1, EDX, 6, "pae"),      /* PAE paging (bt_mmu.c) */
 	F(1, EDX, 8, "cx8"),      /* CMPXCHG8B (bt_interp_alu.c) */
+	F(1, EDX, 9, "apic"),     /* the core's local APIC (vmm/dev/lapic.c) */
 	F(1, EDX, 11, "sep"),     /* SYSENTER/SYSEXIT (bt_interp_sys.c) */
 	F(1, EDX, 13, "pge"),     /* global pages, CR4.PGE (bt_mmu.c) */
 	F(1, EDX, 15, "cmov"),    /* CMOVcc, FCMOV needs FPU too (bt_interp_alu.c) */
 	F(1, EDX, 16, "pat"),     /* MSR 0x277 (here; memory types ignored) */
 	F(1, EDX, 17, "pse36"),   /* PSE pages above 4 GiB (bt_mmu.c) */
+	F(1, ECX, 21, "x2apic"),  /* x2APIC MSRs 0x800-0x8ff (here, to lapic.c) */
+	F(1, ECX, 24, "tsc_deadline"), /* IA32_TSC_DEADLINE (lapic_timer.c) */
 	F(1, ECX, 31, "hypervisor"), /* leaves 0x40000000.. (here) */
 	F(0x80000001, EDX, 20, "nx"), /* EFER.NXE, PAE XD bit (bt_mmu.c) */
 };
@@ -185,10 +189,28 @@ uint64_t bt_rdtsc(struct bt_cpu *c)
 	return __rdtsc() + (uint64_t)c->tsc_offset;
 }
 
+/* The local APIC's MSRs (IA32_APIC_BASE, IA32_TSC_DEADLINE, x2APIC) live
+ * in the core's device model: 1 if (idx) was one of them (*r: 0 or -1 for
+ * #GP), 0 if not. Without a board (unit tests) APIC_BASE is bt's own. */
+static bool apic_msr(struct bt_cpu *c, uint32_t idx, uint64_t *v, bool write, int *r)
+{
+	if (!c->vcpu)
+		return false;
+	int e = write ? vcpu_msr_write(c->vcpu, idx, *v, bt_rdtsc(c))
+		      : vcpu_msr_read(c->vcpu, idx, v);
+	if (e == -ENOENT)
+		return false;
+	*r = e ? -1 : 0;
+	return true;
+}
+
 /* The MSRs bt has (SDM 4, table 2-2 "IA-32 Architectural MSRs"); any other
  * index raises #GP (the caller injects it), AMD's 0xc001xxxx included. */
 int bt_rdmsr(struct bt_cpu *c, uint32_t idx, uint64_t *v)
 {
+	int r;
+	if (apic_msr(c, idx, v, false, &r))
+		return r;
 	switch (idx) {
 	case X86_MSR_TSC: *v = bt_rdtsc(c); return 0;
 	case X86_MSR_APIC_BASE: *v = c->msr.apic_base; return 0;
@@ -211,6 +233,9 @@ int bt_rdmsr(struct bt_cpu *c, uint32_t idx, uint64_t *v)
 
 int bt_wrmsr(struct bt_cpu *c, uint32_t idx, uint64_t v)
 {
+	int r;
+	if (apic_msr(c, idx, &v, true, &r))
+		return r;
 	switch (idx) {
 	case X86_MSR_TSC: c->tsc_offset = (int64_t)(v - __rdtsc()); return 0;
 	case X86_MSR_APIC_BASE: c->msr.apic_base = v; return 0;

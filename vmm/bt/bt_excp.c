@@ -347,6 +347,7 @@ static void iret_real(struct bt_cpu *c, unsigned osz)
 void bt_iret(struct bt_cpu *c, unsigned osz)
 {
 	c->helper[BT_H_IRET].count++;
+	c->nmi_blocked = false; /* SDM 3A 6.7.1: IRET ends NMI blocking */
 	if (!bt_pe(c)) {
 		iret_real(c, osz);
 		return;

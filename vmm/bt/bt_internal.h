@@ -225,6 +225,7 @@ struct bt_cpu {
 	unsigned cpl;
 	bool lm64;                  /* 64-bit mode: EFER.LMA and CS.L (bt_update_mode) */
 	uint8_t int_shadow;         /* STI / MOV SS: no interrupt before the next insn */
+	bool nmi_blocked;           /* in an NMI handler: NMIs wait for the next IRET */
 	uint8_t nmi_masked;
 	bool a20_off;               /* not emulated: A20 is always on */
 

@@ -313,6 +313,13 @@ int bt_run_loop(struct bt_cpu *c, struct vcpu_exit *ex)
 			__atomic_store_n(&c->kick, 0, __ATOMIC_RELAXED);
 			bt_poll_disarm(c);
 		}
+		if (!c->int_shadow && !c->nmi_blocked && vcpu_nmi_pending(v) && !c->dbg.step &&
+		    vcpu_nmi_take(v)) {
+			c->nmi_blocked = true; /* until the handler's IRET */
+			c->exit_slot = 0;
+			bt_deliver_irq(c, X86_EXC_NMI);
+			continue;
+		}
 		if (!c->int_shadow && (c->eflags & X86_FLAGS_IF) && vcpu_intr_pending(v) &&
 		    !c->dbg.step) {
 			int vec = vcpu_intr_ack(v);

@@ -18,8 +18,8 @@
 enum hw_exit {
 	HW_EXIT_IO_IN, HW_EXIT_IO_OUT, HW_EXIT_MMIO_READ, HW_EXIT_MMIO_WRITE,
 	HW_EXIT_HLT, HW_EXIT_IRQ_WINDOW, HW_EXIT_INTR, HW_EXIT_SHUTDOWN,
-	HW_EXIT_FAIL_ENTRY, HW_EXIT_INTERNAL_ERROR, HW_EXIT_DEBUG, HW_EXIT_OTHER,
-	HW_EXIT_NR
+	HW_EXIT_FAIL_ENTRY, HW_EXIT_INTERNAL_ERROR, HW_EXIT_DEBUG, HW_EXIT_MSR,
+	HW_EXIT_TPR, HW_EXIT_OTHER, HW_EXIT_NR
 };
 
 enum hw_evt { HW_EVT_IRQ_INJECTED, HW_EVT_WINDOW_REQUESTED, HW_EVT_NR };
@@ -32,6 +32,8 @@ struct hw_vm {
 	uint32_t msr_index[HW_MAX_MSRS]; /* the MSRs of x86_state that KVM has */
 	unsigned nr_msrs;
 	bool has_xcrs, has_events, has_debugregs;
+	bool apic;                  /* the board has local APICs (vm->irq_ops MSRs) */
+	bool apic_msrs;             /* their MSRs reach us (user-space MSR exits) */
 };
 
 struct hw_vcpu {
@@ -41,6 +43,7 @@ struct hw_vcpu {
 	struct perf_ctr evt[HW_EVT_NR];
 	uint64_t run_start;         /* when the last KVM_RUN returned */
 	bool stepping;              /* set_debug asked for a step: hold interrupts */
+	uint64_t cr8;               /* CR8 given to the last KVM_RUN */
 };
 
 /* Registers: x86_state <-> KVM_{GET,SET}_{REGS,SREGS,FPU,MSRS,...}. */
@@ -53,6 +56,18 @@ void hw_msrs_init(struct hw_vm *hw);
  * leaves (0x40000000 "TriplexVMM", 0x40000001 engine id 2 "hw"). */
 int hw_cpuid_init(struct hw_vm *hw);
 int hw_cpuid_set(struct hw_vm *hw, struct vcpu *v, int fd);
+
+/* ---- the core's interrupt controller through KVM (hw_irq.c) ---- */
+/* Route the local APIC's MSRs to user space if KVM can (sets hw->apic,
+ * hw->apic_msrs); call after KVM_CREATE_VM, before the CPUID table. */
+void hw_irq_init(struct vm *vm, struct hw_vm *hw);
+/* Make a CPUID entry say what the interrupt path implements. */
+void hw_irq_cpuid(const struct hw_vm *hw, struct kvm_cpuid_entry2 *e);
+/* KVM_EXIT_X86_RDMSR / WRMSR: answer from the device model. */
+void hw_irq_msr_exit(struct vcpu *v, struct hw_vcpu *h);
+/* Around KVM_RUN: pending NMI in, CR8 <-> the local APIC's TPR. */
+void hw_irq_pre_run(struct vcpu *v, struct hw_vcpu *h);
+void hw_irq_post_run(struct vcpu *v, struct hw_vcpu *h);
 
 /* ---- the compatibility probe (hw_compat.c) ---- */
 enum hw_compat_test {

@@ -1,8 +1,8 @@
 /* hw_kvm.c: the hw engine: a KVM VM with Triplex's user-space device model.
  * Guest memory regions become KVM memory slots; port and MMIO exits go to
- * io_dispatch(); external interrupts come from the board's PIC and are
+ * io_dispatch(); external interrupts come from the board's local APIC and are
  * injected with KVM_INTERRUPT, using interrupt-window exits when the guest
- * cannot take them yet; HLT returns to the core, which sleeps until an
+ * cannot take them yet (the local APIC's MSRs, CR8 and NMIs: hw_irq.c); HLT returns to the core, which sleeps until an
  * interrupt is due. Every exit is counted by reason with its handling time. */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,7 +23,8 @@ static const char *const hw_exit_labels[HW_EXIT_NR] = {
 	[HW_EXIT_HLT] = "hlt",		       [HW_EXIT_IRQ_WINDOW] = "irq-window",
 	[HW_EXIT_INTR] = "signal (kick)",      [HW_EXIT_SHUTDOWN] = "shutdown",
 	[HW_EXIT_FAIL_ENTRY] = "fail-entry",   [HW_EXIT_INTERNAL_ERROR] = "internal-error",
-	[HW_EXIT_DEBUG] = "debug",	       [HW_EXIT_OTHER] = "other",
+	[HW_EXIT_DEBUG] = "debug",	       [HW_EXIT_MSR] = "msr (local APIC)",
+	[HW_EXIT_TPR] = "cr8 lowered",	       [HW_EXIT_OTHER] = "other",
 };
 
 static const char *const hw_evt_labels[HW_EVT_NR] = {
@@ -112,6 +113,7 @@ static int hw_vm_create(struct vm *vm)
 	hw->has_events = ioctl(hw->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_VCPU_EVENTS) > 0;
 	hw->has_debugregs = ioctl(hw->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_DEBUGREGS) > 0;
 	hw_msrs_init(hw);
+	hw_irq_init(vm, hw);
 	r = hw_cpuid_init(hw);
 	if (r)
 		goto fail;
@@ -268,6 +270,14 @@ static int hw_handle_exit(struct vcpu *v, struct hw_vcpu *h, struct vcpu_exit *e
 	case KVM_EXIT_IRQ_WINDOW_OPEN:
 		kind = HW_EXIT_IRQ_WINDOW;
 		break;
+	case KVM_EXIT_X86_RDMSR:
+	case KVM_EXIT_X86_WRMSR:
+		kind = HW_EXIT_MSR;
+		hw_irq_msr_exit(v, h);
+		break;
+	case KVM_EXIT_SET_TPR: /* CR8 lowered: hw_irq_post_run synced it */
+		kind = HW_EXIT_TPR;
+		break;
 	case KVM_EXIT_SHUTDOWN:
 		kind = HW_EXIT_SHUTDOWN;
 		ex->reason = VCPU_EXIT_SHUTDOWN;
@@ -321,9 +331,11 @@ int hw_vcpu_run(struct vcpu *v, struct vcpu_exit *ex)
 			ex->reason = VCPU_EXIT_REQUEST;
 			return 0;
 		}
+		hw_irq_pre_run(v, h);
 		hw_inject(v, h);
 		int r = ioctl(h->fd, KVM_RUN, 0);
 		h->run_start = vmm_now_ns();
+		hw_irq_post_run(v, h);
 		if (r < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				__atomic_store_n(&run->immediate_exit, 0, __ATOMIC_RELEASE);

@@ -294,6 +294,7 @@ int hw_cpuid_init(struct hw_vm *hw)
 			continue;
 		if (e->function == 1)
 			e->ecx |= 1u << 31; /* hypervisor present */
+		hw_irq_cpuid(hw, e);
 		c->entries[n++] = *e;
 	}
 	if (n + 2 > HW_CPUID_MAX) {

@@ -36,7 +36,8 @@ static const char *const hc_labels[PV_HC_NR] = {
 	[PV_CALL_SHUTDOWN] = "shutdown", [PV_CALL_READ_MSR] = "read_msr",
 	[PV_CALL_WRITE_MSR] = "write_msr", [PV_HC_IRQ_WINDOW] = "irq_window",
 };
-static const char *const fwd_labels[PV_FWD_NR] = { "io", "console", "halt", "pause" };
+static const char *const fwd_labels[PV_FWD_NR] = { "io", "console", "halt", "pause",
+						     "msr (local APIC)" };
 static const char *const sig_labels[PV_SIG_NR] = { "SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE",
 						   "SIGTRAP", "SIGSYS", "SIGUSR1 (kick)",
 						   "SIGPROF (watchdog)",

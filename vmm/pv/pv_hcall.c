@@ -165,13 +165,42 @@ static void hc_cr(struct call *k, int n)
 	}
 }
 
+static uint64_t host_rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+/* The local APIC's MSRs: one round trip to the VMM's device model. No
+ * #GP comes back through the ROM call: a refused read returns 0 and a
+ * refused write has no effect (docs/vmi.md). */
+static bool apic_msr(struct call *k, uint32_t msr, bool write, uint64_t v)
+{
+	if (msr != X86_MSR_APIC_BASE && msr != X86_MSR_TSC_DEADLINE && (msr < 0x800 || msr > 0x8ff))
+		return false;
+	struct pv_req_msg *q = &k->c->chan->req;
+	q->kind = PV_REQ_MSR;
+	q->msr = msr;
+	q->msr_write = write;
+	q->msr_value = v;
+	q->msr_tsc = host_rdtsc(); /* a pv guest's RDTSC is the host's */
+	k->c->chan->ctr.fwd[PV_FWD_MSR].count++;
+	pv_ask_parent(k->c);
+	ret(k, write || q->msr_result ? 0 : q->msr_value);
+	return true;
+}
+
 /* MSRs: EFER as the guest may change it (NXE, SCE; long mode is fixed by
- * the note), the TSC, and the rest remembered but without effect. */
+ * the note), the TSC, the local APIC's (in the VMM), and the rest
+ * remembered but without effect. */
 static void hc_msr(struct call *k, bool write)
 {
 	struct pv_cpu *cpu = &k->c->chan->cpu;
 	uint32_t msr = (uint32_t)arg(k, 0);
 	uint64_t v = write ? arg64(k, 1) : 0;
+	if (apic_msr(k, msr, write, v))
+		return;
 	if (msr == X86_MSR_EFER) {
 		if (!write) {
 			ret(k, cpu->efer);
@@ -184,9 +213,7 @@ static void hc_msr(struct call *k, bool write)
 			pv_mmu_flush_all(k->c);
 		ret(k, 0);
 	} else if (msr == X86_MSR_TSC && !write) {
-		uint32_t lo, hi;
-		__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-		ret(k, (uint64_t)hi << 32 | lo);
+		ret(k, host_rdtsc());
 	} else {
 		ret(k, 0);
 	}

@@ -36,7 +36,8 @@
 /* ---- counters (in the channel: children and parent write them) ---- */
 enum pv_sig_ctr { PV_SIG_SEGV, PV_SIG_BUS, PV_SIG_ILL, PV_SIG_FPE, PV_SIG_TRAP, PV_SIG_SYS,
 		  PV_SIG_KICK, PV_SIG_PROF, PV_SIG_TAKEOVER, PV_SIG_NR };
-enum pv_fwd_ctr { PV_FWD_IO, PV_FWD_CONSOLE, PV_FWD_HALT, PV_FWD_PAUSE, PV_FWD_NR };
+enum pv_fwd_ctr { PV_FWD_IO, PV_FWD_CONSOLE, PV_FWD_HALT, PV_FWD_PAUSE, PV_FWD_MSR,
+		  PV_FWD_NR };
 enum pv_mmu_ctr { PV_MMU_PTE_UPDATES, PV_MMU_BATCHES, PV_MMU_BATCH_1, PV_MMU_BATCH_2_8,
 		  PV_MMU_BATCH_9_64, PV_MMU_MAPS, PV_MMU_UNMAPS, PV_MMU_FILLS_K, PV_MMU_FILLS_U,
 		  PV_MMU_CR3, PV_MMU_FLUSH_ALL, PV_MMU_NR };
@@ -73,7 +74,8 @@ struct pv_cpu {
 
 /* ---- requests to the VMM ---- */
 enum pv_req { PV_REQ_NONE, PV_REQ_IO, PV_REQ_CONSOLE, PV_REQ_HALT, PV_REQ_PAUSE,
-	      PV_REQ_ERROR, PV_REQ_DONE /* answered, not yet resumed */ };
+	      PV_REQ_ERROR, PV_REQ_DONE /* answered, not yet resumed */,
+	      PV_REQ_MSR /* the local APIC's MSRs, in the VMM's device model */ };
 
 /* What went wrong, for the report the VMM prints (pv_run.c). */
 enum pv_err {
@@ -104,6 +106,12 @@ struct pv_req_msg {
 	uint8_t hlt_if;
 	uint32_t err;               /* enum pv_err */
 	uint64_t err_a, err_b;
+	/* MSR: index, value (in for writes, out for reads), the guest's TSC at
+	 * a write, and the answer (0, or -errno from vcpu_msr_*) */
+	uint32_t msr;
+	uint8_t msr_write;
+	int32_t msr_result;
+	uint64_t msr_value, msr_tsc;
 	char console[PV_CONSOLE_MAX];
 };
 

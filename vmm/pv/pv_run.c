@@ -159,6 +159,11 @@ static int handle_request(struct vcpu *v, struct pv_vcpu *p, struct vcpu_exit *e
 		do_console(vm, q);
 		q->kind = PV_REQ_DONE;
 		break;
+	case PV_REQ_MSR:
+		q->msr_result = q->msr_write ? vcpu_msr_write(v, q->msr, q->msr_value, q->msr_tsc)
+					     : vcpu_msr_read(v, q->msr, &q->msr_value);
+		q->kind = PV_REQ_DONE;
+		break;
 	case PV_REQ_DONE:
 		break;
 	case PV_REQ_HALT:
