@@ -187,6 +187,8 @@ static void on_event(void *opaque, const struct vm_event *ev)
 {
 	struct mon *m = opaque;
 	mon_console_event(m, ev);
+	if (m->qmp)
+		mon_qmp_event(m->qmp, ev);
 }
 
 struct mon *mon_create(const struct mon_machine *mm)
@@ -215,6 +217,7 @@ void mon_destroy(struct mon *m)
 		return;
 	if (m->listening)
 		vm_unlisten(m->vm, on_event, m);
+	mon_qmp_destroy(m->qmp);
 	for (unsigned i = 0; i < MON_MAX_CLIENTS; i++)
 		if (m->client_fd[i] >= 0)
 			(void)close(m->client_fd[i]);

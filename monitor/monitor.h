@@ -45,6 +45,9 @@ void mon_destroy(struct mon *m);
  * first client before the guest starts; without: starts at once). 0, or
  * -errno after a message naming the spec. */
 VMM_MUST_CHECK int mon_open_console(struct mon *m, const char *spec, struct chardev *serial);
+/* The QMP-compatible control socket, "unix:PATH[,server][,wait=off]"
+ * (docs/control.md). 0 or -errno after a message. */
+VMM_MUST_CHECK int mon_open_qmp(struct mon *m, const char *spec);
 /* Check a spec without opening it (for the option parser). 0, or -EINVAL
  * with (why). kind: "monitor", "qmp", "gdb". */
 int mon_spec_check(const char *kind, const char *spec, char *why, size_t len);

@@ -52,6 +52,7 @@ if [ -z "${CHECK_ONLY:-}" ] || [ "${CHECK_ONLY:-}" = switch ]; then
 fi
 if [ -z "${CHECK_ONLY:-}" ] || [ "${CHECK_ONLY:-}" = monitor ]; then
 	timeout -k 5 600 python3 "$here/monitor/console.py" "$B" "$GB" | tee -a "$tally"
+	timeout -k 5 600 python3 "$here/monitor/qmp.py" "$B" "$GB" | tee -a "$tally"
 fi
 if [ -f "$here/guest/qemu.sh" ] && { [ -z "${CHECK_ONLY:-}" ] || [ "${CHECK_ONLY:-}" = qemu ]; }; then
 	sh "$here/guest/qemu.sh" "$B" "$GB" | tee -a "$tally"

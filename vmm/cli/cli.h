@@ -29,6 +29,7 @@ struct run_config {
 	bool no_adapt;             /* --no-adapt: auto mode never switches */
 	bool no_profile;           /* --no-profile: ignore this image's stored runs */
 	const char *monitor;       /* --monitor SPEC (monitor/monitor.h) or NULL */
+	const char *qmp;           /* --qmp SPEC or NULL */
 	bool start_paused;         /* -S: the guest waits for `cont` */
 	/* storage for strings built from the config file (paths made absolute) */
 	char *owned[8];

@@ -208,7 +208,7 @@ static const struct flag flags[] = {
 	{ "--stats-json", true, true }, { "--workload", true, false },
 	{ "--bt-interp", false, true }, { "--switch", true, true },
 	{ "--no-adapt", false, true }, { "--no-profile", false, false },
-	{ "--monitor", true, true },  { "-S", false, true },
+	{ "--monitor", true, true },  { "-S", false, true },	 { "--qmp", true, true },
 };
 
 /* ENGINE@MS: move the running guest to ENGINE after MS milliseconds. */
@@ -280,6 +280,8 @@ static void apply_flag(struct run_config *rc, const char *name, const char *v)
 		set_switch(rc, name, v);
 	else if (!strcmp(name, "--monitor"))
 		set_monitor(&rc->monitor, "monitor", v);
+	else if (!strcmp(name, "--qmp"))
+		set_monitor(&rc->qmp, "qmp", v);
 	else if (!strcmp(name, "-S"))
 		rc->start_paused = true;
 	else if (!strcmp(name, "--bt-interp"))

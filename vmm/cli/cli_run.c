@@ -225,10 +225,11 @@ static int run_guest(struct run_config *rc, const struct choice *c, const struct
 	snprintf(vm->engine_why, sizeof(vm->engine_why), "%s", c->why);
 	snprintf(vm->guest_name, sizeof(vm->guest_name), "%s", g->info.name);
 	vm->start_paused = rc->start_paused;
-	if (rc->monitor) {
+	if (rc->monitor || rc->qmp) {
 		struct mon_machine mm = { .vm = vm, .caps = caps, .guest = g };
 		mon = mon_create(&mm);
-		if (!mon || mon_open_console(mon, rc->monitor, m.board->console)) {
+		if (!mon || (rc->monitor && mon_open_console(mon, rc->monitor, m.board->console)) ||
+		    (rc->qmp && mon_open_qmp(mon, rc->qmp))) {
 			sel_adapt_stop(adapt);
 			status = VM_EXIT_USAGE;
 			goto out;

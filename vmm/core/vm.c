@@ -126,7 +126,7 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int status, cons
 	if (!first)
 		return;
 	if (reason == VM_STOP_RESET)
-		vm_post_event(vm, VM_EV_RESET, 0, reason, "reset");
+		vm_post_event(vm, VM_EV_RESET, 0, reason, "%s", vm->stop_msg);
 	vm_post_event(vm, VM_EV_SHUTDOWN, 0, reason, "%s", vm->stop_msg);
 	for (unsigned i = 0; i < vm->nr_vcpus; i++)
 		if (vm->vcpu[i])
