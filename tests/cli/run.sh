@@ -58,6 +58,8 @@ expect "a truncated kernel names the file" 2 "trunc.elf: " -- run --kernel "$w/t
 printf 'garbage' >"$w/junk.bin"
 expect "an unknown image format is explained" 2 "junk.bin: .*flat" -- run --kernel "$w/junk.bin"
 expect "flat images need a load address" 2 "needs --load-addr" -- run --kernel "$w/junk.bin" --format flat
+printf '\372\364' >"$w/clihlt.bin" # cli; hlt
+expect "a halt with interrupts disabled is its own stop, status 10" 10 "halted with interrupts disabled at 0000:7c02; nothing can wake the guest" -- run --mode bt --kernel "$w/clihlt.bin" --format flat --load-addr 0x7c00 --entry-bits 16 --serial none
 expect "an unknown subcommand is named" 2 "unknown command 'fly'" -- fly
 # a named engine that cannot run the guest is an error, never a fallback
 expect "mode pv on a guest without the VMI note is refused, not replaced" 8 "mode pv cannot run tiny-serial.elf here: tiny-serial.elf has no Triplex VMI note" -- run --kernel "$GB/tiny-serial.elf" --mode pv

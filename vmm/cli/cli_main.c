@@ -42,8 +42,8 @@ static void usage(FILE *f)
 		"\n"
 		"exit status: the guest's isa-debug-exit status ((v << 1) | 1); 0 when the guest\n"
 		"powers off or resets; 2 bad usage, config or image; 4 the guest stopped\n"
-		"abnormally (triple fault, halted for good); 6 host failure; 8 the requested\n"
-		"mode cannot run here.\n");
+		"abnormally (triple fault); 6 host failure; 8 the requested mode cannot run\n"
+		"here; 10 the guest halted with interrupts disabled (nothing can wake it).\n");
 }
 
 int main(int argc, char **argv)

@@ -5,6 +5,7 @@
  * lock held. */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -171,6 +172,20 @@ static void report_guest_stop(struct vcpu *v, const struct vcpu_exit *ex, const 
 			ex->msg[0] ? ": " : "", ex->msg, regs);
 }
 
+/* A guest that stops the CPU for good on purpose (Linux's poweroff -f
+ * without ACPI ends in cli; hlt): a stop of its own, not an error. */
+static void report_dead_halt(struct vcpu *v)
+{
+	struct x86_state s;
+	char where[64] = "";
+	if (v->vm->engine->regs_get(v, &s) == 0)
+		snprintf(where, sizeof(where), " at %04x:%llx", s.seg[X86_CS].sel,
+			 (unsigned long long)s.rip);
+	vm_request_stop(v->vm, VM_STOP_HALTED, VM_EXIT_HALTED,
+			"vcpu%u: halted with interrupts disabled%s; nothing can wake the guest "
+			"(exit status %d)", v->id, where, VM_EXIT_HALTED);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -213,9 +228,7 @@ static void *vcpu_thread(void *arg)
 			if (!ex.hlt_if) {
 				__atomic_store_n(&v->dead, true, __ATOMIC_RELEASE);
 				if (all_dead(vm))
-					report_guest_stop(v, &ex,
-							  "halted with interrupts disabled; "
-							  "nothing can wake the guest");
+					report_dead_halt(v);
 			}
 			break;
 		case VCPU_EXIT_SHUTDOWN:

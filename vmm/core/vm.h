@@ -33,8 +33,11 @@
 #define VM_EXIT_OK 0          /* clean shutdown, reset, or quit */
 #define VM_EXIT_USAGE 2       /* bad command line, config or image */
 #define VM_EXIT_GUEST 4       /* the guest stopped abnormally: triple fault,
-			       * engine error, halt with interrupts disabled */
+			       * engine error */
 #define VM_EXIT_HOST 6        /* a host failure (e.g. an unexpected KVM error) */
+#define VM_EXIT_HALTED 10     /* every vCPU halted with interrupts disabled:
+			       * nothing can wake the guest (poweroff -f
+			       * without ACPI) */
 
 enum vm_stop_reason {
 	VM_RUNNING = 0,
@@ -43,7 +46,8 @@ enum vm_stop_reason {
 	VM_STOP_RESET,       /* the guest asked for a reset (treated as -no-reboot) */
 	VM_STOP_QUIT,        /* the user quit (Ctrl-A x, monitor) */
 	VM_STOP_SIGNAL,      /* the host process got SIGINT/SIGTERM/SIGHUP */
-	VM_STOP_GUEST_ERROR, /* triple fault, dead halt, engine could not continue */
+	VM_STOP_HALTED,      /* every vCPU halted with interrupts disabled */
+	VM_STOP_GUEST_ERROR, /* triple fault, engine could not continue */
 	VM_STOP_HOST_ERROR,  /* host failure */
 };
 
