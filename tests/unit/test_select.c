@@ -2,8 +2,10 @@
  * CPU) and the host probe's basic promises. */
 #include "tests/unit/util.h"
 
+#include <errno.h>
 #include <string.h>
 
+#include "vmm/bt/bt_internal.h"
 #include "vmm/select/select.h"
 
 /* An image that is all code, loaded at 1 MiB, entered in (bits)-bit mode. */
@@ -64,6 +66,37 @@ static void test_scan_int3_alone_is_not_a_software_interrupt_need(void **state)
 	struct guest_desc g;
 	guest_of(&g, code, sizeof(code), 32);
 	assert_false(g.needs & GUEST_NEEDS_USER_INT32);
+}
+
+static void test_scan_fninit_needs_an_fpu_and_bt_refuses_without_one(void **state)
+{
+	static const uint8_t code[] = { 0x0f, 0x20, 0xc0,   /* mov eax, cr0 */
+					0xdb, 0xe3,         /* fninit */
+					0xf4 };
+	struct guest_desc g;
+	guest_of(&g, code, sizeof(code), 32);
+	assert_true(g.needs & GUEST_NEEDS_FPU);
+	assert_non_null(strstr(g.evidence[__builtin_ctz(GUEST_NEEDS_FPU)], "fninit"));
+	char why[256] = "";
+	int r = bt_engine_ops.check_guest(NULL, &g, why, sizeof(why));
+	if (bt_cpuid_has(1, 3, 0)) { /* once bt's model has the x87 FPU */
+		assert_int_equal(r, 0);
+	} else {
+		assert_int_equal(r, -ENOTSUP);
+		assert_non_null(strstr(why, "bt has no x87/MMX/SSE FPU yet"));
+		assert_non_null(strstr(why, "fninit"));
+	}
+}
+
+/* A jump table in .text (addresses near 1 MiB: 08 0f 10 00, swept as
+ * "movups xmm0, ...") is no evidence of an FPU. */
+static void test_scan_sse_looking_jump_table_is_not_an_fpu_need(void **state)
+{
+	static const uint8_t code[] = { 0x08, 0x0f, 0x10, 0x00, 0x08, 0x0f, 0x10, 0x00,
+					0xd9, 0x00, 0xf4 };     /* ... fld dword [eax] */
+	struct guest_desc g;
+	guest_of(&g, code, sizeof(code), 32);
+	assert_false(g.needs & GUEST_NEEDS_FPU);
 }
 
 /* A Multiboot image that switches to long mode: EFER.LME set from 32-bit
@@ -187,6 +220,8 @@ int main(void)
 		cmocka_unit_test(test_scan_int80_in_32bit_guest_needs_user_int),
 		cmocka_unit_test(test_scan_iret_in_32bit_guest_needs_interrupt_return),
 		cmocka_unit_test(test_scan_int3_alone_is_not_a_software_interrupt_need),
+		cmocka_unit_test(test_scan_fninit_needs_an_fpu_and_bt_refuses_without_one),
+		cmocka_unit_test(test_scan_sse_looking_jump_table_is_not_an_fpu_need),
 		cmocka_unit_test(test_scan_long_mode_switch_is_not_32bit_paging),
 		cmocka_unit_test(test_scan_efer_nx_write_is_not_a_long_mode_switch),
 		cmocka_unit_test(test_scan_real_mode_entry_needs_real_mode),

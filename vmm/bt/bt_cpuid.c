@@ -42,7 +42,9 @@ struct bt_cpuid_bit {
  * and every instruction-set extension (POPCNT, MOVBE, LZCNT, BMI, ADX ...):
  * bt_decode.c runs their encodings as the older instruction or raises #UD
  * as a CPU without them does (advertising one of them means implementing
- * it in the interpreter first: decode then keeps Capstone's meaning). */
+ * it in the interpreter first: decode then keeps Capstone's meaning). The
+ * FPU line (leaf 1 EDX bit 0) also lets bt_check_guest() accept guests
+ * whose code sets up FPU state (GUEST_NEEDS_FPU). */
 static const struct bt_cpuid_bit bt_cpuid_bits[] = {
 	F(1, EDX, 2, "de"),       /* CR4.DE, DR4/DR5 (bt_interp_sys.c) */
 	F(1, EDX, 3, "pse"),      /* 4 MiB pages (bt_mmu.c) */

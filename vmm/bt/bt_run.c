@@ -94,6 +94,13 @@ static int bt_check_guest(const struct host_caps *caps, const struct guest_desc 
 			 g->evidence[bit][0] ? ")" : "");
 		return -ENOTSUP;
 	}
+	/* CPUID leaf 1 EDX bit 0: the model's x87 FPU (bt_cpuid.c) */
+	unsigned fpu = __builtin_ctz(GUEST_NEEDS_FPU);
+	if ((g->needs & GUEST_NEEDS_FPU) && !bt_cpuid_has(1, 3, 0)) {
+		snprintf(why, len, "bt has no x87/MMX/SSE FPU yet; this guest needs one (%s)",
+			 g->evidence[fpu]);
+		return -ENOTSUP;
+	}
 	return 0;
 }
 

@@ -6,6 +6,7 @@ static const char *const need_names[GUEST_NEEDS_NR] = {
 	"real mode", "32-bit protected mode", "32-bit paging", "a switch to long mode",
 	"64-bit mode", "software interrupts in 32-bit code", "software interrupts in 64-bit code",
 	"syscall/sysret", "interrupt and exception handling in 32-bit code",
+	"an x87/MMX/SSE FPU",
 };
 
 const char *guest_need_name(enum guest_need n)

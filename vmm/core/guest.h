@@ -64,7 +64,8 @@ enum guest_need {
 	GUEST_NEEDS_USER_INT64 = 1u << 6,  /* software interrupts, 64-bit code */
 	GUEST_NEEDS_SYSCALL64 = 1u << 7,   /* syscall/sysret */
 	GUEST_NEEDS_IRET32 = 1u << 8,      /* handles interrupts (iret) in 32-bit code */
-	GUEST_NEEDS_NR = 9
+	GUEST_NEEDS_FPU = 1u << 9,         /* x87, MMX or SSE instructions */
+	GUEST_NEEDS_NR = 10
 };
 
 /* A guest image: what it is, what it needs, whether it speaks the VMI ABI.

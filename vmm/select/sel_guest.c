@@ -20,10 +20,28 @@
 
 struct sweep {
 	bool cr0_write, msr_write, soft_int, syscall, iret;
+	bool fpu;                /* x87 (escape opcodes D8-DF, FXSAVE...), MMX or SSE */
 	bool efer_lme;           /* a wrmsr to EFER with LME set */
 	bool ecx_is_efer, lme_bit; /* the data flow leading to it */
-	char cr0_ev[80], int_ev[80], sys_ev[80], iret_ev[80];
+	char cr0_ev[80], int_ev[80], sys_ev[80], iret_ev[80], fpu_ev[80];
 };
+
+/* An instruction that sets up or switches FPU state, which a system that
+ * uses the x87/MMX/SSE FPU must run (a linear sweep also decodes jump
+ * tables and other data as code, so ordinary arithmetic such as movups or
+ * fld is no evidence: bytes like 0f 10 fill every table of addresses near
+ * 1 MiB). A bzImage's compressed payload, swept as code, may still match:
+ * Linux without math emulation needs the FPU anyway. */
+static bool is_fpu_insn(const cs_insn *in)
+{
+	static const char *const m[] = { "fninit", "finit", "fxsave", "fxrstor", "fnsave",
+					 "frstor", "fldcw", "fnstcw", "ldmxcsr", "stmxcsr",
+					 "emms", "xsave", "xrstor" };
+	for (unsigned i = 0; i < VMM_ARRAY_SIZE(m); i++)
+		if (!strcmp(in->mnemonic, m[i]))
+			return true;
+	return false;
+}
 
 static void note(char *ev, size_t len, const cs_insn *in)
 {
@@ -117,6 +135,10 @@ static int sweep_code(const struct sweep_input *im, uint64_t off, uint64_t len, 
 			continue;
 		}
 		track_efer(s, in);
+		if (!s->fpu && is_fpu_insn(in)) {
+			s->fpu = true;
+			note(s->fpu_ev, sizeof(s->fpu_ev), in);
+		}
 		switch (in->id) {
 		case X86_INS_MOV:
 			if (!strncmp(in->op_str, "cr0,", 4)) {
@@ -208,6 +230,8 @@ static void classify(struct guest_desc *g, const struct sweep *s32, const struct
 		if (s32->iret)
 			need(g, GUEST_NEEDS_IRET32, s32->iret_ev);
 	}
+	if (s32->fpu || s64->fpu)
+		need(g, GUEST_NEEDS_FPU, s32->fpu ? s32->fpu_ev : s64->fpu_ev);
 	if (switches || info->bits == 64) {
 		if (s64->soft_int)
 			need(g, GUEST_NEEDS_USER_INT64, s64->int_ev);
