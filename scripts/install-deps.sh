@@ -8,8 +8,9 @@ set -eu
 BUILD="gcc g++ make pkg-config gcc-multilib libcapstone-dev libcpuid-dev libjansson-dev
 libsdl2-dev libbenchmark-dev"
 # tests: cmocka (unit tests), Unicorn (differential tests), QEMU (reference
-# runs of the guest suite), coreutils' timeout
-TEST="libcmocka-dev libunicorn-dev qemu-system-x86 coreutils"
+# runs of the guest suite), coreutils' timeout, acpica-tools (iasl: the ACPI
+# tables test)
+TEST="libcmocka-dev libunicorn-dev qemu-system-x86 coreutils acpica-tools"
 
 missing=""
 for p in $BUILD $TEST; do

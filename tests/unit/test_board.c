@@ -51,6 +51,7 @@ static void test_board_claims_every_pc_port_without_overlap(void **state)
 		{ 0x3fd, "uart@0x3f8" }, { 0xf7, "isa-debug-exit" },  { 0xe9, "debugcon" },
 		{ 0x80, "post" },        { 0x92, "sysctl-a20" },      { 0x60, "i8042-data" },
 		{ 0x64, "i8042-cmd" },     { 0x605, "acpi-pm1a-cnt" },  { 0xb004, "bochs-pm1a-cnt" },
+		{ 0x602, "acpi-pm1a-evt" }, { 0x60b, "acpi-pm-tmr" },
 		{ 0x511, "fw_cfg" },     { 0xcf8, "pci-conf-addr" },  { 0xcff, "pci-conf-data" },
 		{ 0xc000, "pci-io" },
 	};

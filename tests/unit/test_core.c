@@ -92,7 +92,7 @@ static void test_mem_layout_has_pc_holes(void **state)
 	assert_int_equal(e[0].size, 0x9fc00);
 	assert_int_equal(e[0].type, E820_RAM);
 	assert_int_equal(e[1].type, E820_RESERVED);
-	assert_int_equal(e[2].addr, 0xf0000);
+	assert_int_equal(e[2].addr, 0xe0000);
 	assert_int_equal(e[2].type, E820_RESERVED);
 	assert_int_equal(e[3].addr, 0x100000);
 	assert_int_equal(e[3].size, 127 * MiB);

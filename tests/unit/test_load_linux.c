@@ -50,9 +50,11 @@ static void test_bzimage_zero_page_copies_setup_header_and_fills_fields(void **s
 	struct util_img img = bz();
 	uint8_t hdr[0x26c];
 	memcpy(hdr, img.data, sizeof(hdr));
+	f->p.acpi_rsdp = 0xf0000;
 	assert_int_equal(util_fx_load(f, &img, "root=/dev/vda"), 0);
 	const uint8_t *zp = util_fx_gpa(f, LOAD_ZERO_PAGE, 4096);
 	assert_int_equal(zp[0x1f0], 0);
+	assert_int_equal(util_get64(zp + 0x070), 0xf0000); /* acpi_rsdp_addr */
 	assert_memory_equal(zp + 0x1f1, hdr + 0x1f1, 0x210 - 0x1f1);
 	assert_int_equal(zp[0x210], 0xff);            /* type_of_loader */
 	assert_int_equal(zp[0x211], 0x81);            /* LOADED_HIGH | CAN_USE_HEAP */

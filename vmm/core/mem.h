@@ -11,7 +11,7 @@
 #define MEM_LOWMEM_LIMIT 0xc0000000ull  /* RAM above this moves to 4 GiB */
 #define MEM_HIGHMEM_BASE 0x100000000ull
 #define MEM_EBDA_BASE 0x9fc00ull          /* top of conventional memory */
-#define MEM_BIOS_BASE 0xf0000ull          /* reserved up to 1 MiB */
+#define MEM_BIOS_BASE 0xe0000ull          /* BIOS area (firmware tables): reserved up to 1 MiB */
 #define MEM_VGA_TEXT 0xb8000ull
 #define MEM_MIN_SIZE (2 * MiB)
 #define MEM_MAX_SIZE (1024 * GiB)

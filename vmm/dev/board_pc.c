@@ -8,9 +8,11 @@
  *     local APICs (0xfee00000)   ioapic (0xfec00000), 24 pins
  *     rtc  (0x70-0x71) IRQ8      com1 (0x3f8) IRQ4, the console
  *     isa-debug-exit (0xf4)      debugcon (0xe9)
- *     sysctl (0x80, 0x92, 0x604, 0xb004)   fw_cfg (0x510)
+ *     sysctl (0x80, 0x92, 0xb004)   fw_cfg (0x510)
  *     i8042 (0x60, 0x64) keyboard IRQ1, mouse IRQ12
- *     pci (0xcf8-0xcff; I/O window 0xc000-0xffff, MMIO hole 0xc0000000-0xfebfffff) */
+ *     pci (0xcf8-0xcff; I/O window 0xc000-0xffff, MMIO hole 0xc0000000-0xfebfffff)
+ *     acpi-pm (0x600-0x60b) SCI IRQ9   hpet (0xfed00000) IRQ0/8 or GSI 20-23
+ * and writes the ACPI and MP tables into the BIOS area (0xe0000-0xfffff). */
 #include <stdlib.h>
 
 #include "vmm/dev/dev_internal.h"
@@ -105,10 +107,11 @@ static int board_create_devices(struct board_pc *b)
 		return -1;
 	if (!(b->i8042 = i8042_create(vm)))
 		return -1;
-	if (!(b->pci = pci_create(vm)))
+	if (!(b->pci = pci_create(vm)) || !(b->acpi_pm = acpi_pm_create(vm)) ||
+	    !(b->hpet = hpet_create(vm)))
 		return -1;
 	b->fwcfg = fwcfg_create(vm); /* with ram size and CPU counts */
-	if (!b->fwcfg || board_add_e820(b))
+	if (!b->fwcfg || board_add_e820(b) || fw_tables_install(vm))
 		return -1;
 	return 0;
 }
@@ -151,6 +154,8 @@ void board_pc_destroy(struct board_pc *b)
 	fwcfg_destroy(b->fwcfg);
 	pci_destroy(b->pci);
 	i8042_destroy(b->i8042);
+	acpi_pm_destroy(b->acpi_pm);
+	hpet_destroy(b->hpet);
 	misc_release(vm);
 	apic_destroy(b->apic);
 	pic_destroy(b->pic);

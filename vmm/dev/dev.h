@@ -179,14 +179,70 @@ void pci_set_irq(struct pci *p, unsigned slot, unsigned func, int level);
 /* The address BAR (bar) of (slot, func) decodes now (0: unused or disabled). */
 uint64_t pci_bar_addr(struct pci *p, unsigned slot, unsigned func, unsigned bar);
 
+/* ---- firmware tables: ACPI and the Intel MP table (docs/platform.md) ----
+ * Built from the machine's configuration into the BIOS area
+ * [FW_AREA_BASE, 1 MiB) (reserved in e820): the ACPI tables from
+ * FW_AREA_BASE, the RSDP (revision 2: RSDT and XSDT) at ACPI_RSDP_ADDR, the
+ * MP floating pointer and configuration table at MP_FLOAT_ADDR. */
+#define HPET_ADDR 0xfed00000ull
+#define HPET_SIZE 0x400
+#define HPET_TIMERS 3
+/* HPET capabilities bits 31-0: vendor 8086, LEG_RT_CAP, COUNT_SIZE_CAP
+ * (64-bit), NUM_TIM_CAP = timers - 1, revision 1 */
+#define HPET_ID_LOW (0x8086u << 16 | 1u << 15 | 1u << 13 | (HPET_TIMERS - 1u) << 8 | 1u)
+#define FW_AREA_BASE 0xe0000ull
+#define FW_AREA_SIZE 0x20000ull
+#define ACPI_RSDP_ADDR 0xf0000ull
+#define MP_FLOAT_ADDR 0xf0040ull
+#define ACPI_PM_BASE 0x600      /* PIIX4's: PM1a event block (4 bytes) */
+#define ACPI_PM1_CNT (ACPI_PM_BASE + 4) /* PM1a control (2 bytes) */
+#define ACPI_PM_TMR (ACPI_PM_BASE + 8)  /* PM timer (4 bytes, 24-bit count) */
+#define ACPI_SCI_IRQ 9
+#define ACPI_SLP_TYP_S5 0       /* \_S5's SLP_TYP, as QEMU's PIIX4 */
+#define ACPI_PM_TIMER_HZ 3579545ull
+struct fw_config {
+	unsigned nr_cpus;       /* local APIC IDs 0 .. nr_cpus - 1 */
+	uint8_t ioapic_id;      /* the IOAPIC's ID in the MADT and MP table */
+	uint64_t pci_hole;      /* where the PCI memory window starts */
+	bool hpet;              /* an HPET at HPET_ADDR */
+};
+/* The configuration of (vm): its vCPUs, the IOAPIC's reset ID (0, as
+ * QEMU's), an HPET. */
+void fw_config_of(const struct vm *vm, struct fw_config *c);
+/* Fill (area), FW_AREA_SIZE bytes that will sit at FW_AREA_BASE, with the
+ * ACPI tables and the MP table for (c). */
+void fw_tables_build(const struct fw_config *c, uint8_t *area);
+/* Build the tables for (vm) and write them into its memory. 0 or -errno. */
+VMM_MUST_CHECK int fw_tables_install(struct vm *vm);
+
+/* ---- ACPI PM (PIIX4-style) at ACPI_PM_BASE ----
+ * PM1a status/enable (0x600/0x602: timer carry, power button; status bits
+ * are write-1-to-clear), PM1a control (0x604: SCI_EN reads 1 as no SMI_CMD
+ * exists; SLP_EN with SLP_TYP ACPI_SLP_TYP_S5 powers off: the VM stops with
+ * status 0), the PM timer (0x608: 3.579545 MHz, 24 bits, from vm->now_ns).
+ * The SCI (ACPI_SCI_IRQ, level) is high while an enabled status bit is set. */
+struct acpi_pm;
+struct acpi_pm *acpi_pm_create(struct vm *vm);
+void acpi_pm_destroy(struct acpi_pm *pm);
+
+/* ---- HPET at HPET_ADDR (IA-PC HPET 1.0a) ----
+ * 64-bit main counter at 100 MHz on vm->now_ns, HPET_TIMERS comparators
+ * (one-shot or periodic, edge or level, 64- or 32-bit), legacy replacement
+ * routing (timer 0 -> IRQ 0, timer 1 -> IRQ 8), else IOAPIC inputs 20-23;
+ * interrupts through vm_set_irq(). */
+struct hpet;
+struct hpet *hpet_create(struct vm *vm);
+void hpet_destroy(struct hpet *h);
+
 /* ---- small ports ----
  * isa-debug-exit (port, 4 bytes): a write of v stops the VM with exit status
  * (v << 1) | 1, as QEMU's -device isa-debug-exit.
  * debugcon (port 0xe9): bytes written go to (chr) (may be NULL: dropped);
  * reads return 0xe9 (Bochs/QEMU detection).
  * System control: port 0x80 (POST code, ignored), 0x92 (A20 always on; bit 0
- * resets), 0x604 and 0xb004 (ACPI PM1a control, QEMU and Bochs: SLP_EN with
- * type 0 powers off). Reset and power-off stop the VM with status 0. */
+ * resets), 0xb004 (Bochs's ACPI PM1a control: SLP_EN with type 0 powers
+ * off; QEMU's at 0x604 is the ACPI PM block's). Reset and power-off stop the
+ * VM with status 0. */
 VMM_MUST_CHECK int debugexit_create(struct vm *vm, uint16_t port);
 VMM_MUST_CHECK int debugcon_create(struct vm *vm, uint16_t port, struct chardev *chr);
 VMM_MUST_CHECK int sysctl_create(struct vm *vm);
@@ -222,6 +278,8 @@ struct board_pc {
 	struct fwcfg *fwcfg;
 	struct pci *pci;
 	struct i8042 *i8042;
+	struct acpi_pm *acpi_pm;
+	struct hpet *hpet;
 	struct chardev *console;   /* COM1's back end */
 	struct chardev *debugcon;
 };

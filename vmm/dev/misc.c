@@ -1,8 +1,8 @@
 /* misc.c: the small ports of a PC as QEMU's default machine shows them:
  * isa-debug-exit, the Bochs/QEMU debug console (0xe9), and system control
- * (POST code 0x80, fast A20/reset 0x92, and the ACPI PM1a control registers
- * at 0x604 (QEMU PIIX4) and 0xb004 (Bochs, old QEMU) for power-off; the
- * keyboard controller is i8042.c).
+ * (POST code 0x80, fast A20/reset 0x92, and the Bochs/old QEMU ACPI PM1a
+ * control register at 0xb004 for power-off; QEMU PIIX4's at 0x604 is
+ * acpi_pm.c's, the keyboard controller is i8042.c).
  *
  * debugexit and sysctl keep no state (their handlers get the VM). debugcon
  * needs its chardev, so its state is allocated and kept on a list that
@@ -132,8 +132,8 @@ static int sysctl_a20_io(void *dev, uint64_t off, void *data, unsigned size, boo
 	return 0;
 }
 
-/* ACPI 6.4 4.8.3.2.1: PM1 control; SLP_EN with the S5 sleep type (0 on
- * QEMU's PIIX4 and Bochs) powers off. Byte writes to the high half count. */
+/* ACPI 6.4 4.8.3.2.1: Bochs's PM1 control; SLP_EN with the S5 sleep type
+ * (0, as on QEMU's PIIX4) powers off. Byte writes to the high half count. */
 static int sysctl_pm1_io(void *dev, uint64_t off, void *data, unsigned size, bool is_write)
 {
 	if (!is_write) {
@@ -151,8 +151,6 @@ int sysctl_create(struct vm *vm)
 	int r = io_register(&vm->pio, 0x80, 1, "post", sysctl_post_io, vm);
 	if (!r)
 		r = io_register(&vm->pio, 0x92, 1, "sysctl-a20", sysctl_a20_io, vm);
-	if (!r)
-		r = io_register(&vm->pio, 0x604, 2, "acpi-pm1a-cnt", sysctl_pm1_io, vm);
 	if (!r)
 		r = io_register(&vm->pio, 0xb004, 2, "bochs-pm1a-cnt", sysctl_pm1_io, vm);
 	return r;

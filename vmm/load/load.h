@@ -46,6 +46,8 @@ struct load_params {
 	gpa_t flat_addr;            /* LOAD_FLAT: where the bytes go */
 	gpa_t flat_entry;           /* LOAD_FLAT: entry (0: flat_addr) */
 	unsigned flat_bits;         /* LOAD_FLAT: 16 (real mode) or 32 (protected) */
+	gpa_t acpi_rsdp;            /* the ACPI RSDP, for boot protocols with a
+				     * field for it (Linux acpi_rsdp_addr); 0: none */
 };
 
 struct load_result {

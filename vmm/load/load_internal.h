@@ -187,6 +187,7 @@ VMM_MUST_CHECK int load_x86_linux_boot(const struct load_image *im, const struct
 /* Linux boot_params (zero page) offsets, Documentation/arch/x86/zero-page.rst
  * and boot.rst "The Real-Mode Kernel Header". */
 #define LX_ZP_SIZE 4096
+#define LX_ACPI_RSDP_ADDR 0x070
 #define LX_ALT_MEM_K 0x1e0
 #define LX_E820_ENTRIES 0x1e8
 #define LX_SETUP_SECTS 0x1f1

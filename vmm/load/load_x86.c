@@ -200,6 +200,8 @@ int load_x86_linux_commit(const struct load_image *im, const struct guest_mem *m
 	bool long_mode = bits == 64;
 	int r = 0;
 	zp_fill(m, lb, zp);
+	/* zero-page.rst: acpi_rsdp_addr (protocol 2.14+; older kernels ignore it) */
+	load_put64(zp + LX_ACPI_RSDP_ADDR, im->p->acpi_rsdp);
 	if (mem_write(m, LOAD_CMDLINE_ADDR, lb->cmdline, lb->cmdline_len + 1) ||
 	    (lb->has_initrd && mem_write(m, lb->initrd_addr, lb->initrd.data, lb->initrd.len)) ||
 	    mem_write(m, LOAD_ZERO_PAGE, zp, LX_ZP_SIZE)) {

@@ -50,7 +50,9 @@ int machine_build(const struct machine_config *cfg, struct machine *m)
 	m->board = board_pc_create(m->vm, &bcfg);
 	if (!m->board)
 		return fail(m, -EINVAL, VM_EXIT_USAGE);
-	int r = load_kernel(&m->vm->mem, &cfg->load, &m->load);
+	struct load_params lp = cfg->load;
+	lp.acpi_rsdp = ACPI_RSDP_ADDR; /* the board wrote the ACPI tables */
+	int r = load_kernel(&m->vm->mem, &lp, &m->load);
 	if (r)
 		return fail(m, r, VM_EXIT_USAGE);
 	/* A PV-capable guest finds the VMI ROM where its note asked (docs/vmi.md);
