@@ -15,7 +15,7 @@ GB=$(cd "$GB" && pwd)
 expect() {
 	name=$1 status=$2 pattern=$3
 	shift 4
-	timeout -k 5 60 "$T" "$@" </dev/null >"$w/out" 2>"$w/err"
+	timeout -k 5 "${TO:-60}" "$T" "$@" </dev/null >"$w/out" 2>"$w/err"
 	rc=$?
 	if [ "$rc" != "$status" ]; then
 		echo "not ok cli: $name (exit status $rc, expected $status)"
@@ -61,6 +61,98 @@ expect "flat images need a load address" 2 "needs --load-addr" -- run --kernel "
 printf '\372\364' >"$w/clihlt.bin" # cli; hlt
 expect "a halt with interrupts disabled is its own stop, status 10" 10 "halted with interrupts disabled at 0000:7c02; nothing can wake the guest" -- run --mode bt --kernel "$w/clihlt.bin" --format flat --load-addr 0x7c00 --entry-bits 16 --serial none
 expect "an unknown subcommand is named" 2 "unknown command 'fly'" -- fly
+
+# help, version, one option parser for every subcommand (vmm/cli/cli_options.c)
+# outhas NAME PATTERN...: stdout of the last expect has every pattern
+outhas() {
+	name=$1
+	shift
+	for p in "$@"; do
+		if ! grep -qE -- "$p" "$w/out"; then
+			echo "not ok cli: $name (no '$p' in stdout)"
+			return
+		fi
+	done
+	echo "ok cli: $name"
+}
+expect "triplex --help" 0 "" -- --help
+outhas "triplex --help names the commands and the run options" "^  run " "^  perf " "^  probe " "--kernel FILE"
+expect "run --help" 0 "" -- run --help
+outhas "run --help lists every run flag" "--kernel" "--initrd" "--append" "--format" "--load-addr" "--entry " "--entry-bits" "-m, --mem" "--smp" "--serial" "--debugcon" "--mode" "--explain" "--workload" "--switch" "--no-adapt" "--no-profile" "--bt-interp" "--monitor" "--qmp" "-S, --start-paused" "--stats " "--stats-json" "--log" "-q, --quiet" "-h, --help" "--version"
+expect "run -h" 0 "" -- run -h
+outhas "run -h is run --help" "usage: triplex run"
+expect "perf --help" 0 "" -- perf --help
+outhas "perf --help lists its own and the run flags" "--modes" "--runs" "--out" "--timeout" "--kernel"
+expect "probe --help" 0 "" -- probe --help
+outhas "probe --help lists every probe flag" "--json" "--guest" "--refresh" "--calibrate" "--log"
+expect "triplex --version" 0 "" -- --version
+outhas "--version prints the version" "^triplex [0-9]"
+expect "run --version" 0 "" -- run --version
+outhas "--version works after a subcommand" "^triplex [0-9]"
+expect "--help wins over a missing config file" 0 "" -- run "$w/missing.json" --help
+expect "an unknown flag is named, not a missing config file" 2 "unknown option '--frobnicate'" -- run "$w/missing.json" --frobnicate
+expect "a bad flag value is named before a missing config file" 2 "--mode: unknown mode 'fast'" -- run --mode fast "$w/missing.json"
+expect "a missing config file is named as one" 2 "missing.json: cannot open the config file" -- run "$w/missing.json"
+expect "a kernel given as the config file says to use --kernel" 2 "a kernel image, not a JSON config file: use --kernel" -- run "$GB/tiny-exit.elf"
+expect "an unknown single-dash option is named" 2 "unknown option '-frobnicate'" -- run -frobnicate
+expect "an ambiguous abbreviation names the candidates" 2 "ambiguous option '--no-' \\(--no-adapt, --no-profile\\)" -- run --no-
+expect "a switch given a value is refused" 2 "option --stats takes no value" -- run --stats=yes
+expect "probe refuses run flags by name" 2 "option '--mem' is not one of triplex probe's" -- probe --mem 64M
+expect "an option before the command says to give the command" 2 "'-kernel' is an option: give the command first" -- -kernel x.elf
+# QEMU habits: the usual spellings work; the rest are answered with the flag to use
+expect "QEMU's -enable-kvm is answered with --mode hw" 2 "-enable-kvm is QEMU's option; with Triplex use --mode hw" -- run -enable-kvm
+expect "QEMU's -cpu is answered" 2 "-cpu is QEMU's option" -- run -cpu host
+expect "QEMU's -kernel without a value is named as typed" 2 "option -kernel needs a value" -- run -kernel
+expect "-m without a value is named" 2 "option -m needs a value" -- run -m
+expect "QEMU's -m takes a bad value like --mem" 2 "-m: 'lots' is not a memory size" -- run -m lots
+# one line per error, checked before anything runs
+expect "--log '' is refused" 2 "--log: no module given" -- run --log ''
+expect "--log names an unknown module" 2 "--log: unknown module 'disk'" -- run --log disk
+expect "--mem with blanks is refused" 2 "--mem: ' 128M' has blanks" -- run --mem ' 128M'
+printf '{ "append": 5 }' >"$w/append.json"
+expect "an integer append is refused" 2 "append.json: field 'append': expected a string" -- run "$w/append.json"
+printf '{ "stats": "yes" }' >"$w/stats.json"
+expect "a switch field wants true or false" 2 "stats.json: field 'stats': expected true or false" -- run "$w/stats.json"
+expect "an unwritable --stats-json is refused before the run" 2 "--stats-json: cannot write '/nonexistent/s.json'" -- run --kernel "$GB/tiny-exit.elf" --stats-json /nonexistent/s.json
+expect "an unwritable --serial file is refused before the run" 2 "--serial: cannot write '/nonexistent/s.out'" -- run --kernel "$GB/tiny-exit.elf" --serial file:/nonexistent/s.out
+expect "an unwritable --debugcon file names debugcon" 2 "--debugcon: cannot write '/nonexistent/d.out'" -- run --kernel "$GB/tiny-exit.elf" --debugcon file:/nonexistent/d.out
+expect "perf --runs out of range is named" 2 "--runs: '0' is not a number of runs" -- perf --runs 0
+expect "perf --modes names an unknown mode" 2 "--modes: unknown mode 'zz'" -- perf --modes bt,zz
+# kernel files that are not image files: one clear error at once
+mkfifo "$w/fifo"
+TO=5 expect "a FIFO as the kernel is refused at once" 2 "fifo: a FIFO, not an image file" -- run --kernel "$w/fifo"
+TO=5 expect "/dev/zero as the kernel is refused at once" 2 "/dev/zero: a character device, not an image file" -- run --kernel /dev/zero
+TO=5 expect "a directory as the kernel is refused" 2 "a directory, not an image file" -- run --kernel "$w"
+if truncate -s 1T "$w/huge.elf" 2>/dev/null; then
+	TO=5 expect "a 1 TiB sparse kernel is refused at once" 2 "huge.elf: 1099511627776 bytes, more than an image may have" -- run --kernel "$w/huge.elf"
+	rm -f "$w/huge.elf"
+else
+	echo "ok cli: a 1 TiB sparse kernel is refused at once # SKIP no sparse files in $w"
+fi
+TO=5 expect "a FIFO as the initrd is refused at once" 2 "fifo: a FIFO, not an image file" -- run --kernel "$GB/tiny-exit.elf" --initrd "$w/fifo"
+TO=5 expect "probe --guest /dev/zero is refused at once" 2 "/dev/zero: a character device" -- probe --guest /dev/zero
+
+# make install / uninstall into a staging directory (DESTDIR) under a PREFIX
+top=$(cd "$(dirname "$0")/../.." && pwd)
+mode=$(basename "$B")
+if [ -f "$top/Makefile" ] && MAKEFLAGS= make -s -C "$top" MODE="$mode" install PREFIX=/opt/tx DESTDIR="$w/dest" >"$w/install.log" 2>&1; then
+	if [ -x "$w/dest/opt/tx/bin/triplex" ] && [ -f "$w/dest/opt/tx/share/triplex/guests/demo-32.elf" ] &&
+		"$w/dest/opt/tx/bin/triplex" --version | grep -q '^triplex '; then
+		echo "ok cli: make install PREFIX DESTDIR puts the binary and the guests under DESTDIR/PREFIX"
+	else
+		echo "not ok cli: make install PREFIX DESTDIR puts the binary and the guests under DESTDIR/PREFIX"
+	fi
+	MAKEFLAGS= make -s -C "$top" MODE="$mode" uninstall PREFIX=/opt/tx DESTDIR="$w/dest" >>"$w/install.log" 2>&1
+	if [ ! -e "$w/dest/opt/tx/bin/triplex" ] && [ ! -e "$w/dest/opt/tx/share/triplex" ]; then
+		echo "ok cli: make uninstall removes what make install put there"
+	else
+		echo "not ok cli: make uninstall removes what make install put there"
+		find "$w/dest" | sed 's/^/  | /' | head -5
+	fi
+else
+	echo "not ok cli: make install PREFIX DESTDIR (see below)"
+	sed 's/^/  | /' "$w/install.log" | tail -5
+fi
 # a named engine that cannot run the guest is an error, never a fallback
 expect "mode pv on a guest without the VMI note is refused, not replaced" 8 "mode pv cannot run tiny-serial.elf here: tiny-serial.elf has no Triplex VMI note" -- run --kernel "$GB/tiny-serial.elf" --mode pv
 expect "probe --guest says whether the guest is PV-capable" 0 "" -- probe --guest "$GB/hello-pv-32.elf"
@@ -94,6 +186,25 @@ if "$T" probe 2>/dev/null | grep -q '^  [a-z][a-z]   available'; then
 		echo "not ok cli: perf report.txt, report.json (schema, regret) and report.html (svg)"
 	fi
 	expect "perf refuses --mode (it takes --modes)" 2 "use --modes" -- perf --kernel "$GB/tiny-exit.elf" --mode hw
+	expect "QEMU's -kernel, -m, -smp, -serial, -append, -nographic and -no-reboot are accepted" 85 "" -- run -kernel "$GB/tiny-exit.elf" -m 64M -smp 1 -serial none -append quiet -nographic -no-reboot
+	expect "--mem 3 is 3 MiB (a number alone is MiB, as QEMU's -m)" 85 "" -- run --mem 3 --kernel "$GB/tiny-exit.elf" --serial none
+	expect "a missing initrd is the only line (no mode: line before it)" 2 "nonexistent.img: cannot open" -- run --kernel "$GB/tiny-exit.elf" --initrd "$w/nonexistent.img" --serial none
+	head -c 3000000 /dev/zero >"$w/big.bin"
+	expect "a kernel that does not fit in RAM is the only line" 2 "big.bin: flat image .* does not fit in guest RAM" -- run --kernel "$w/big.bin" --format flat --load-addr 0x100000 --mem 2M --serial none
+	printf '{ "kernel": "tiny-exit.elf", "serial": "none", "mem": 64, "stats": true, "no_adapt": true }' >"$w/cfg/more.json"
+	expect "config fields share the flags' validators (mem 64 = 64 MiB, switches)" 85 "== triplex stats" -- run "$w/cfg/more.json"
+	"$T" run --kernel "$GB/timer-32.elf" --serial none --append iters=100000000 </dev/null >/dev/null 2>"$w/sig.err" &
+	pid=$!
+	sleep 1
+	kill -TERM $pid 2>/dev/null
+	wait $pid
+	rc=$?
+	if [ $rc = 143 ] && grep -q "stopped by signal 15" "$w/sig.err"; then
+		echo "ok cli: SIGTERM stops a running guest with status 143 and says so"
+	else
+		echo "not ok cli: SIGTERM stops a running guest with status 143 and says so (status $rc)"
+		sed 's/^/  | /' "$w/sig.err" | head -3
+	fi
 else
 	for n in "config-relative kernel path" "debug-exit status" "serial override" "stats" "triple fault" "perf reports"; do
 		echo "ok cli: $n # SKIP no engine can run guests on this host"

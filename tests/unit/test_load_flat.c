@@ -172,7 +172,7 @@ static void test_load_refuses_directory(void **state)
 	struct load_result res;
 	util_log_begin();
 	int r = load_kernel(&f->m, &f->p, &res);
-	util_expect_error(r, "/: cannot open: Is a directory", NULL);
+	util_expect_error(r, "/: a directory, not an image file", NULL);
 }
 
 static void test_flat_refuses_image_that_does_not_fit(void **state)

@@ -20,82 +20,30 @@
 #include "vmm/core/vm.h"
 #include "vmm/select/select.h"
 
-struct perf_opts {
-	char modes[64];
-	unsigned runs;
-	const char *out;
-	unsigned timeout_s;
-	int run_argc;
-	char **run_argv;     /* the arguments passed on to every `triplex run` */
-};
-
 static void VMM_NORETURN perf_fail(const char *msg, const char *arg)
 {
 	fprintf(stderr, "triplex: perf: %s%s%s\n", msg, arg ? " " : "", arg ? arg : "");
 	exit(2);
 }
 
-static void parse(int argc, char **argv, struct perf_opts *o)
-{
-	memset(o, 0, sizeof(*o));
-	snprintf(o->modes, sizeof(o->modes), "auto,all");
-	o->runs = 3;
-	o->out = "perf-report";
-	o->timeout_s = 300;
-	o->run_argv = calloc((size_t)argc + 1, sizeof(char *));
-	if (!o->run_argv)
-		perf_fail("out of memory", NULL);
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i], *v = NULL;
-		bool own = !strncmp(a, "--modes", 7) || !strncmp(a, "--runs", 6) ||
-			   !strncmp(a, "--out", 5) || !strncmp(a, "--timeout", 9);
-		if (!own) {
-			if (!strncmp(a, "--mode", 6))
-				perf_fail("--mode is per run; use --modes LIST (e.g. --modes auto,bt,hw)", NULL);
-			o->run_argv[o->run_argc++] = argv[i];
-			continue;
-		}
-		const char *eq = strchr(a, '=');
-		if (eq)
-			v = eq + 1;
-		else if (i + 1 < argc)
-			v = argv[++i];
-		else
-			perf_fail("option needs a value:", a);
-		uint64_t n;
-		if (!strncmp(a, "--modes", 7))
-			snprintf(o->modes, sizeof(o->modes), "%s", v);
-		else if (!strncmp(a, "--runs", 6)) {
-			if (vmm_parse_u64(v, &n) || n < 1 || n > 100)
-				perf_fail("--runs: expected 1 to 100, got", v);
-			o->runs = (unsigned)n;
-		} else if (!strncmp(a, "--timeout", 9)) {
-			if (vmm_parse_u64(v, &n) || n < 1 || n > 86400)
-				perf_fail("--timeout: expected seconds from 1 to 86400, got", v);
-			o->timeout_s = (unsigned)n;
-		} else
-			o->out = v;
-	}
-}
-
 /* Run `triplex run ARGS --mode E` once; fills the run's record. */
-static int run_once(const struct perf_opts *o, const char *engine, unsigned k,
+static int run_once(const struct run_config *o, const char *engine, unsigned k,
 		    struct report_run *run)
 {
 	char serial[700], stats[700], err[700];
-	snprintf(serial, sizeof(serial), "%s/runs/%s-%u.serial", o->out, engine, k);
-	snprintf(stats, sizeof(stats), "%s/runs/%s-%u.json", o->out, engine, k);
-	snprintf(err, sizeof(err), "%s/runs/%s-%u.stderr", o->out, engine, k);
+	snprintf(serial, sizeof(serial), "%s/runs/%s-%u.serial", o->perf_out, engine, k);
+	snprintf(stats, sizeof(stats), "%s/runs/%s-%u.json", o->perf_out, engine, k);
+	snprintf(err, sizeof(err), "%s/runs/%s-%u.stderr", o->perf_out, engine, k);
 	char serial_arg[720];
 	snprintf(serial_arg, sizeof(serial_arg), "file:%s", serial);
-	char **argv = calloc((size_t)o->run_argc + 16, sizeof(char *));
+	char **argv = calloc((size_t)o->pass_argc + 16, sizeof(char *));
 	if (!argv)
 		return -ENOMEM;
 	int n = 0;
 	argv[n++] = "triplex";
 	argv[n++] = "run";
-	for (int i = 0; i < o->run_argc; i++)
-		argv[n++] = o->run_argv[i];
+	for (int i = 0; i < o->pass_argc; i++)
+		argv[n++] = o->pass_argv[i];
 	argv[n++] = "--mode";
 	argv[n++] = (char *)engine;
 	if (!strcmp(engine, "auto")) /* a first launch: the model, then run-time switches */
@@ -120,7 +68,7 @@ static int run_once(const struct perf_opts *o, const char *engine, unsigned k,
 	if (pid < 0)
 		return -errno;
 	int st = 0;
-	uint64_t deadline = t0 + (uint64_t)o->timeout_s * 1000000000ull;
+	uint64_t deadline = t0 + (uint64_t)o->perf_timeout_s * 1000000000ull;
 	for (;;) {
 		pid_t w = waitpid(pid, &st, WNOHANG);
 		if (w == pid)
@@ -169,22 +117,12 @@ static bool mode_listed(const char *modes, const char *name)
 	return false;
 }
 
-static void check_modes(const char *modes)
-{
-	char buf[64];
-	snprintf(buf, sizeof(buf), "%s", modes);
-	for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
-		if (strcmp(t, "auto") && strcmp(t, "all") && !engine_find(t))
-			perf_fail("--modes: unknown mode", t);
-}
-
 int cli_perf(int argc, char **argv)
 {
-	struct perf_opts o;
-	parse(argc, argv, &o);
-	check_modes(o.modes);
 	struct run_config rc;
-	cli_config_parse(&rc, o.run_argc, o.run_argv, true); /* validates, exits 2 on error */
+	cli_config_parse(&rc, CLI_PERF, argc, argv); /* validates, exits 2 on error */
+	cli_config_check(&rc);
+	const struct run_config *o = &rc;
 	struct host_caps caps;
 	sel_host_probe(&caps);
 	char *demo = NULL;
@@ -193,19 +131,19 @@ int cli_perf(int argc, char **argv)
 		if (!demo)
 			perf_fail("no kernel given and the demo guest was not found", NULL);
 		rc.load.kernel = demo;
-		o.run_argv[o.run_argc++] = "--kernel";
-		o.run_argv[o.run_argc++] = demo;
+		rc.pass_argv[rc.pass_argc++] = "--kernel";
+		rc.pass_argv[rc.pass_argc++] = demo;
 	}
 	struct guest_desc g;
 	if (sel_guest_probe(&rc.load, &g))
 		return 2;
 	char dir[700];
-	snprintf(dir, sizeof(dir), "%s/runs", o.out);
+	snprintf(dir, sizeof(dir), "%s/runs", o->perf_out);
 	if (mkdir_p(dir))
-		perf_fail("cannot create the output directory", o.out);
+		perf_fail("cannot create the output directory", o->perf_out);
 
 	struct report rep;
-	report_init(&rep, &caps, &g, rc.load.kernel, rc.load.cmdline, o.runs);
+	report_init(&rep, &caps, &g, rc.load.kernel, rc.load.cmdline, o->perf_runs);
 	struct sel_avail avail[SEL_MAX_ENGINES];
 	unsigned nav = sel_gather(&caps, &g, avail, SEL_MAX_ENGINES);
 	struct sel_calib calib;
@@ -223,7 +161,7 @@ int cli_perf(int argc, char **argv)
 	report_choice(&rep, &in, "choice_model_only");
 
 	for (unsigned i = 0; i < nav; i++) {
-		if (!mode_listed(o.modes, avail[i].engine))
+		if (!mode_listed(o->perf_modes, avail[i].engine))
 			continue;
 		struct report_engine *re = report_add_engine(&rep, avail[i].engine);
 		if (!re)
@@ -233,39 +171,38 @@ int cli_perf(int argc, char **argv)
 			fprintf(stderr, "perf: %s: skipped: %s\n", avail[i].engine, avail[i].why);
 			continue;
 		}
-		for (unsigned k = 0; k < o.runs; k++) {
+		for (unsigned k = 0; k < o->perf_runs; k++) {
 			struct report_run *run = report_add_run(re);
-			if (!run || run_once(&o, avail[i].engine, k, run))
+			if (!run || run_once(o, avail[i].engine, k, run))
 				break;
 			report_collect_run(re, run);
 			fprintf(stderr, "perf: %s run %u/%u: %.1f ms, exit status %d%s\n",
-				avail[i].engine, k + 1, o.runs, run->wall_ms, run->status,
+				avail[i].engine, k + 1, o->perf_runs, run->wall_ms, run->status,
 				run->timed_out ? " (timed out)" : "");
 		}
 	}
 	/* auto: what a first launch of this image does, switches included */
-	if (mode_listed(o.modes, "auto")) {
+	if (mode_listed(o->perf_modes, "auto")) {
 		struct report_engine *re = report_add_engine(&rep, "auto");
-		for (unsigned k = 0; re && k < o.runs; k++) {
+		for (unsigned k = 0; re && k < o->perf_runs; k++) {
 			struct report_run *run = report_add_run(re);
-			if (!run || run_once(&o, "auto", k, run))
+			if (!run || run_once(o, "auto", k, run))
 				break;
 			report_collect_run(re, run);
 			fprintf(stderr, "perf: auto (no profile) run %u/%u: %.1f ms, exit status %d%s\n",
-				k + 1, o.runs, run->wall_ms, run->status,
+				k + 1, o->perf_runs, run->wall_ms, run->status,
 				run->timed_out ? " (timed out)" : "");
 		}
 	}
 	report_finish(&rep);
-	int r = report_write(&rep, o.out);
+	int r = report_write(&rep, o->perf_out);
 	/* the measured medians become this image's profile on this host */
 	struct sel_profile store = { 0 };
 	report_measured(&rep, &store);
 	if (store.nr_measured)
 		sel_profile_store_measured(caps.fingerprint, g.info.image_hash, g.info.name, &store);
-	report_print_summary(&rep, stderr, o.out);
+	report_print_summary(&rep, stderr, o->perf_out);
 	report_fini(&rep);
-	free(o.run_argv);
 	free(demo);
 	cli_config_free(&rc);
 	return r ? VM_EXIT_HOST : 0;

@@ -11,34 +11,6 @@
 #include "vmm/core/engine.h"
 #include "vmm/select/select.h"
 
-struct probe_opts {
-	bool json, refresh;
-	const char *guest;
-};
-
-static void parse(int argc, char **argv, struct probe_opts *o)
-{
-	memset(o, 0, sizeof(*o));
-	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
-			o->json = true;
-		else if (!strcmp(argv[i], "--refresh") || !strcmp(argv[i], "--calibrate"))
-			o->refresh = true;
-		else if (!strcmp(argv[i], "--guest") && i + 1 < argc)
-			o->guest = argv[++i];
-		else if (!strncmp(argv[i], "--guest=", 8))
-			o->guest = argv[i] + 8;
-		else if (!strcmp(argv[i], "--log") && i + 1 < argc) {
-			if (vmm_log_parse(argv[++i]))
-				exit(2);
-		} else {
-			fprintf(stderr, "triplex: probe: unknown argument '%s' (try triplex --help)\n",
-				argv[i]);
-			exit(2);
-		}
-	}
-}
-
 static json_t *report_json(const struct engine_host_report *r)
 {
 	json_t *t = json_object();
@@ -82,60 +54,60 @@ static json_t *guest_json(const struct guest_desc *g)
 
 int cli_probe(int argc, char **argv)
 {
-	struct probe_opts o;
-	parse(argc, argv, &o);
+	struct run_config o;
+	cli_config_parse(&o, CLI_PROBE, argc, argv);
 	struct host_caps caps;
 	sel_host_probe(&caps);
 	struct guest_desc g;
-	if (o.guest) {
-		struct load_params p = { .kernel = o.guest };
+	if (o.probe_guest) {
+		struct load_params p = { .kernel = o.probe_guest };
 		if (sel_guest_probe(&p, &g))
 			return 2;
 	}
 	json_t *root = json_object(), *engines = json_array();
 	json_object_set_new(root, "host", sel_host_json(&caps));
-	if (!o.json)
+	if (!o.probe_json)
 		sel_host_print(stdout, &caps);
 	const struct engine_ops *const *list;
 	unsigned n = engine_list(&list);
 	for (unsigned i = 0; i < n; i++) {
 		struct engine_host_report rep;
-		if (!list[i]->host_report || list[i]->host_report(&caps, o.refresh, &rep))
+		if (!list[i]->host_report || list[i]->host_report(&caps, o.probe_refresh, &rep))
 			continue;
 		json_object_set_new(root, rep.key, report_json(&rep));
-		if (!o.json)
+		if (!o.probe_json)
 			report_print(&rep);
 	}
 	struct sel_calib calib;
-	bool have_calib = sel_calibrate(&caps, &calib, o.refresh) == 0;
+	bool have_calib = sel_calibrate(&caps, &calib, o.probe_refresh) == 0;
 	if (have_calib) {
 		json_object_set_new(root, "calibration", sel_calib_json(&calib));
-		if (!o.json)
+		if (!o.probe_json)
 			sel_calib_print(stdout, &calib);
 	}
-	if (!o.json)
+	if (!o.probe_json)
 		printf("engines:\n");
 	for (unsigned i = 0; i < n; i++) {
 		char why[512] = "";
 		int r = list[i]->probe(&caps, why, sizeof(why));
 		json_t *e = json_pack("{s:s, s:s, s:b, s:s?}", "name", list[i]->name, "description",
 				      list[i]->desc, "available", r == 0, "why", r ? why : NULL);
-		if (!o.json)
+		if (!o.probe_json)
 			printf("  %-4s %s%s%s\n", list[i]->name, r ? "unavailable: " : "available",
 			       r ? why : "", r ? "" : "");
-		if (!r && o.guest) {
+		if (!r && o.probe_guest) {
 			char gwhy[512] = "";
 			int gr = list[i]->check_guest ? list[i]->check_guest(&caps, &g, gwhy, sizeof(gwhy)) : 0;
 			json_object_set_new(e, "runs_guest", json_boolean(gr == 0));
 			if (gr)
 				json_object_set_new(e, "guest_why", json_string(gwhy));
-			if (!o.json)
+			if (!o.probe_json)
 				printf("       this guest: %s%s\n", gr ? "refused: " : "can run", gr ? gwhy : "");
 		}
 		json_array_append_new(engines, e);
 	}
 	json_object_set_new(root, "engines", engines);
-	if (o.guest) {
+	if (o.probe_guest) {
 		json_object_set_new(root, "guest", guest_json(&g));
 		/* what `triplex run --mode auto` would choose, and why */
 		struct run_config rc = { 0 };
@@ -149,7 +121,7 @@ int cli_probe(int argc, char **argv)
 		struct sel_result res;
 		sel_choose(&in, &res);
 		json_object_set_new(root, "choice", sel_result_json(&res));
-		if (!o.json) {
+		if (!o.probe_json) {
 			printf("guest: %s: %s, %u-bit entry (%s) at %#llx, OS: %s\n", g.info.name,
 			       load_format_name(g.info.format), g.info.bits, g.info.entry_mode,
 			       (unsigned long long)g.info.entry, g.os_hint);
@@ -174,7 +146,7 @@ int cli_probe(int argc, char **argv)
 				printf("%s\n", res.reason);
 		}
 	}
-	if (o.json) {
+	if (o.probe_json) {
 		char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		if (s)
 			printf("%s\n", s);

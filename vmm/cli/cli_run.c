@@ -45,6 +45,8 @@ struct choice {
 	char why[256];          /* the policy's reason (info mode) */
 	const struct engine_ops *adapt_to;
 	struct sel_calib calib;
+	char line[1024];        /* the `mode:` line, printed once the machine is built */
+	char *explain;          /* --explain's table (malloc'd), printed with it */
 };
 
 /* Auto mode, a PV guest started on an engine that reports its events (bt),
@@ -65,7 +67,21 @@ const struct engine_ops *cli_adapt_target(const struct run_config *rc,
 	return NULL;
 }
 
-/* Fill (c); false after printing why (exit CLI_EXIT_UNAVAILABLE). */
+/* The choice as the user sees it: --explain's table, then the `mode:` line.
+ * After the machine is built, so an error in the configuration or the image
+ * is the only line before exit status 2. */
+static void print_choice(struct choice *c)
+{
+	if (c->explain)
+		fputs(c->explain, stderr);
+	free(c->explain);
+	c->explain = NULL;
+	if (c->line[0])
+		vmm_info("%s", c->line);
+}
+
+/* Fill (c); false after printing why (exit CLI_EXIT_UNAVAILABLE). The
+ * `mode:` line waits for print_choice(). */
 static bool choose_engine(const struct run_config *rc, const struct host_caps *caps,
 			  const struct guest_desc *g, struct choice *c)
 {
@@ -83,9 +99,16 @@ static bool choose_engine(const struct run_config *rc, const struct host_caps *c
 	};
 	struct sel_result res;
 	int r = sel_choose(&in, &res);
-	if (rc->explain)
-		sel_result_print(stderr, &in, &res);
+	if (rc->explain) {
+		size_t len;
+		FILE *m = open_memstream(&c->explain, &len);
+		if (m) {
+			sel_result_print(m, &in, &res);
+			fclose(m);
+		}
+	}
 	if (r) {
+		print_choice(c);
 		vmm_err("%s", res.reason);
 		return false;
 	}
@@ -93,10 +116,10 @@ static bool choose_engine(const struct run_config *rc, const struct host_caps *c
 	snprintf(c->why, sizeof(c->why), "%s", res.reason);
 	c->adapt_to = cli_adapt_target(rc, &in, c->e);
 	if (c->adapt_to)
-		vmm_info("%s; may switch to %s at run time (--no-adapt: never)", res.reason,
-			 c->adapt_to->name);
+		snprintf(c->line, sizeof(c->line), "%s; may switch to %s at run time (--no-adapt: "
+			 "never)", res.reason, c->adapt_to->name);
 	else
-		vmm_info("%s", res.reason);
+		snprintf(c->line, sizeof(c->line), "%s", res.reason);
 	return c->e != NULL;
 }
 
@@ -199,7 +222,7 @@ static const struct engine_ops *switch_target(const struct run_config *rc,
 	return to;
 }
 
-static int run_guest(struct run_config *rc, const struct choice *c, const struct guest_desc *g,
+static int run_guest(struct run_config *rc, struct choice *c, const struct guest_desc *g,
 		     const struct host_caps *caps)
 {
 	const struct engine_ops *e = c->e;
@@ -211,8 +234,10 @@ static int run_guest(struct run_config *rc, const struct choice *c, const struct
 	struct machine m;
 	struct mon *mon = NULL;
 	int status;
-	if (machine_build(&mcfg, &m))
+	if (machine_build(&mcfg, &m)) {
+		free(c->explain);
 		return m.exit_status;
+	}
 	struct vm *vm = m.vm;
 	if (rc->switch_to[0]) {
 		char why[64];
@@ -230,11 +255,13 @@ static int run_guest(struct run_config *rc, const struct choice *c, const struct
 		mon = mon_create(&mm);
 		if (!mon || (rc->monitor && mon_open_console(mon, rc->monitor, m.board->console)) ||
 		    (rc->qmp && mon_open_qmp(mon, rc->qmp))) {
+			free(c->explain);
 			sel_adapt_stop(adapt);
 			status = VM_EXIT_USAGE;
 			goto out;
 		}
 	}
+	print_choice(c); /* everything the run needs is in place */
 	status = vm_run(vm);
 	sel_adapt_stop(adapt);
 	if (rc->stats)
@@ -279,7 +306,10 @@ char *cli_pick_demo(const struct run_config *rc, const struct host_caps *caps)
 int cli_run(int argc, char **argv)
 {
 	struct run_config rc;
-	cli_config_parse(&rc, argc, argv, true);
+	cli_config_parse(&rc, CLI_RUN, argc, argv);
+	cli_config_check(&rc);
+	if (rc.bt_interp)
+		setenv("TRIPLEX_BT_INTERP", "1", 1); /* read by the bt engine's vm_create */
 	struct host_caps caps;
 	sel_host_probe(&caps);
 	char *demo = NULL;
@@ -301,8 +331,10 @@ int cli_run(int argc, char **argv)
 	} else {
 		struct choice c;
 		bool ok = choose_engine(&rc, &caps, &g, &c);
-		if (ok && rc.switch_to[0] && !switch_target(&rc, c.e, &caps, &g))
+		if (ok && rc.switch_to[0] && !switch_target(&rc, c.e, &caps, &g)) {
+			free(c.explain);
 			ok = false;
+		}
 		status = ok ? run_guest(&rc, &c, &g, &caps) : CLI_EXIT_UNAVAILABLE;
 	}
 	free(demo);

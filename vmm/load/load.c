@@ -17,41 +17,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int file_read_all(struct load_file *f, int fd)
-{
-	size_t cap = 64 * KiB, len = 0;
-	uint8_t *buf = malloc(cap);
-	for (;;) {
-		if (!buf) {
-			vmm_err("%s: cannot read: %s", f->path, strerror(ENOMEM));
-			return -ENOMEM;
-		}
-		ssize_t n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-			vmm_err("%s: cannot read: %s", f->path, strerror(e));
-			free(buf);
-			return -e;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len == cap) {
-			uint8_t *nb = realloc(buf, cap * 2);
-			if (!nb)
-				free(buf);
-			buf = nb;
-			cap *= 2;
-		}
-	}
-	f->buf = buf;
-	f->data = buf;
-	f->len = len;
-	return 0;
-}
-
 static int file_map(struct load_file *f, int fd, uint64_t size)
 {
 	if (size == 0) {
@@ -71,11 +36,18 @@ static int file_map(struct load_file *f, int fd, uint64_t size)
 	return 0;
 }
 
+static const char *file_kind(mode_t m)
+{
+	return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device"
+	       : S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : "not a regular file";
+}
+
 int load_file_open(struct load_file *f, const char *path)
 {
 	memset(f, 0, sizeof(*f));
 	f->path = path;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		int e = errno;
 		vmm_err("%s: cannot open: %s", path, strerror(e));
@@ -86,13 +58,15 @@ int load_file_open(struct load_file *f, const char *path)
 	if (fstat(fd, &st) < 0) {
 		r = -errno;
 		vmm_err("%s: cannot open: %s", path, strerror(-r));
-	} else if (S_ISDIR(st.st_mode)) {
-		r = -EISDIR;
-		vmm_err("%s: cannot open: %s", path, strerror(EISDIR));
-	} else if (S_ISREG(st.st_mode)) {
-		r = file_map(f, fd, (uint64_t)st.st_size);
+	} else if (!S_ISREG(st.st_mode)) {
+		r = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+		vmm_err("%s: %s, not an image file", path, file_kind(st.st_mode));
+	} else if ((uint64_t)st.st_size > LOAD_FILE_MAX) {
+		r = -EFBIG;
+		vmm_err("%s: %llu bytes, more than an image may have (%llu MiB)", path,
+			(unsigned long long)st.st_size, LOAD_FILE_MAX / MiB);
 	} else {
-		r = file_read_all(f, fd); /* a pipe or a device */
+		r = file_map(f, fd, (uint64_t)st.st_size);
 	}
 	(void)close(fd); /* read-only: nothing to flush */
 	return r;
@@ -102,7 +76,6 @@ void load_file_close(struct load_file *f)
 {
 	if (f->map)
 		(void)munmap(f->map, f->map_len); /* best effort */
-	free(f->buf);
 	memset(f, 0, sizeof(*f));
 }
 

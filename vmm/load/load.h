@@ -73,6 +73,24 @@ VMM_MUST_CHECK int load_probe_image(const char *name, const uint8_t *img, uint64
 /* Read (p->kernel) and probe it. 0 or -errno (logged). */
 VMM_MUST_CHECK int load_probe(const struct load_params *p, struct guest_info *info);
 
+/* An image file's bytes (a kernel, an initrd, a module), mapped: pages are
+ * read when a parser touches them, so a loader reads the headers, then the
+ * segments it loads. Only regular files up to LOAD_FILE_MAX bytes: a FIFO,
+ * a device (/dev/zero), a directory or a huge (sparse) file gets one clear
+ * error at once instead of a hang or an exhausted host. */
+#define LOAD_FILE_MAX (2 * GiB)
+struct load_file {
+	const char *path;
+	const uint8_t *data;
+	uint64_t len;
+	void *map;        /* mmap'd region, or NULL (an empty file) */
+	size_t map_len;
+};
+
+/* Open and map (path); 0 or -errno after one error "PATH: why". */
+VMM_MUST_CHECK int load_file_open(struct load_file *f, const char *path);
+void load_file_close(struct load_file *f);
+
 /* A byte range of an image file. */
 struct load_range {
 	uint64_t off, size;

@@ -9,20 +9,6 @@
 
 #include "vmm/load/load.h"
 
-/* A file's bytes: mmap'd if it is a regular file, else read into memory. */
-struct load_file {
-	const char *path;
-	const uint8_t *data;
-	uint64_t len;
-	void *map;        /* mmap'd region, or NULL */
-	size_t map_len;
-	uint8_t *buf;     /* malloc'd copy, or NULL */
-};
-
-/* Open and map (path); 0 or -errno after "PATH: cannot open: why". */
-VMM_MUST_CHECK int load_file_open(struct load_file *f, const char *path);
-void load_file_close(struct load_file *f);
-
 /* The image being parsed: (name) is what error messages call it. */
 struct load_image {
 	const char *name;

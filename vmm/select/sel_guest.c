@@ -279,42 +279,17 @@ int sel_guest_scan(const uint8_t *img, uint64_t len, struct guest_desc *g)
 int sel_guest_probe(const struct load_params *p, struct guest_desc *g)
 {
 	memset(g, 0, sizeof(*g));
-	FILE *f = fopen(p->kernel, "rb");
-	if (!f) {
-		vmm_err("%s: cannot open: %s", p->kernel, strerror(errno));
-		return -errno;
-	}
-	uint8_t *img = NULL;
-	size_t len = 0, cap = 0;
-	for (;;) {
-		if (len == cap) {
-			cap = cap ? cap * 2 : 1 << 20;
-			uint8_t *n = realloc(img, cap);
-			if (!n) {
-				free(img);
-				fclose(f);
-				vmm_err("%s: out of memory reading the image", p->kernel);
-				return -ENOMEM;
-			}
-			img = n;
-		}
-		size_t got = fread(img + len, 1, cap - len, f);
-		len += got;
-		if (got == 0)
-			break;
-	}
-	bool err = ferror(f);
-	fclose(f);
-	if (err) {
-		free(img);
-		vmm_err("%s: read error", p->kernel);
-		return -EIO;
-	}
-	int r = load_probe_image(p->kernel, img, len, p, &g->info);
+	struct load_file f;
+	int r = load_file_open(&f, p->kernel); /* mapped: read as the scan needs it */
+	if (r)
+		return r;
+	const uint8_t *img = f.data;
+	uint64_t len = f.len;
+	r = load_probe_image(p->kernel, img, len, p, &g->info);
 	if (!r)
 		r = sel_guest_scan(img, len, g);
 	if (!r && g->pv.present && !g->pv.valid)
 		vmm_warn("%s: %s; the guest is not PV-capable", p->kernel, g->pv.why);
-	free(img);
+	load_file_close(&f);
 	return r;
 }
