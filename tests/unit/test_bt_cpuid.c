@@ -154,7 +154,7 @@ static void test_bt_decode_feature_encodings_follow_the_model(void **state)
 		{ { 0x0f, 0x38, 0xf0, 0x00 }, 4, -1 },                /* movbe */
 		{ { 0x66, 0x0f, 0x38, 0xf6, 0xc1 }, 5, -1 },          /* adcx */
 		{ { 0xc4, 0xe2, 0x70, 0xf2, 0xc3 }, 5, -1 },          /* andn (VEX) */
-		{ { 0x0f, 0x01, 0xf9 }, 3, -1 },                      /* rdtscp */
+		{ { 0x0f, 0x01, 0xf9 }, 3, X86_INS_RDTSCP },          /* rdtscp: bt has it */
 		{ { 0x0f, 0xc7, 0xf0 }, 3, -1 },                      /* rdrand */
 		{ { 0xc4, 0x00 }, 2, X86_INS_LES },                   /* les (mod 0) */
 		{ { 0x0f, 0xbc, 0xc1 }, 3, X86_INS_BSF },

@@ -774,12 +774,8 @@ static void g_feat(struct dg_case *c)
 		default: dg_b(c, 0xc5); dg_b(c, 0xf8); dg_b(c, 0x77); break;
 		}
 		break;
-	case 8: /* rdtscp; rdrand eax */
-		if (dg_n(2)) {
-			dg_b(c, 0x0f); dg_b(c, 0x01); dg_b(c, 0xf9);
-		} else {
-			dg_b(c, 0x0f); dg_b(c, 0xc7); dg_b(c, (uint8_t)(0xf0 | r));
-		}
+	case 8: /* rdrand eax (bt has RDTSCP: bt_long.c) */
+		dg_b(c, 0x0f); dg_b(c, 0xc7); dg_b(c, (uint8_t)(0xf0 | r));
 		break;
 	default: /* clflush m */
 		dg_b(c, 0x0f); dg_b(c, 0xae);

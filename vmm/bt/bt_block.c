@@ -252,6 +252,10 @@ static uint32_t mode_key(const struct bt_cpu *c)
 		k |= BT_KEY_PG;
 	if (c->eflags & X86_FLAGS_VM)
 		k |= BT_KEY_VM86;
+	if (c->efer & X86_EFER_LMA)
+		k |= BT_KEY_LMA;
+	if (bt_lm64(c))
+		k |= BT_KEY_CS64;
 	if (c->tc && bt_trans_flat(c)) {
 		k |= BT_KEY_FLAT;
 		for (unsigned i = X86_FS; i <= X86_GS; i++) {
@@ -262,6 +266,12 @@ static uint32_t mode_key(const struct bt_cpu *c)
 		}
 	}
 	return k;
+}
+
+/* CS base as fetches use it: none in 64-bit mode. */
+static inline uint64_t cs_base_of(const struct bt_cpu *c)
+{
+	return bt_lm64(c) ? 0 : (uint32_t)c->seg[X86_CS].base;
 }
 
 uint32_t bt_mode_key(struct bt_cpu *c)
@@ -277,7 +287,7 @@ uint32_t bt_mode_key(struct bt_cpu *c)
  * (*uncached) in: one instruction only, never cached (code from a device
  * or from no RAM, fetched again each time as QEMU does); out: the block
  * must not be cached. */
-static struct bt_block *decode_block(struct bt_cpu *c, uint32_t lin, uint64_t gpa,
+static struct bt_block *decode_block(struct bt_cpu *c, uint64_t lin, uint64_t gpa,
 				     const uint8_t *first, unsigned n, bool *uncached)
 {
 	bool one = *uncached;
@@ -286,7 +296,7 @@ static struct bt_block *decode_block(struct bt_cpu *c, uint32_t lin, uint64_t gp
 	unsigned bits = bt_code_bits(c);
 	unsigned ni = 0, off = 0;
 	memcpy(buf, first, n);
-	uint32_t eip = c->eip;
+	uint64_t eip = c->rip;
 	while (ni < BT_BLOCK_MAX_INSNS) {
 		struct bt_insn *in = &insns[ni];
 		unsigned avail = n - off;
@@ -322,8 +332,8 @@ static struct bt_block *decode_block(struct bt_cpu *c, uint32_t lin, uint64_t gp
 		b->len = insns[0].len;
 	b->gpa = gpa;
 	b->key = bt_mode_key(c);
-	b->eip = c->eip;
-	b->cs_base = (uint32_t)c->seg[X86_CS].base;
+	b->eip = c->rip;
+	b->cs_base = cs_base_of(c);
 	b->uncached = *uncached;
 	c->ctr[BT_CTR_BLOCKS].count++;
 	return b;
@@ -338,21 +348,23 @@ struct bt_block *bt_block_get(struct bt_cpu *c)
 		bt_block_free(c->tmp_block);
 		c->tmp_block = NULL;
 	}
-	uint32_t lin = (uint32_t)c->seg[X86_CS].base + c->eip;
+	uint64_t cs_base = cs_base_of(c);
+	bool m64 = bt_lm64(c);
+	uint64_t lin = m64 ? c->rip : (uint32_t)(cs_base + c->eip);
 	uint32_t key = bt_mode_key(c);
-	unsigned j = jc_of(lin);
+	unsigned j = jc_of((uint32_t)lin);
 	struct bt_block *b = c->jc[j];
-	if (b && b->jc_gen == c->jc_gen && b->eip == c->eip && b->cs_base + b->eip == lin &&
+	if (b && b->jc_gen == c->jc_gen && b->eip == c->rip && b->cs_base == cs_base &&
 	    b->key == key)
 		return b;
-	/* CS limit: the first byte must be inside (SDM 3A 5.3) */
-	if (c->eip > c->seg[X86_CS].limit)
+	/* CS limit: the first byte must be inside (SDM 3A 5.3); in 64-bit
+	 * mode RIP must be canonical (#GP at the branch is delivered here) */
+	if (m64 ? !bt_canonical(c->rip) : c->eip > c->seg[X86_CS].limit)
 		bt_raise_gp(c, 0);
 	bool io;
 	uint64_t gpa = bt_code_gpa(c, lin, &io);
 	for (b = io ? NULL : bc->hash[hash_of(gpa, key)]; b; b = b->hnext)
-		if (b->gpa == gpa && b->key == key && b->eip == c->eip &&
-		    b->cs_base == (uint32_t)c->seg[X86_CS].base)
+		if (b->gpa == gpa && b->key == key && b->eip == c->rip && b->cs_base == cs_base)
 			break;
 	if (!b) {
 		bool uncached = io;

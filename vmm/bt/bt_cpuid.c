@@ -58,10 +58,16 @@ static const struct bt_cpuid_bit bt_cpuid_bits[] = {
 	F(1, EDX, 15, "cmov"),    /* CMOVcc, FCMOV needs FPU too (bt_interp_alu.c) */
 	F(1, EDX, 16, "pat"),     /* MSR 0x277 (here; memory types ignored) */
 	F(1, EDX, 17, "pse36"),   /* PSE pages above 4 GiB (bt_mmu.c) */
+	F(1, ECX, 13, "cx16"),    /* CMPXCHG16B (bt_interp_alu.c) */
 	F(1, ECX, 21, "x2apic"),  /* x2APIC MSRs 0x800-0x8ff (here, to lapic.c) */
 	F(1, ECX, 24, "tsc_deadline"), /* IA32_TSC_DEADLINE (lapic_timer.c) */
 	F(1, ECX, 31, "hypervisor"), /* leaves 0x40000000.. (here) */
+	F(0x80000001, ECX, 0, "lahf_lm"), /* LAHF/SAHF in 64-bit mode (bt_interp.c) */
+	F(0x80000001, EDX, 11, "syscall"), /* SYSCALL/SYSRET, EFER.SCE (bt_long.c) */
 	F(0x80000001, EDX, 20, "nx"), /* EFER.NXE, PAE XD bit (bt_mmu.c) */
+	F(0x80000001, EDX, 26, "pdpe1gb"), /* 1 GiB pages in IA-32e paging (bt_mmu.c) */
+	F(0x80000001, EDX, 27, "rdtscp"), /* RDTSCP, IA32_TSC_AUX (bt_long.c) */
+	F(0x80000001, EDX, 29, "lm"), /* IA-32e mode, interpreted (bt_long.c, bt_mmu.c) */
 };
 #undef F
 
@@ -168,7 +174,7 @@ void bt_cpuid(struct bt_cpu *c)
 		break;
 	}
 	case 0x80000008:
-		r[0] = BT_PHYS_BITS | (32u << 8);
+		r[0] = BT_PHYS_BITS | (48u << 8); /* 48-bit linear addresses (IA-32e) */
 		break;
 	default:
 		break; /* leaves without features read as zero */
@@ -229,7 +235,7 @@ int bt_rdmsr(struct bt_cpu *c, uint32_t idx, uint64_t *v)
 		*v = 0;
 		return 0;
 	default:
-		return -1;
+		return bt_lm_rdmsr(c, idx, v); /* bt_long.c */
 	}
 }
 
@@ -246,28 +252,13 @@ int bt_wrmsr(struct bt_cpu *c, uint32_t idx, uint64_t v)
 	case X86_MSR_SYSENTER_EIP: c->msr.sysenter_eip = (uint32_t)v; return 0;
 	case X86_MSR_MISC_ENABLE: c->msr.misc_enable = v; return 0;
 	case X86_MSR_PAT: c->msr.pat = v; return 0;
-	case X86_MSR_EFER:
-		/* no long mode and no SYSCALL here: only NXE may be set */
-		if (v & X86_EFER_LME) {
-			snprintf(c->error_msg, sizeof(c->error_msg),
-				 "bt: the guest enables long mode (EFER.LME), which the bt engine "
-				 "does not support yet");
-			c->stop_block = true;
-			return 0;
-		}
-		if (v & ~(uint64_t)X86_EFER_NXE)
-			return -1;
-		if ((c->efer ^ v) & X86_EFER_NXE)
-			bt_tlb_flush(c);
-		c->efer = v;
-		bt_mode_changed(c);
-		return 0;
+	case X86_MSR_EFER: return bt_efer_write(c, v); /* bt_long.c */
 	case 0x2ff:                /* MTRRdefType: accepted, no effect */
 	case 0x8b:                 /* microcode update signature: Linux writes 0 */
 		return 0;
 	default:
 		if (idx >= 0x200 && idx < 0x210)
 			return 0; /* variable MTRRs: accepted, no effect */
-		return -1;
+		return bt_lm_wrmsr(c, idx, v); /* bt_long.c */
 	}
 }

@@ -1,5 +1,5 @@
 /* bt_decode.c: the bt engine's only door to Capstone. Decodes one guest
- * instruction (16- or 32-bit code) in detail mode into our own struct
+ * instruction (16-, 32- or 64-bit code) in detail mode into our own struct
  * bt_insn: operand size, address size, prefixes, operands with register
  * numbers in encoding order and memory operands with their effective
  * segment, relative branch targets resolved, and the encoding offsets the
@@ -14,8 +14,8 @@
 #include "vmm/bt/bt_internal.h"
 
 struct bt_decoder {
-	csh cs16, cs32;
-	cs_insn *scratch16, *scratch32;
+	csh cs16, cs32, cs64;
+	cs_insn *scratch16, *scratch32, *scratch64;
 };
 
 struct regdesc {
@@ -49,6 +49,22 @@ static void regmap_init(void)
 		regmap[X86_REG_CR0 + i] = (struct regdesc){ BT_RC_CR, (uint8_t)i, 4, 1 };
 		regmap[X86_REG_DR0 + i] = (struct regdesc){ BT_RC_DR, (uint8_t)i, 4, 1 };
 	}
+	/* 64-bit mode: RAX..R15 and their parts; SPL..DIL and R8B..R15B are
+	 * the low bytes (BT_REG_BYTE_REX + n) */
+	static const x86_reg r64[8] = { X86_REG_RAX, X86_REG_RCX, X86_REG_RDX, X86_REG_RBX,
+					X86_REG_RSP, X86_REG_RBP, X86_REG_RSI, X86_REG_RDI };
+	static const x86_reg rex8[4] = { X86_REG_SPL, X86_REG_BPL, X86_REG_SIL, X86_REG_DIL };
+	for (uint8_t i = 0; i < 8; i++) {
+		regmap[r64[i]] = (struct regdesc){ BT_RC_GPR, i, 8, 1 };
+		regmap[X86_REG_R8 + i] = (struct regdesc){ BT_RC_GPR, (uint8_t)(8 + i), 8, 1 };
+		regmap[X86_REG_R8D + i] = (struct regdesc){ BT_RC_GPR, (uint8_t)(8 + i), 4, 1 };
+		regmap[X86_REG_R8W + i] = (struct regdesc){ BT_RC_GPR, (uint8_t)(8 + i), 2, 1 };
+		regmap[X86_REG_R8B + i] =
+			(struct regdesc){ BT_RC_GPR, (uint8_t)(BT_REG_BYTE_REX + 8 + i), 1, 1 };
+	}
+	for (uint8_t i = 0; i < 4; i++)
+		regmap[rex8[i]] = (struct regdesc){ BT_RC_GPR, (uint8_t)(BT_REG_BYTE_REX + 4 + i), 1, 1 };
+	regmap[X86_REG_CR8] = (struct regdesc){ BT_RC_CR, 8, 8, 1 };
 }
 
 struct bt_decoder *bt_decoder_create(void)
@@ -61,15 +77,18 @@ struct bt_decoder *bt_decoder_create(void)
 		return NULL;
 	}
 	if (cs_open(CS_ARCH_X86, CS_MODE_16, &d->cs16) != CS_ERR_OK ||
-	    cs_open(CS_ARCH_X86, CS_MODE_32, &d->cs32) != CS_ERR_OK) {
+	    cs_open(CS_ARCH_X86, CS_MODE_32, &d->cs32) != CS_ERR_OK ||
+	    cs_open(CS_ARCH_X86, CS_MODE_64, &d->cs64) != CS_ERR_OK) {
 		vmm_err("bt: capstone: cannot open the x86 decoder");
 		free(d);
 		return NULL;
 	}
 	cs_option(d->cs16, CS_OPT_DETAIL, CS_OPT_ON);
 	cs_option(d->cs32, CS_OPT_DETAIL, CS_OPT_ON);
+	cs_option(d->cs64, CS_OPT_DETAIL, CS_OPT_ON);
 	d->scratch16 = cs_malloc(d->cs16);
 	d->scratch32 = cs_malloc(d->cs32);
+	d->scratch64 = cs_malloc(d->cs64);
 	return d;
 }
 
@@ -81,8 +100,11 @@ void bt_decoder_destroy(struct bt_decoder *d)
 		cs_free(d->scratch16, 1);
 	if (d->scratch32)
 		cs_free(d->scratch32, 1);
+	if (d->scratch64)
+		cs_free(d->scratch64, 1);
 	cs_close(&d->cs16);
 	cs_close(&d->cs32);
+	cs_close(&d->cs64);
 	free(d);
 }
 
@@ -101,7 +123,8 @@ static bool is_rel_branch(unsigned id)
 	}
 }
 
-static unsigned count_prefixes(const uint8_t *b, unsigned len)
+/* Legacy prefixes, and in 64-bit code REX (0x40-0x4f) too. */
+static unsigned count_prefixes(const uint8_t *b, unsigned len, unsigned bits)
 {
 	unsigned i = 0;
 	while (i < len) {
@@ -111,12 +134,34 @@ static unsigned count_prefixes(const uint8_t *b, unsigned len)
 			i++;
 			continue;
 		}
+		if (bits == 64 && (b[i] & 0xf0) == 0x40) {
+			i++;
+			continue;
+		}
 		break;
 	}
 	return i;
 }
 
-static int conv_op(struct bt_insn *out, const cs_x86 *x, const cs_x86_op *o, struct bt_op *op)
+/* Instructions whose operand size is 64 bits by default in 64-bit mode
+ * (SDM 2A 2.2.1.7; near branches ignore 66, as Intel CPUs do). */
+static unsigned osz64_default(unsigned id, bool opsz)
+{
+	switch (id) {
+	case X86_INS_CALL: case X86_INS_JMP: case X86_INS_RET:
+	case X86_INS_LOOP: case X86_INS_LOOPE: case X86_INS_LOOPNE: case X86_INS_JRCXZ:
+	case X86_INS_JECXZ:
+		return 8;
+	case X86_INS_PUSH: case X86_INS_POP: case X86_INS_PUSHFQ: case X86_INS_POPFQ:
+	case X86_INS_PUSHF: case X86_INS_POPF: case X86_INS_LEAVE: case X86_INS_ENTER:
+		return opsz ? 2 : 8;
+	default:
+		return bt_insn_is_jcc(id) ? 8 : 0;
+	}
+}
+
+static int conv_op(struct bt_insn *out, const cs_x86 *x, const cs_x86_op *o, struct bt_op *op,
+		   bool m64)
 {
 	memset(op, 0, sizeof(*op));
 	op->size = o->size;
@@ -137,19 +182,23 @@ static int conv_op(struct bt_insn *out, const cs_x86 *x, const cs_x86_op *o, str
 	}
 	case X86_OP_IMM:
 		op->kind = BT_OP_IMM;
-		op->val = (uint32_t)o->imm;
+		op->val = m64 ? (uint64_t)o->imm : (uint32_t)o->imm;
 		return 0;
 	case X86_OP_MEM: {
 		op->kind = BT_OP_MEM;
 		op->base = op->index = BT_NOREG;
 		op->scale = (uint8_t)(o->mem.scale ? o->mem.scale : 1);
-		op->val = (uint32_t)o->mem.disp;
-		if (o->mem.base != X86_REG_INVALID && o->mem.base != X86_REG_EIZ) {
+		op->val = m64 ? (uint64_t)o->mem.disp : (uint32_t)o->mem.disp;
+		if (o->mem.base == X86_REG_RIP && m64) {
+			op->base = BT_REG_RIP;
+		} else if (o->mem.base != X86_REG_INVALID && o->mem.base != X86_REG_EIZ &&
+			   o->mem.base != X86_REG_RIZ) {
 			if (!regmap[o->mem.base].valid || regmap[o->mem.base].rc != BT_RC_GPR)
 				return -1; /* EIP-relative etc.: not in 16/32-bit code */
 			op->base = regmap[o->mem.base].reg;
 		}
-		if (o->mem.index != X86_REG_INVALID && o->mem.index != X86_REG_EIZ) {
+		if (o->mem.index != X86_REG_INVALID && o->mem.index != X86_REG_EIZ &&
+		    o->mem.index != X86_REG_RIZ) {
 			if (!regmap[o->mem.index].valid || regmap[o->mem.index].rc != BT_RC_GPR)
 				return -1;
 			op->index = regmap[o->mem.index].reg;
@@ -250,11 +299,17 @@ static int feature_meaning(struct bt_insn *out)
 	return 0;
 }
 
-int bt_decode(struct bt_decoder *d, const uint8_t *code, unsigned avail, uint32_t eip,
+static csh handle_of(const struct bt_decoder *d, unsigned bits)
+{
+	return bits == 16 ? d->cs16 : bits == 32 ? d->cs32 : d->cs64;
+}
+
+int bt_decode(struct bt_decoder *d, const uint8_t *code, unsigned avail, uint64_t eip,
 	      unsigned bits, struct bt_insn *out)
 {
-	csh h = bits == 16 ? d->cs16 : d->cs32;
-	cs_insn *ci = bits == 16 ? d->scratch16 : d->scratch32;
+	csh h = handle_of(d, bits);
+	cs_insn *ci = bits == 16 ? d->scratch16 : bits == 32 ? d->scratch32 : d->scratch64;
+	bool m64 = bits == 64;
 	const uint8_t *p = code;
 	size_t n = VMM_MIN(avail, BT_INSN_MAX);
 	uint64_t addr = eip;
@@ -268,10 +323,15 @@ int bt_decode(struct bt_decoder *d, const uint8_t *code, unsigned avail, uint32_
 	bool opsz = x->prefix[2] == 0x66;
 	out->osz = (uint8_t)(((bits == 32) ^ opsz) ? 4 : 2);
 	out->asz = x->addr_size == 2 ? 2 : 4;
+	if (m64) {
+		unsigned def = osz64_default(ci->id, opsz);
+		out->osz = (uint8_t)(def ? def : (x->rex & 8) ? 8 : opsz ? 2 : 4);
+		out->asz = x->addr_size == 4 ? 4 : 8;
+	}
 	out->rep = (x->prefix[0] == 0xf3 || x->prefix[0] == 0xf2) ? x->prefix[0] : 0;
 	out->lock = x->prefix[0] == 0xf0;
 	/* Capstone keeps one group-1 prefix; scan the bytes for the others */
-	out->opc_off = (uint8_t)count_prefixes(out->bytes, out->len);
+	out->opc_off = (uint8_t)count_prefixes(out->bytes, out->len, bits);
 	for (unsigned i = 0; i < out->opc_off; i++) {
 		if (out->bytes[i] == 0xf0)
 			out->lock = 1;
@@ -289,7 +349,7 @@ int bt_decode(struct bt_decoder *d, const uint8_t *code, unsigned avail, uint32_
 	out->imm_size = x->encoding.imm_size;
 	out->nops = (uint8_t)VMM_MIN(x->op_count, 3);
 	for (unsigned i = 0; i < out->nops; i++)
-		if (conv_op(out, x, &x->operands[i], &out->op[i]))
+		if (conv_op(out, x, &x->operands[i], &out->op[i], m64))
 			return -1;
 	if (is_rel_branch(out->id) ||
 	    ((out->id == X86_INS_JMP || out->id == X86_INS_CALL) && out->nops == 1 &&
@@ -302,7 +362,7 @@ int bt_decode(struct bt_decoder *d, const uint8_t *code, unsigned avail, uint32_
 			/* Capstone 4 leaves imm_offset 0 for some jumps: rel is last */
 			is = out->bytes[out->opc_off] == 0x0f || out->bytes[out->opc_off] == 0xe8 ||
 					     out->bytes[out->opc_off] == 0xe9
-				     ? out->osz
+				     ? VMM_MIN(out->osz, 4u)
 				     : 1;
 			io = out->len - is;
 		}
@@ -312,9 +372,11 @@ int bt_decode(struct bt_decoder *d, const uint8_t *code, unsigned avail, uint32_
 			rel = (int16_t)(out->bytes[io] | out->bytes[io + 1] << 8);
 		else
 			memcpy(&rel, &out->bytes[io], 4);
-		uint32_t t = eip + out->len + (uint32_t)rel;
+		uint64_t t = eip + out->len + (uint64_t)(int64_t)rel;
 		if (out->osz == 2)
 			t &= 0xffff;
+		else if (!m64)
+			t &= 0xffffffffu;
 		out->op[0].kind = BT_OP_IMM;
 		out->op[0].val = t;
 	}
@@ -325,10 +387,10 @@ int bt_decode(struct bt_decoder *d, const uint8_t *code, unsigned avail, uint32_
 	return 0;
 }
 
-void bt_disasm(struct bt_decoder *d, const struct bt_insn *in, uint32_t eip, unsigned bits,
+void bt_disasm(struct bt_decoder *d, const struct bt_insn *in, uint64_t eip, unsigned bits,
 	       char *buf, size_t len)
 {
-	csh h = bits == 16 ? d->cs16 : d->cs32;
+	csh h = handle_of(d, bits);
 	cs_insn *ci;
 	size_t n = cs_disasm(h, in->bytes, in->len, eip, 1, &ci);
 	if (n == 1)
@@ -358,6 +420,8 @@ bool bt_insn_ends_block(const struct bt_insn *in)
 		return true;
 	switch (in->id) {
 	case X86_INS_JMP: case X86_INS_CALL: case X86_INS_RET: case X86_INS_RETF:
+	case X86_INS_RETFQ: case X86_INS_IRETQ: case X86_INS_POPFQ: case X86_INS_SYSCALL:
+	case X86_INS_SYSRET: case X86_INS_JRCXZ: case X86_INS_SWAPGS:
 	case X86_INS_LJMP: case X86_INS_LCALL: case X86_INS_INT: case X86_INS_INT1:
 	case X86_INS_INT3: case X86_INS_INTO: case X86_INS_IRET: case X86_INS_IRETD:
 	case X86_INS_HLT: case X86_INS_POPF: case X86_INS_POPFD: case X86_INS_STI:

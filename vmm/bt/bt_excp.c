@@ -50,7 +50,7 @@ static void deliver_real(struct bt_cpu *c, const struct event *e)
 	uint32_t ent = e->vec * 4;
 	if (ent + 3 > c->idt.limit)
 		bt_raise_gp(c, ent + 2);
-	uint32_t v = (uint32_t)bt_sread(c, (uint32_t)c->idt.base + ent, 4);
+	uint32_t v = (uint32_t)bt_sread(c, bt_tbl_lin(c, c->idt.base, ent), 4);
 	uint32_t mask = bt_sp_mask(c);
 	uint32_t sp = c->gpr[X86_RSP];
 	uint32_t lin_base = (uint32_t)c->seg[X86_SS].base;
@@ -64,7 +64,7 @@ static void deliver_real(struct bt_cpu *c, const struct event *e)
 	struct x86_seg *cs = &c->seg[X86_CS];
 	cs->sel = (uint16_t)(v >> 16);
 	cs->base = (uint32_t)cs->sel << 4;
-	c->eip = v & 0xffff;
+	c->rip = v & 0xffff;
 }
 
 /* Push (n) values of (size) bytes at SS(base, mask):ESP = (*sp) with
@@ -92,8 +92,8 @@ void bt_tss_stack(struct bt_cpu *c, unsigned dpl, uint16_t *ss, uint32_t *esp, u
 	unsigned sz = tss32 ? 4 : 2;
 	if (tr->unusable || !tr->present || off + sz * 2 - 1 > tr->limit)
 		bt_raise(c, X86_EXC_TS, (tr->sel & 0xfffc) | ext, true);
-	*esp = (uint32_t)bt_sread(c, (uint32_t)tr->base + off, sz);
-	*ss = (uint16_t)bt_sread(c, (uint32_t)tr->base + off + sz, 2);
+	*esp = (uint32_t)bt_sread(c, bt_tbl_lin(c, tr->base, off), sz);
+	*ss = (uint16_t)bt_sread(c, bt_tbl_lin(c, tr->base, off + sz), 2);
 }
 
 /* Load and check the inner stack segment for a privilege change to (dpl). */
@@ -140,7 +140,7 @@ static void deliver_prot(struct bt_cpu *c, const struct event *e)
 	uint32_t gate_err = ent | 2 | ext;
 	if (ent + 7 > c->idt.limit)
 		bt_raise_gp(c, gate_err);
-	uint64_t g = bt_sread(c, (uint32_t)c->idt.base + ent, 8);
+	uint64_t g = bt_sread(c, bt_tbl_lin(c, c->idt.base, ent), 8);
 	unsigned type = (g >> 40) & 0x1f, gdpl = (g >> 45) & 3;
 	if (type != 6 && type != 7 && type != 14 && type != 15) {
 		if (type == 5) {
@@ -219,7 +219,7 @@ static void deliver_prot(struct bt_cpu *c, const struct event *e)
 	cs.sel = (uint16_t)((sel & 0xfffc) | new_cpl);
 	c->seg[X86_CS] = cs;
 	c->cpl = new_cpl;
-	c->eip = off;
+	c->rip = off;
 	c->eflags &= ~(uint32_t)(X86_FLAGS_TF | X86_FLAGS_NT | X86_FLAGS_RF | X86_FLAGS_VM);
 	if (!(type & 1))
 		c->eflags &= ~(uint32_t)X86_FLAGS_IF;
@@ -230,7 +230,9 @@ static void deliver(struct bt_cpu *c, const struct event *e)
 	c->int_shadow = 0;
 	if (e->vec < 32)
 		c->excp[e->vec].count++;
-	if (bt_pe(c)) {
+	if (c->efer & X86_EFER_LMA) {
+		bt_deliver_long(c, e); /* bt_long.c */
+	} else if (bt_pe(c)) {
 		uint32_t view = bt_cpl_cs_ss_view(c);
 		deliver_prot(c, e);
 		if (bt_cpl_cs_ss_view(c) != view)
@@ -256,7 +258,7 @@ void bt_deliver_pending(struct bt_cpu *c)
 	c->dl = (struct event){
 		.vec = (unsigned)c->exc_vector, .err = c->exc_error, .has_err = c->exc_has_error,
 		.soft = c->exc_soft, .ext = c->exc_ext,
-		.ret = c->exc_soft ? c->next_eip : c->eip,
+		.ret = c->exc_soft ? bt_next_ip(c) : c->rip,
 	};
 	c->ctr[BT_CTR_EXCEPTIONS].count++;
 	vmm_debug(bt, "vcpu%u: %s vector %u error %#x at %04x:%08llx (cpl %u, cr2 %#llx)",
@@ -284,11 +286,11 @@ void bt_deliver_pending(struct bt_cpu *c)
 			  (prev == X86_EXC_PF && (contributory(v2) || v2 == X86_EXC_PF));
 		if (df)
 			c->dl = (struct event){ .vec = X86_EXC_DF, .err = 0, .has_err = true,
-						.ext = true, .ret = c->eip };
+						.ext = true, .ret = c->rip };
 		else
 			c->dl = (struct event){ .vec = v2, .err = c->exc_error,
 						.has_err = c->exc_has_error, .ext = true,
-						.ret = c->eip };
+						.ret = c->rip };
 	}
 	deliver(c, &c->dl);
 	c->exc_vector = -1;
@@ -306,7 +308,7 @@ void bt_soft_int(struct bt_cpu *c, unsigned vec)
 	c->exc_soft = true;
 	c->exc_ext = false;
 	bt_deliver_pending(c);
-	c->next_eip = c->eip;
+	c->next_rip = c->rip;
 	c->stop_block = true;
 }
 
@@ -350,6 +352,10 @@ void bt_iret(struct bt_cpu *c, unsigned osz)
 	c->nmi_blocked = false; /* SDM 3A 6.7.1: IRET ends NMI blocking */
 	if (!bt_pe(c)) {
 		iret_real(c, osz);
+		return;
+	}
+	if (c->efer & X86_EFER_LMA) {
+		bt_iret_long(c, osz); /* bt_long.c */
 		return;
 	}
 	if (c->eflags & X86_FLAGS_VM) {

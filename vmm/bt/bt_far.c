@@ -33,13 +33,23 @@ VMM_NORETURN static void unsupported(struct bt_cpu *c, const char *what)
 	bt_raise_gp(c, 0); /* the run loop sees shutdown first */
 }
 
+/* Whether (off) is a valid entry into code segment (cs): inside the limit,
+ * or for a 64-bit segment in IA-32e mode canonical (and L with D is
+ * invalid there, SDM 3A 5.2.1). */
+static bool target_ok(const struct bt_cpu *c, const struct x86_seg *cs, uint64_t off)
+{
+	if ((c->efer & X86_EFER_LMA) && cs->l)
+		return !cs->db && bt_canonical(off);
+	return off <= cs->limit;
+}
+
 /* Where a protected-mode far JMP or CALL to (sel) goes (SDM 2A JMP, CALL:
  * the same selector checks for both): true for a code segment, which
  * passed the checks of a direct transfer at the same privilege (*d its
  * descriptor, *off cut to the operand size and checked against the limit);
  * false for a system descriptor (in *cs: a gate or a task), which the
  * caller handles. */
-static bool far_direct(struct bt_cpu *c, uint16_t sel, uint32_t *off, unsigned osz, uint64_t *d,
+static bool far_direct(struct bt_cpu *c, uint16_t sel, uint64_t *off, unsigned osz, uint64_t *d,
 		       struct x86_seg *cs)
 {
 	uint32_t err = sel & 0xfffc;
@@ -61,7 +71,7 @@ static bool far_direct(struct bt_cpu *c, uint16_t sel, uint32_t *off, unsigned o
 		bt_raise(c, X86_EXC_NP, err, true);
 	if (osz == 2)
 		*off &= 0xffff;
-	if (*off > cs->limit)
+	if (!target_ok(c, cs, *off))
 		bt_raise_gp(c, 0);
 	return true;
 }
@@ -107,7 +117,7 @@ static uint32_t gate_eip(struct bt_cpu *c, const struct gate *g)
 	return eip;
 }
 
-void bt_far_jmp(struct bt_cpu *c, uint16_t sel, uint32_t off, unsigned osz)
+void bt_far_jmp(struct bt_cpu *c, uint16_t sel, uint64_t off, unsigned osz)
 {
 	c->helper[BT_H_FAR].count++;
 	if (!bt_pe(c) || (c->eflags & X86_FLAGS_VM)) {
@@ -119,10 +129,12 @@ void bt_far_jmp(struct bt_cpu *c, uint16_t sel, uint32_t off, unsigned osz)
 	struct x86_seg cs;
 	if (far_direct(c, sel, &off, osz, &d, &cs)) {
 		bt_load_cs(c, sel, d, c->cpl);
-		c->next_eip = off;
+		c->next_rip = off;
 		return;
 	}
 	unsigned type = cs.type;
+	if ((type == 4 || type == 12) && (c->efer & X86_EFER_LMA))
+		unsupported(c, "a far JMP through a call gate in IA-32e mode");
 	if (type == 4 || type == 12) {
 		struct gate g;
 		read_gate(c, sel, d, &g);
@@ -139,12 +151,12 @@ void bt_far_jmp(struct bt_cpu *c, uint16_t sel, uint32_t off, unsigned osz)
 }
 
 /* Push (v[0..n)) of (size) bytes on SS:ESP, all or nothing. */
-static void push_frame(struct bt_cpu *c, const uint32_t *v, unsigned n, unsigned size)
+static void push_frame(struct bt_cpu *c, const uint64_t *v, unsigned n, unsigned size)
 {
-	uint32_t mask = bt_sp_mask(c);
-	uint32_t sp = c->gpr[X86_RSP] & mask;
-	uint32_t lo = (sp - n * size) & mask;
-	uint32_t lin = bt_vaddr(c, X86_SS, lo, n * size, BT_ACC_W);
+	uint64_t mask = bt_sp_mask(c);
+	uint64_t sp = c->gpr[X86_RSP] & mask;
+	uint64_t lo = (sp - n * size) & mask;
+	uint64_t lin = bt_vaddr(c, X86_SS, lo, n * size, BT_ACC_W);
 	bt_probe_write(c, lin, n * size, c->cpl == 3);
 	for (unsigned i = 0; i < n; i++) {
 		sp = (sp - size) & mask;
@@ -188,11 +200,11 @@ static void call_gate_inner(struct bt_cpu *c, const struct gate *g, uint32_t eip
 	c->next_eip = eip;
 }
 
-void bt_far_call(struct bt_cpu *c, uint16_t sel, uint32_t off, unsigned osz)
+void bt_far_call(struct bt_cpu *c, uint16_t sel, uint64_t off, unsigned osz)
 {
 	c->helper[BT_H_FAR].count++;
 	if (!bt_pe(c) || (c->eflags & X86_FLAGS_VM)) {
-		uint32_t v[2] = { c->seg[X86_CS].sel, c->next_eip };
+		uint64_t v[2] = { c->seg[X86_CS].sel, c->next_eip };
 		push_frame(c, v, 2, osz);
 		real_cs(c, sel);
 		c->next_eip = osz == 2 ? off & 0xffff : off;
@@ -201,13 +213,15 @@ void bt_far_call(struct bt_cpu *c, uint16_t sel, uint32_t off, unsigned osz)
 	uint64_t d;
 	struct x86_seg cs;
 	if (far_direct(c, sel, &off, osz, &d, &cs)) {
-		uint32_t v[2] = { c->seg[X86_CS].sel, c->next_eip };
+		uint64_t v[2] = { c->seg[X86_CS].sel, bt_next_ip(c) };
 		push_frame(c, v, 2, osz);
 		bt_load_cs(c, sel, d, c->cpl);
-		c->next_eip = off;
+		c->next_rip = off;
 		return;
 	}
 	unsigned type = cs.type;
+	if ((type == 4 || type == 12) && (c->efer & X86_EFER_LMA))
+		unsupported(c, "a far CALL through a call gate in IA-32e mode");
 	if (type == 4 || type == 12) {
 		struct gate g;
 		read_gate(c, sel, d, &g);
@@ -217,7 +231,7 @@ void bt_far_call(struct bt_cpu *c, uint16_t sel, uint32_t off, unsigned osz)
 			return;
 		}
 		unsigned size = g.g32 ? 4 : 2;
-		uint32_t v[2] = { c->seg[X86_CS].sel, c->next_eip };
+		uint64_t v[2] = { c->seg[X86_CS].sel, c->next_eip };
 		push_frame(c, v, 2, size);
 		bt_load_cs(c, g.sel, g.cd, c->cpl);
 		c->next_eip = eip;
@@ -231,9 +245,9 @@ void bt_far_call(struct bt_cpu *c, uint16_t sel, uint32_t off, unsigned osz)
 void bt_far_ret(struct bt_cpu *c, unsigned osz, uint16_t imm)
 {
 	c->helper[BT_H_FAR].count++;
-	uint32_t mask = bt_sp_mask(c);
-	uint32_t sp = c->gpr[X86_RSP] & mask;
-	uint32_t ip = (uint32_t)bt_read(c, X86_SS, sp, osz);
+	uint64_t mask = bt_sp_mask(c);
+	uint64_t sp = c->gpr[X86_RSP] & mask;
+	uint64_t ip = bt_read(c, X86_SS, sp, osz);
 	uint16_t sel = (uint16_t)bt_read(c, X86_SS, (sp + osz) & mask, 2);
 	if (osz == 2)
 		ip &= 0xffff;
@@ -256,10 +270,12 @@ void bt_far_ret(struct bt_cpu *c, unsigned osz, uint16_t imm)
 		bt_raise_gp(c, err);
 	if (!cs.present)
 		bt_raise(c, X86_EXC_NP, err, true);
-	if (ip > cs.limit)
+	if (!target_ok(c, &cs, ip))
 		bt_raise_gp(c, 0);
 	if (rpl > c->cpl) {
-		uint32_t at = (sp + 2 * osz + imm) & mask;
+		if (c->efer & X86_EFER_LMA)
+			unsupported(c, "a far RET to an outer privilege level in IA-32e mode");
+		uint32_t at = (uint32_t)((sp + 2 * osz + imm) & mask);
 		uint32_t nesp = (uint32_t)bt_read(c, X86_SS, at, osz);
 		uint16_t nss = (uint16_t)bt_read(c, X86_SS, (at + osz) & mask, 2);
 		struct x86_seg ss;
@@ -274,5 +290,5 @@ void bt_far_ret(struct bt_cpu *c, unsigned osz, uint16_t imm)
 		bt_load_cs(c, sel, d, c->cpl);
 		c->gpr[X86_RSP] = (c->gpr[X86_RSP] & ~mask) | ((sp + 2 * osz + imm) & mask);
 	}
-	c->next_eip = ip;
+	c->next_rip = ip;
 }

@@ -68,16 +68,17 @@ struct bt_insn {
 };
 
 struct bt_decoder;
-/* Capstone handles for 16- and 32-bit code. NULL (logged) on failure. */
+/* Capstone handles for 16-, 32- and 64-bit code. NULL (logged) on failure. */
 struct bt_decoder *bt_decoder_create(void);
 void bt_decoder_destroy(struct bt_decoder *d);
-/* Decode one instruction from (code, avail bytes) at (eip); (bits) 16 or 32.
+/* Decode one instruction from (code, avail bytes) at (eip); (bits) 16, 32 or
+ * 64 (REX, RIP-relative operands, 64-bit operand sizes and targets).
  * Returns 0, or -1 when the bytes are not a valid instruction (#UD) or more
  * bytes are needed than (avail) (then *need is set to the missing count). */
-int bt_decode(struct bt_decoder *d, const uint8_t *code, unsigned avail, uint32_t eip,
+int bt_decode(struct bt_decoder *d, const uint8_t *code, unsigned avail, uint64_t eip,
 	      unsigned bits, struct bt_insn *out);
 /* Mnemonic and operands as text, for logs. */
-void bt_disasm(struct bt_decoder *d, const struct bt_insn *in, uint32_t eip, unsigned bits,
+void bt_disasm(struct bt_decoder *d, const struct bt_insn *in, uint64_t eip, unsigned bits,
 	       char *buf, size_t len);
 /* The 16 conditional jumps Jcc (Capstone instruction ids). */
 bool bt_insn_is_jcc(unsigned id);
@@ -178,7 +179,7 @@ struct bt_event {
 	bool has_err;
 	bool soft;     /* INT n etc.: gate DPL checked, return after the insn */
 	bool ext;      /* external: EXT bit in error codes of nested faults */
-	uint32_t ret;  /* EIP to push */
+	uint64_t ret;  /* RIP to push */
 };
 
 struct bt_cpu {
@@ -223,7 +224,6 @@ struct bt_cpu {
 	int64_t tsc_offset;         /* guest TSC = host TSC + offset */
 	struct x86_fpu fpu;         /* kept for state transfer; not emulated */
 	unsigned cpl;
-	bool lm64;                  /* 64-bit mode: EFER.LMA and CS.L (bt_update_mode) */
 	uint8_t int_shadow;         /* STI / MOV SS: no interrupt before the next insn */
 	bool nmi_blocked;           /* in an NMI handler: NMIs wait for the next IRET */
 	uint8_t nmi_masked;
@@ -326,6 +326,8 @@ struct bt_vm {
 #define BT_KEY_VM86 (1u << 6)
 #define BT_KEY_FS_OK (1u << 7) /* FS: 4 GiB limit, usable (base added) */
 #define BT_KEY_GS_OK (1u << 8)
+#define BT_KEY_LMA (1u << 9)    /* IA-32e mode (compatibility or 64-bit) */
+#define BT_KEY_CS64 (1u << 10)  /* 64-bit code (CS.L in IA-32e mode) */
 
 /* Something the mode key or the memory window depend on changed. */
 /* Big zeroed tables (block hash, window bitmaps, reverse map): anonymous
@@ -357,9 +359,22 @@ static inline void bt_mode_changed(struct bt_cpu *c)
 	c->mode_gen++;
 }
 
+/* 64-bit mode: IA-32e mode (EFER.LMA) with a 64-bit code segment (CS.L);
+ * IA-32e mode with CS.L clear is compatibility mode. */
+static inline bool bt_lm64(const struct bt_cpu *c)
+{
+	return (c->efer & X86_EFER_LMA) && c->seg[X86_CS].l;
+}
+
+/* The interpreter's RIP after the current instruction. */
+static inline uint64_t bt_next_ip(const struct bt_cpu *c)
+{
+	return bt_lm64(c) ? c->next_rip : c->next_eip;
+}
+
 static inline unsigned bt_code_bits(const struct bt_cpu *c)
 {
-	return c->seg[X86_CS].db ? 32 : 16;
+	return bt_lm64(c) ? 64 : c->seg[X86_CS].db ? 32 : 16;
 }
 
 static inline bool bt_pe(const struct bt_cpu *c)
@@ -462,6 +477,12 @@ static inline void bt_lwrite(struct bt_cpu *c, uint64_t lin, uint64_t v, unsigne
 	}
 	bt_lwrite_slow(c, lin, v, size, user);
 }
+/* The linear address of byte (off) of a system table at (base) (GDT, LDT,
+ * IDT, TSS): 64-bit in IA-32e mode, else it wraps at 4 GiB. */
+static inline uint64_t bt_tbl_lin(const struct bt_cpu *c, uint64_t base, uint64_t off)
+{
+	return (c->efer & X86_EFER_LMA) ? base + off : (uint32_t)(base + off);
+}
 /* Supervisor ("implicit") accesses: descriptor tables, TSS. */
 uint64_t bt_sread(struct bt_cpu *c, uint64_t lin, unsigned size);
 void bt_swrite(struct bt_cpu *c, uint64_t lin, uint64_t v, unsigned size);
@@ -495,7 +516,7 @@ uint64_t bt_pop(struct bt_cpu *c, unsigned size);
 /* Stack address size mask (0xffff, 0xffffffff, or all ones in 64-bit mode). */
 static inline uint64_t bt_sp_mask(const struct bt_cpu *c)
 {
-	return c->lm64 ? ~0ull : c->seg[X86_SS].db ? 0xffffffffull : 0xffffull;
+	return bt_lm64(c) ? ~0ull : c->seg[X86_SS].db ? 0xffffffffull : 0xffffull;
 }
 /* Whether (a) is canonical (48-bit linear addresses). */
 static inline bool bt_canonical(uint64_t a)
@@ -515,7 +536,8 @@ static inline uint32_t bt_cpl_cs_ss_view(const struct bt_cpu *c)
 {
 	return c->cpl | (bt_seg_key_class(X86_CS, &c->seg[X86_CS]) << 2) |
 	       ((uint32_t)c->seg[X86_CS].db << 3) |
-	       (bt_seg_key_class(X86_SS, &c->seg[X86_SS]) << 4);
+	       (bt_seg_key_class(X86_SS, &c->seg[X86_SS]) << 4) |
+	       ((uint32_t)c->seg[X86_CS].l << 5);
 }
 /* x86_seg_from_desc with a small cache of decoded descriptors. */
 void bt_seg_decode(struct bt_cpu *c, struct x86_seg *seg, uint16_t sel, uint64_t desc);
@@ -526,8 +548,8 @@ void bt_load_seg(struct bt_cpu *c, unsigned sreg, uint16_t sel);
 /* Load CS:EIP for a far JMP/CALL/RET target in protected mode (no gates). */
 void bt_load_cs(struct bt_cpu *c, uint16_t sel, uint64_t desc, unsigned cpl);
 /* Far control transfers (bt_far.c). */
-void bt_far_jmp(struct bt_cpu *c, uint16_t sel, uint32_t off, unsigned osz);
-void bt_far_call(struct bt_cpu *c, uint16_t sel, uint32_t off, unsigned osz);
+void bt_far_jmp(struct bt_cpu *c, uint16_t sel, uint64_t off, unsigned osz);
+void bt_far_call(struct bt_cpu *c, uint16_t sel, uint64_t off, unsigned osz);
 void bt_far_ret(struct bt_cpu *c, unsigned osz, uint16_t imm);
 /* Called after CR0.PE, CS or SS change: recompute CPL and key. */
 void bt_update_mode(struct bt_cpu *c);
@@ -565,6 +587,24 @@ static inline void bt_need_cpl0(struct bt_cpu *c)
 	if (c->cpl != 0)
 		bt_raise_gp(c, 0);
 }
+
+/* ---------------------------------------------------------------- IA-32e mode */
+
+/* bt_long.c. EFER write (WRMSR): -1 for #GP. */
+int bt_efer_write(struct bt_cpu *c, uint64_t v);
+/* MOV to CR0 from (old) to (v): enter or leave IA-32e mode (raises #GP). */
+void bt_cr0_long(struct bt_cpu *c, uint64_t old, uint64_t v);
+/* STAR, LSTAR, CSTAR, SFMASK, FS/GS/KERNEL_GS base, TSC_AUX: -1 if not one. */
+int bt_lm_rdmsr(struct bt_cpu *c, uint32_t idx, uint64_t *v);
+int bt_lm_wrmsr(struct bt_cpu *c, uint32_t idx, uint64_t v);
+/* Delivery through the 64-bit IDT; IRET in IA-32e mode (operand size osz). */
+void bt_deliver_long(struct bt_cpu *c, const struct bt_event *e);
+void bt_iret_long(struct bt_cpu *c, unsigned osz);
+/* SYSCALL, SYSRET, SWAPGS, RDTSCP; true if it handled (in). */
+bool bt_interp_long(struct bt_cpu *c, const struct bt_insn *in);
+/* An instruction valid in 64-bit mode that bt does not implement: stop
+ * with an error naming it (never a #UD the CPU would not raise). */
+void bt_unsupported(struct bt_cpu *c, const struct bt_insn *in);
 
 /* ---------------------------------------------------------------- interpreter */
 
@@ -627,7 +667,7 @@ unsigned bt_insn_cc(const struct bt_insn *in);
 struct bt_block {
 	uint64_t gpa;              /* physical address of the first byte */
 	uint32_t key;              /* bt_mode_key() at decode time */
-	uint32_t eip, cs_base;     /* where it was found */
+	uint64_t eip, cs_base;     /* where it was found (RIP and CS base) */
 	uint16_t len;              /* guest bytes */
 	uint16_t ninsn;
 	bool uncached;             /* crosses a page: decoded for one use */

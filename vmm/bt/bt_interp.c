@@ -135,14 +135,20 @@ unsigned bt_insn_cc(const struct bt_insn *in)
 
 void bt_interp_insn(struct bt_cpu *c, const struct bt_insn *in)
 {
-	c->next_eip = c->eip + in->len;
-	if (!c->seg[X86_CS].db)
-		c->next_eip &= 0xffff;
+	bool m64 = bt_lm64(c);
+	if (m64)
+		c->next_rip = c->rip + in->len;
+	else /* IP wraps at the code size; the high half stays zero */
+		c->next_rip = (uint32_t)(c->eip + in->len) & (c->seg[X86_CS].db ? ~0u : 0xffffu);
 	if (!bt_interp_alu(c, in) && !bt_interp_ctl(c, in) && !bt_interp_string(c, in) &&
-	    !bt_interp_sys(c, in) && !bt_interp_misc(c, in))
-		bt_raise_ud(c);
-	c->eip = c->next_eip;
-}
+	    !bt_interp_sys(c, in) && !bt_interp_long(c, in) && !bt_interp_misc(c, in)) {
+		if (m64)
+			bt_unsupported(c, in); /* rather than a #UD a CPU would not raise */
+		else
+			bt_raise_ud(c);
+	}
+	/* an instruction that left 64-bit mode set only the low half */
+	c->rip = bt_lm64(c) ? c->next_rip : c->next_eip;}
 
 /* Flag-only and small instructions that do not fit elsewhere. */
 bool bt_interp_misc(struct bt_cpu *c, const struct bt_insn *in)

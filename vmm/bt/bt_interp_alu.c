@@ -227,7 +227,10 @@ static void cmpxchg(struct bt_cpu *c, const struct bt_insn *in)
 	if (acc == d) {
 		bt_loc_write(c, &l, bt_op_read(c, in, &in->op[1]));
 	} else {
-		bt_loc_write(c, &l, d);
+		/* memory gets a write cycle; a register is left alone (not even
+		 * zero-extended in 64-bit mode) */
+		if (l.mem)
+			bt_loc_write(c, &l, d);
 		bt_reg_write(c, 0, size, d);
 	}
 }
@@ -331,7 +334,10 @@ static void mov(struct bt_cpu *c, const struct bt_insn *in)
 bool bt_interp_alu(struct bt_cpu *c, const struct bt_insn *in)
 {
 	switch (in->id) {
-	case X86_INS_MOV: mov(c, in); return true;
+	case X86_INS_MOV:
+	case X86_INS_MOVABS: /* 64-bit immediate or moffs64 */
+		mov(c, in);
+		return true;
 	case X86_INS_ADD: case X86_INS_ADC: case X86_INS_SUB: case X86_INS_SBB:
 	case X86_INS_AND: case X86_INS_OR: case X86_INS_XOR: case X86_INS_CMP:
 	case X86_INS_TEST:

@@ -7,23 +7,30 @@
 #include "vmm/bt/bt_flags.h"
 #include "vmm/bt/bt_internal.h"
 
-static void branch(struct bt_cpu *c, uint32_t target, unsigned osz)
+/* A near branch: the CS limit, or in 64-bit mode a canonical target
+ * (#GP at the branch either way). */
+static void branch(struct bt_cpu *c, uint64_t target, unsigned osz)
 {
-	if (osz == 2)
-		target &= 0xffff;
+	if (bt_lm64(c)) {
+		if (!bt_canonical(target))
+			bt_raise_gp(c, 0);
+		c->next_rip = target;
+		return;
+	}
+	target &= osz == 2 ? 0xffffu : 0xffffffffu;
 	if (target > c->seg[X86_CS].limit)
 		bt_raise_gp(c, 0);
-	c->next_eip = target;
+	c->next_eip = (uint32_t)target;
 }
 
 /* Push (n) values (v[0] first) all or nothing; ESP committed at the end. */
-static void push_n(struct bt_cpu *c, const uint32_t *v, unsigned n, unsigned size)
+static void push_n(struct bt_cpu *c, const uint64_t *v, unsigned n, unsigned size)
 {
-	uint32_t mask = bt_sp_mask(c);
-	uint32_t sp = c->gpr[X86_RSP] & mask;
-	uint32_t lo = (sp - n * size) & mask;
+	uint64_t mask = bt_sp_mask(c);
+	uint64_t sp = c->gpr[X86_RSP] & mask;
+	uint64_t lo = (sp - n * size) & mask;
 	if (lo < sp) { /* no wrap: check the whole range once */
-		uint32_t lin = bt_vaddr(c, X86_SS, lo, n * size, BT_ACC_W);
+		uint64_t lin = bt_vaddr(c, X86_SS, lo, n * size, BT_ACC_W);
 		bt_probe_write(c, lin, n * size, c->cpl == 3);
 	}
 	for (unsigned i = 0; i < n; i++) {
@@ -33,15 +40,15 @@ static void push_n(struct bt_cpu *c, const uint32_t *v, unsigned n, unsigned siz
 	c->gpr[X86_RSP] = (c->gpr[X86_RSP] & ~mask) | sp;
 }
 
-static uint32_t peek(struct bt_cpu *c, unsigned idx, unsigned size)
+static uint64_t peek(struct bt_cpu *c, unsigned idx, unsigned size)
 {
-	uint32_t mask = bt_sp_mask(c);
-	return (uint32_t)bt_read(c, X86_SS, (c->gpr[X86_RSP] + idx * size) & mask, size);
+	uint64_t mask = bt_sp_mask(c);
+	return bt_read(c, X86_SS, (c->gpr[X86_RSP] + idx * size) & mask, size);
 }
 
-static void sp_add(struct bt_cpu *c, uint32_t n)
+static void sp_add(struct bt_cpu *c, uint64_t n)
 {
-	uint32_t mask = bt_sp_mask(c);
+	uint64_t mask = bt_sp_mask(c);
 	c->gpr[X86_RSP] = (c->gpr[X86_RSP] & ~mask) | ((c->gpr[X86_RSP] + n) & mask);
 }
 
@@ -49,13 +56,13 @@ static void push_op(struct bt_cpu *c, const struct bt_insn *in)
 {
 	const struct bt_op *op = &in->op[0];
 	unsigned size = in->osz;
-	uint32_t v;
+	uint64_t v;
 	if (op->kind == BT_OP_REG && op->rc == BT_RC_SEG)
 		v = c->seg[op->reg].sel;
 	else if (op->kind == BT_OP_IMM)
 		v = op->val;
 	else if (op->kind == BT_OP_MEM)
-		v = (uint32_t)bt_read(c, op->seg, bt_op_ea(c, in, op), size);
+		v = bt_read(c, op->seg, bt_op_ea(c, in, op), size);
 	else
 		v = bt_reg_read(c, op->reg, size);
 	push_n(c, &v, 1, size);
@@ -65,10 +72,10 @@ static void pop_op(struct bt_cpu *c, const struct bt_insn *in)
 {
 	const struct bt_op *op = &in->op[0];
 	unsigned size = in->osz;
-	uint32_t mask = bt_sp_mask(c);
-	uint32_t old = c->gpr[X86_RSP];
-	uint32_t v = peek(c, 0, size);
-	uint32_t nsp = (old & ~mask) | ((old + size) & mask);
+	uint64_t mask = bt_sp_mask(c);
+	uint64_t old = c->gpr[X86_RSP];
+	uint64_t v = peek(c, 0, size);
+	uint64_t nsp = (old & ~mask) | ((old + size) & mask);
 	if (op->kind == BT_OP_REG && op->rc == BT_RC_SEG) {
 		if (op->reg == X86_CS)
 			bt_raise_ud(c);
@@ -77,7 +84,7 @@ static void pop_op(struct bt_cpu *c, const struct bt_insn *in)
 	} else if (op->kind == BT_OP_MEM) {
 		/* SDM 2B POP: the address is computed after ESP is incremented */
 		c->gpr[X86_RSP] = nsp;
-		uint32_t ea = bt_op_ea(c, in, op);
+		uint64_t ea = bt_op_ea(c, in, op);
 		c->gpr[X86_RSP] = old;
 		bt_write(c, op->seg, ea, v, size);
 		c->gpr[X86_RSP] = nsp;
@@ -89,7 +96,7 @@ static void pop_op(struct bt_cpu *c, const struct bt_insn *in)
 
 static void pusha(struct bt_cpu *c, unsigned size)
 {
-	uint32_t v[8];
+	uint64_t v[8];
 	for (unsigned i = 0; i < 8; i++)
 		v[i] = c->gpr[i]; /* ESP: the value before the first push */
 	push_n(c, v, 8, size);
@@ -97,7 +104,7 @@ static void pusha(struct bt_cpu *c, unsigned size)
 
 static void popa(struct bt_cpu *c, unsigned size)
 {
-	uint32_t v[8];
+	uint64_t v[8];
 	for (unsigned i = 0; i < 8; i++)
 		v[i] = peek(c, i, size);
 	for (unsigned i = 0; i < 8; i++)
@@ -110,7 +117,7 @@ static void pushf(struct bt_cpu *c, unsigned size)
 {
 	if ((c->eflags & X86_FLAGS_VM) && ((c->eflags >> 12) & 3) < 3)
 		bt_raise_gp(c, 0);
-	uint32_t v = c->eflags & ~(uint32_t)(X86_FLAGS_VM | X86_FLAGS_RF);
+	uint64_t v = c->eflags & ~(uint32_t)(X86_FLAGS_VM | X86_FLAGS_RF);
 	push_n(c, &v, 1, size);
 }
 
@@ -119,7 +126,7 @@ static void popf(struct bt_cpu *c, unsigned size)
 	unsigned iopl = (c->eflags >> 12) & 3;
 	if ((c->eflags & X86_FLAGS_VM) && iopl < 3)
 		bt_raise_gp(c, 0);
-	uint32_t v = peek(c, 0, size);
+	uint32_t v = (uint32_t)peek(c, 0, size);
 	uint32_t m = X86_FLAGS_CF | X86_FLAGS_PF | X86_FLAGS_AF | X86_FLAGS_ZF | X86_FLAGS_SF |
 		     X86_FLAGS_TF | X86_FLAGS_DF | X86_FLAGS_OF | X86_FLAGS_NT | X86_FLAGS_AC |
 		     X86_FLAGS_ID;
@@ -136,17 +143,17 @@ static void popf(struct bt_cpu *c, unsigned size)
 static void enter(struct bt_cpu *c, const struct bt_insn *in)
 {
 	unsigned size = in->osz;
-	uint32_t alloc = in->op[0].val & 0xffff;
+	uint64_t alloc = in->op[0].val & 0xffff;
 	unsigned level = in->op[1].val & 31;
-	uint32_t mask = bt_sp_mask(c);
-	uint32_t sp = c->gpr[X86_RSP] & mask;
-	uint32_t bp = c->gpr[X86_RBP];
+	uint64_t mask = bt_sp_mask(c);
+	uint64_t sp = c->gpr[X86_RSP] & mask;
+	uint64_t bp = c->gpr[X86_RBP];
 	sp = (sp - size) & mask;
 	bt_write(c, X86_SS, sp, bp, size);
-	uint32_t frame = sp;
+	uint64_t frame = sp;
 	for (unsigned i = 1; i < level; i++) {
 		bp = (bp - size) & mask;
-		uint32_t v = (uint32_t)bt_read(c, X86_SS, bp & mask, size);
+		uint64_t v = bt_read(c, X86_SS, bp & mask, size);
 		sp = (sp - size) & mask;
 		bt_write(c, X86_SS, sp, v, size);
 	}
@@ -161,21 +168,23 @@ static void enter(struct bt_cpu *c, const struct bt_insn *in)
 
 static void leave(struct bt_cpu *c, unsigned size)
 {
-	uint32_t mask = bt_sp_mask(c);
-	uint32_t sp = c->gpr[X86_RBP] & mask;
-	uint32_t v = (uint32_t)bt_read(c, X86_SS, sp, size);
+	uint64_t mask = bt_sp_mask(c);
+	uint64_t sp = c->gpr[X86_RBP] & mask;
+	uint64_t v = bt_read(c, X86_SS, sp, size);
 	c->gpr[X86_RSP] = (c->gpr[X86_RSP] & ~mask) | ((sp + size) & mask);
 	bt_reg_write(c, X86_RBP, size, v);
 }
 
 static void far_ptr(struct bt_cpu *c, const struct bt_insn *in, const struct bt_op *op,
-		    uint16_t *sel, uint32_t *off)
+		    uint16_t *sel, uint64_t *off)
 {
-	uint32_t ea = bt_op_ea(c, in, op);
-	*off = (uint32_t)bt_read(c, op->seg, ea, in->osz);
-	uint32_t ea2 = ea + in->osz;
+	uint64_t ea = bt_op_ea(c, in, op);
+	*off = bt_read(c, op->seg, ea, in->osz);
+	uint64_t ea2 = ea + in->osz;
 	if (in->asz == 2)
 		ea2 &= 0xffff;
+	else if (in->asz == 4)
+		ea2 &= 0xffffffffu;
 	*sel = (uint16_t)bt_read(c, op->seg, ea2, 2);
 }
 
@@ -184,7 +193,7 @@ static void load_far_ptr(struct bt_cpu *c, const struct bt_insn *in, unsigned sr
 	if (in->op[1].kind != BT_OP_MEM)
 		bt_raise_ud(c);
 	uint16_t sel;
-	uint32_t off;
+	uint64_t off;
 	far_ptr(c, in, &in->op[1], &sel, &off);
 	bt_load_seg(c, sreg, sel);
 	bt_reg_write(c, in->op[0].reg, in->osz, off);
@@ -196,7 +205,7 @@ static void bound(struct bt_cpu *c, const struct bt_insn *in)
 	if (m->kind != BT_OP_MEM)
 		bt_raise_ud(c);
 	unsigned size = in->osz;
-	uint32_t ea = bt_op_ea(c, in, m);
+	uint32_t ea = (uint32_t)bt_op_ea(c, in, m);
 	int32_t lo = (int32_t)bt_sext((uint32_t)bt_read(c, m->seg, ea, size), size);
 	int32_t hi = (int32_t)bt_sext((uint32_t)bt_read(c, m->seg, ea + size, size), size);
 	int32_t v = (int32_t)bt_sext(bt_reg_read(c, in->op[0].reg, size), size);
@@ -206,8 +215,8 @@ static void bound(struct bt_cpu *c, const struct bt_insn *in)
 
 static void loop(struct bt_cpu *c, const struct bt_insn *in)
 {
-	uint32_t m = in->asz == 2 ? 0xffff : 0xffffffff;
-	uint32_t cnt = (c->gpr[X86_RCX] - 1) & m;
+	uint64_t m = bt_szmask(in->asz);
+	uint64_t cnt = (c->gpr[X86_RCX] - 1) & m;
 	bool zf = c->eflags & X86_FLAGS_ZF;
 	bool take = cnt != 0;
 	if (in->id == X86_INS_LOOPE)
@@ -222,11 +231,11 @@ static void loop(struct bt_cpu *c, const struct bt_insn *in)
 static void near_jmp_call(struct bt_cpu *c, const struct bt_insn *in, bool call)
 {
 	unsigned size = in->osz;
-	uint32_t t = bt_op_read(c, in, &in->op[0]);
+	uint64_t t = bt_op_read(c, in, &in->op[0]);
 	if (in->op[0].kind != BT_OP_IMM && size == 2)
 		t &= 0xffff;
 	if (call) {
-		uint32_t ret = c->next_eip;
+		uint64_t ret = bt_next_ip(c);
 		branch(c, t, size);
 		push_n(c, &ret, 1, size);
 	} else {
@@ -246,18 +255,19 @@ bool bt_interp_ctl(struct bt_cpu *c, const struct bt_insn *in)
 	case X86_INS_JMP: near_jmp_call(c, in, false); return true;
 	case X86_INS_CALL: near_jmp_call(c, in, true); return true;
 	case X86_INS_RET: {
-		uint32_t t = peek(c, 0, osz);
+		uint64_t t = peek(c, 0, osz);
 		branch(c, t, osz);
 		sp_add(c, osz + (in->nops ? (in->op[0].val & 0xffff) : 0));
 		return true;
 	}
 	case X86_INS_RETF:
+	case X86_INS_RETFQ:
 		bt_far_ret(c, osz, in->nops ? (uint16_t)in->op[0].val : 0);
 		return true;
 	case X86_INS_LJMP:
 	case X86_INS_LCALL: {
 		uint16_t sel;
-		uint32_t off;
+		uint64_t off;
 		if (in->op[0].kind == BT_OP_MEM) {
 			far_ptr(c, in, &in->op[0], &sel, &off);
 		} else {
@@ -274,8 +284,9 @@ bool bt_interp_ctl(struct bt_cpu *c, const struct bt_insn *in)
 		loop(c, in);
 		return true;
 	case X86_INS_JCXZ:
-	case X86_INS_JECXZ: {
-		uint32_t m = in->asz == 2 ? 0xffff : 0xffffffff;
+	case X86_INS_JECXZ:
+	case X86_INS_JRCXZ: {
+		uint64_t m = bt_szmask(in->asz);
 		if (!(c->gpr[X86_RCX] & m))
 			branch(c, in->op[0].val, osz);
 		return true;
@@ -307,6 +318,9 @@ bool bt_interp_ctl(struct bt_cpu *c, const struct bt_insn *in)
 	case X86_INS_PUSHFD: c->helper[BT_H_FLAGS].count++; pushf(c, 4); return true;
 	case X86_INS_POPF: c->helper[BT_H_FLAGS].count++; popf(c, 2); return true;
 	case X86_INS_POPFD: c->helper[BT_H_FLAGS].count++; popf(c, 4); return true;
+	case X86_INS_PUSHFQ: c->helper[BT_H_FLAGS].count++; pushf(c, osz); return true;
+	case X86_INS_POPFQ: c->helper[BT_H_FLAGS].count++; popf(c, osz); return true;
+	case X86_INS_IRETQ: bt_iret(c, 8); return true;
 	case X86_INS_ENTER: enter(c, in); return true;
 	case X86_INS_LEAVE: leave(c, osz); return true;
 	case X86_INS_BOUND: bound(c, in); return true;

@@ -46,15 +46,15 @@ static unsigned src_seg(const struct bt_insn *in)
 
 /* Bulk REP MOVS/STOS within one page each side, for RAM in flat forward
  * copies: returns the iterations done (0: take the slow path). */
-static uint32_t bulk(struct bt_cpu *c, enum str_kind k, unsigned sseg, unsigned size,
-		     uint32_t count, uint32_t amask)
+static uint64_t bulk(struct bt_cpu *c, enum str_kind k, unsigned sseg, unsigned size,
+		     uint64_t count, uint64_t amask)
 {
-	if ((c->eflags & X86_FLAGS_DF) || amask != 0xffffffffu)
+	if ((c->eflags & X86_FLAGS_DF) || amask < 0xffffffffu)
 		return 0;
-	uint32_t di = c->gpr[X86_RDI], si = c->gpr[X86_RSI];
-	uint32_t dlin = bt_vaddr(c, X86_ES, di, size, BT_ACC_W);
-	uint32_t n = VMM_MIN(count, (BT_PAGE - (dlin & 0xfff)) / size);
-	uint32_t slin = 0;
+	uint64_t di = c->gpr[X86_RDI] & amask, si = c->gpr[X86_RSI] & amask;
+	uint64_t dlin = bt_vaddr(c, X86_ES, di, size, BT_ACC_W);
+	uint64_t n = VMM_MIN(count, (BT_PAGE - (dlin & 0xfff)) / size);
+	uint64_t slin = 0;
 	if (k == S_MOVS) {
 		slin = bt_vaddr(c, sseg, si, size, BT_ACC_R);
 		n = VMM_MIN(n, (BT_PAGE - (slin & 0xfff)) / size);
@@ -86,64 +86,64 @@ static uint32_t bulk(struct bt_cpu *c, enum str_kind k, unsigned sseg, unsigned 
 		if (dp > sp && dp < sp + n * size)
 			return 0; /* overlapping forward copy: element by element */
 		memmove(dp, sp, n * size);
-		c->gpr[X86_RSI] = si + n * size;
+		c->gpr[X86_RSI] = (si + n * size) & amask;
 	} else {
-		uint32_t v = c->gpr[0];
+		uint64_t v = c->gpr[0];
 		if (size == 1) {
 			memset(dp, (int)(v & 0xff), n);
 		} else {
-			for (uint32_t i = 0; i < n; i++)
+			for (uint64_t i = 0; i < n; i++)
 				memcpy(dp + i * size, &v, size);
 		}
 	}
-	c->gpr[X86_RDI] = di + n * size;
+	c->gpr[X86_RDI] = (di + n * size) & amask;
 	return n;
 }
 
 static void one(struct bt_cpu *c, enum str_kind k, unsigned sseg, unsigned size,
-		uint32_t amask, int32_t delta)
+		uint64_t amask, int64_t delta)
 {
-	uint32_t si = c->gpr[X86_RSI] & amask, di = c->gpr[X86_RDI] & amask;
+	uint64_t si = c->gpr[X86_RSI] & amask, di = c->gpr[X86_RDI] & amask;
 	uint16_t port = (uint16_t)c->gpr[X86_RDX];
-	uint32_t v, w;
+	uint64_t v, w;
 	switch (k) {
 	case S_MOVS:
-		v = (uint32_t)bt_read(c, sseg, si, size);
+		v = bt_read(c, sseg, si, size);
 		bt_write(c, X86_ES, di, v, size);
 		break;
 	case S_STOS:
 		bt_write(c, X86_ES, di, c->gpr[0], size);
 		break;
 	case S_LODS:
-		v = (uint32_t)bt_read(c, sseg, si, size);
+		v = bt_read(c, sseg, si, size);
 		bt_reg_write(c, 0, size, v);
 		break;
 	case S_CMPS:
-		v = (uint32_t)bt_read(c, sseg, si, size);
-		w = (uint32_t)bt_read(c, X86_ES, di, size);
+		v = bt_read(c, sseg, si, size);
+		w = bt_read(c, X86_ES, di, size);
 		c->eflags = (c->eflags & ~BT_FL_ARITH) | bt_fl_sub(v, w, 0, size);
 		break;
 	case S_SCAS:
-		w = (uint32_t)bt_read(c, X86_ES, di, size);
+		w = bt_read(c, X86_ES, di, size);
 		c->eflags = (c->eflags & ~BT_FL_ARITH) | bt_fl_sub(c->gpr[0], w, 0, size);
 		break;
 	case S_INS: {
 		/* the destination is checked before the port is read */
-		uint32_t lin = bt_vaddr(c, X86_ES, di, size, BT_ACC_W);
+		uint64_t lin = bt_vaddr(c, X86_ES, di, size, BT_ACC_W);
 		bt_probe_write(c, lin, size, c->cpl == 3);
 		v = bt_in(c, port, size);
 		bt_lwrite(c, lin, v, size, c->cpl == 3);
 		break;
 	}
 	default: /* OUTS */
-		v = (uint32_t)bt_read(c, sseg, si, size);
-		bt_out(c, port, v, size);
+		v = bt_read(c, sseg, si, size);
+		bt_out(c, port, (uint32_t)v, size);
 		break;
 	}
 	if (k == S_MOVS || k == S_LODS || k == S_CMPS || k == S_OUTS)
-		c->gpr[X86_RSI] = (c->gpr[X86_RSI] & ~amask) | ((si + (uint32_t)delta) & amask);
+		c->gpr[X86_RSI] = (c->gpr[X86_RSI] & ~amask) | ((si + (uint64_t)delta) & amask);
 	if (k != S_LODS && k != S_OUTS)
-		c->gpr[X86_RDI] = (c->gpr[X86_RDI] & ~amask) | ((di + (uint32_t)delta) & amask);
+		c->gpr[X86_RDI] = (c->gpr[X86_RDI] & ~amask) | ((di + (uint64_t)delta) & amask);
 }
 
 bool bt_interp_string(struct bt_cpu *c, const struct bt_insn *in)
@@ -158,15 +158,16 @@ bool bt_interp_string(struct bt_cpu *c, const struct bt_insn *in)
 	case X86_INS_LODSD: case X86_INS_CMPSB: case X86_INS_CMPSW: case X86_INS_CMPSD:
 	case X86_INS_SCASB: case X86_INS_SCASW: case X86_INS_SCASD: case X86_INS_INSB:
 	case X86_INS_INSW: case X86_INS_INSD: case X86_INS_OUTSB: case X86_INS_OUTSW:
-	case X86_INS_OUTSD:
+	case X86_INS_OUTSD: case X86_INS_MOVSQ: case X86_INS_STOSQ: case X86_INS_LODSQ:
+	case X86_INS_CMPSQ: case X86_INS_SCASQ:
 		break;
 	default:
 		return false;
 	}
 	unsigned sseg = src_seg(in);
 	c->helper[BT_H_STRING].count++;
-	uint32_t amask = in->asz == 2 ? 0xffff : 0xffffffffu;
-	int32_t delta = (c->eflags & X86_FLAGS_DF) ? -(int32_t)size : (int32_t)size;
+	uint64_t amask = bt_szmask(in->asz);
+	int64_t delta = (c->eflags & X86_FLAGS_DF) ? -(int64_t)size : (int64_t)size;
 	if (k == S_INS || k == S_OUTS)
 		bt_io_check(c, (uint16_t)c->gpr[X86_RDX], size);
 	if (!in->rep) {
@@ -174,11 +175,11 @@ bool bt_interp_string(struct bt_cpu *c, const struct bt_insn *in)
 		return true;
 	}
 	for (unsigned it = 0; it < STR_SLICE; it++) {
-		uint32_t cnt = c->gpr[X86_RCX] & amask;
+		uint64_t cnt = c->gpr[X86_RCX] & amask;
 		if (!cnt)
 			return true;
 		if (k == S_MOVS || k == S_STOS) {
-			uint32_t n = bulk(c, k, sseg, size, cnt, amask);
+			uint64_t n = bulk(c, k, sseg, size, cnt, amask);
 			if (n) {
 				c->gpr[X86_RCX] = (c->gpr[X86_RCX] & ~amask) | ((cnt - n) & amask);
 				continue;
@@ -196,7 +197,7 @@ bool bt_interp_string(struct bt_cpu *c, const struct bt_insn *in)
 			return true;
 	}
 	/* not finished: run this instruction again after pending events */
-	c->next_eip = c->eip;
+	c->next_rip = c->rip;
 	c->stop_block = true;
 	return true;
 }

@@ -22,11 +22,11 @@ void bt_io_check(struct bt_cpu *c, uint16_t port, unsigned size)
 	const struct x86_seg *tr = &c->tr;
 	if (tr->unusable || !(tr->type & 8) || tr->limit < 103)
 		bt_raise_gp(c, 0);
-	uint32_t base = (uint32_t)bt_sread(c, (uint32_t)tr->base + 102, 2);
+	uint32_t base = (uint32_t)bt_sread(c, bt_tbl_lin(c, tr->base, 102), 2);
 	uint32_t off = base + port / 8;
 	if (off + 1 > tr->limit)
 		bt_raise_gp(c, 0);
-	uint32_t bits = (uint32_t)bt_sread(c, (uint32_t)tr->base + off, 2);
+	uint32_t bits = (uint32_t)bt_sread(c, bt_tbl_lin(c, tr->base, off), 2);
 	if ((bits >> (port & 7)) & ((1u << size) - 1))
 		bt_raise_gp(c, 0);
 }
@@ -68,6 +68,10 @@ uint64_t bt_read_cr(struct bt_cpu *c, unsigned n)
 	case 2: return c->cr2;
 	case 3: return c->cr3;
 	case 4: return c->cr4;
+	case 8: /* TPR[7:4] of the local APIC (SDM 3A 10.8.6.1) */
+		if (!bt_lm64(c))
+			bt_raise_ud(c);
+		return c->vcpu ? vcpu_cr8_get(c->vcpu) : c->cr8;
 	default: bt_raise_ud(c);
 	}
 }
@@ -88,9 +92,11 @@ void bt_write_cr(struct bt_cpu *c, unsigned n, uint64_t v)
 		if ((v & X86_CR0_NW) && !(v & X86_CR0_CD))
 			bt_raise_gp(c, 0);
 		uint64_t old = c->cr0;
+		bt_cr0_long(c, old, v); /* IA-32e mode on or off (may raise) */
 		c->cr0 = v;
 		if ((old ^ v) & (X86_CR0_PG | X86_CR0_PE | X86_CR0_WP)) {
-			if ((v & X86_CR0_PG) && (c->cr4 & X86_CR4_PAE) && !(old & X86_CR0_PG))
+			if ((v & X86_CR0_PG) && (c->cr4 & X86_CR4_PAE) && !(old & X86_CR0_PG) &&
+			    !(c->efer & X86_EFER_LMA))
 				bt_load_pdptes(c);
 			bt_tlb_flush(c);
 		}
@@ -102,22 +108,34 @@ void bt_write_cr(struct bt_cpu *c, unsigned n, uint64_t v)
 		return;
 	case 3:
 		c->cr3 = v;
-		if (bt_paging(c) && (c->cr4 & X86_CR4_PAE))
+		if (bt_paging(c) && (c->cr4 & X86_CR4_PAE) && !(c->efer & X86_EFER_LMA))
 			bt_load_pdptes(c);
 		bt_tlb_flush(c);
 		break;
 	case 4: {
 		if (v & ~CR4_KNOWN)
 			bt_raise_gp(c, 0);
+		if ((c->efer & X86_EFER_LMA) && !(v & X86_CR4_PAE))
+			bt_raise_gp(c, 0); /* PAE stays on in IA-32e mode */
 		uint64_t old = c->cr4;
 		c->cr4 = v;
 		if ((old ^ v) & (X86_CR4_PSE | X86_CR4_PAE | X86_CR4_PGE)) {
-			if (bt_paging(c) && (v & X86_CR4_PAE))
+			if (bt_paging(c) && (v & X86_CR4_PAE) && !(c->efer & X86_EFER_LMA))
 				bt_load_pdptes(c);
 			bt_tlb_flush(c);
 		}
 		break;
 	}
+	case 8: /* TPR[7:4] of the local APIC, which masks interrupts by it */
+		if (!bt_lm64(c))
+			bt_raise_ud(c);
+		if (v >> 4)
+			bt_raise_gp(c, 0);
+		c->cr8 = v;
+		if (c->vcpu)
+			vcpu_cr8_set(c->vcpu, v);
+		c->stop_block = true; /* a lower TPR may unmask an interrupt */
+		return;
 	default:
 		bt_raise_ud(c);
 	}
@@ -130,10 +148,12 @@ static void mov_crdr(struct bt_cpu *c, const struct bt_insn *in)
 	if (bt_pe(c) && c->cpl != 0)
 		bt_raise_gp(c, 0);
 	const struct bt_op *d = &in->op[0], *s = &in->op[1];
+	/* the register is 64 bits in 64-bit mode, else 32 (SDM 2B MOV CR) */
+	unsigned rsz = bt_lm64(c) ? 8 : 4;
 	if (d->rc == BT_RC_CR) {
-		bt_write_cr(c, d->reg, c->gpr[s->reg]);
+		bt_write_cr(c, d->reg, bt_reg_read(c, s->reg, rsz));
 	} else if (s->rc == BT_RC_CR) {
-		c->gpr[d->reg] = bt_read_cr(c, s->reg);
+		bt_reg_write(c, d->reg, rsz, bt_read_cr(c, s->reg));
 	} else {
 		bool to_dr = d->rc == BT_RC_DR;
 		unsigned n = to_dr ? d->reg : s->reg;
@@ -143,14 +163,14 @@ static void mov_crdr(struct bt_cpu *c, const struct bt_insn *in)
 			n += 2;
 		}
 		if (to_dr) {
-			uint32_t v = c->gpr[s->reg];
+			uint32_t v = (uint32_t)c->gpr[s->reg];
 			if (n == 6)
 				v = (v & 0x0000e00f) | 0xffff0ff0u;
 			else if (n == 7)
 				v = (v & 0xffff2bffu) | 0x400;
 			c->dr[n] = v;
 		} else {
-			c->gpr[d->reg] = c->dr[n];
+			bt_reg_write(c, d->reg, rsz, c->dr[n]);
 		}
 	}
 }
@@ -160,8 +180,9 @@ static void desc_table(struct bt_cpu *c, const struct bt_insn *in)
 	const struct bt_op *m = &in->op[0];
 	if (m->kind != BT_OP_MEM)
 		bt_raise_ud(c);
-	uint32_t ea = bt_op_ea(c, in, m);
+	uint64_t ea = bt_op_ea(c, in, m);
 	bool load = in->id == X86_INS_LGDT || in->id == X86_INS_LIDT;
+	unsigned bsz = bt_lm64(c) ? 8 : 4; /* the base: 8 bytes in 64-bit mode */
 	c->helper[BT_H_DESC].count++;
 	bool gdt = in->id == X86_INS_LGDT || in->id == X86_INS_SGDT;
 	struct x86_dtable *t = gdt ? &c->gdt : &c->idt;
@@ -169,16 +190,19 @@ static void desc_table(struct bt_cpu *c, const struct bt_insn *in)
 		if (bt_pe(c) && c->cpl != 0)
 			bt_raise_gp(c, 0);
 		uint16_t limit = (uint16_t)bt_read(c, m->seg, ea, 2);
-		uint32_t base = (uint32_t)bt_read(c, m->seg, ea + 2, 4);
-		if (in->osz == 2)
+		uint64_t base = bt_read(c, m->seg, ea + 2, bsz);
+		if (in->osz == 2 && bsz == 4)
 			base &= 0xffffff;
+		if (!bt_canonical(base))
+			bt_raise_gp(c, 0);
 		t->limit = limit;
 		t->base = base;
 	} else {
-		uint32_t lin = bt_vaddr(c, m->seg, ea, 6, BT_ACC_W);
-		bt_probe_write(c, lin, 6, c->cpl == 3);
+		uint64_t lin = bt_vaddr(c, m->seg, ea, 2 + bsz, BT_ACC_W);
+		bt_probe_write(c, lin, 2 + bsz, c->cpl == 3);
 		bt_write(c, m->seg, ea, t->limit, 2);
-		bt_write(c, m->seg, ea + 2, in->osz == 2 ? t->base & 0xffffff : t->base, 4);
+		bt_write(c, m->seg, ea + 2,
+			 in->osz == 2 && bsz == 4 ? t->base & 0xffffff : t->base, bsz);
 	}
 }
 
@@ -201,10 +225,10 @@ static void need_prot(struct bt_cpu *c)
 static void msr(struct bt_cpu *c, bool write)
 {
 	bt_need_cpl0(c);
-	uint32_t idx = c->gpr[X86_RCX];
+	uint32_t idx = (uint32_t)c->gpr[X86_RCX];
 	c->helper[BT_H_MSR].count++;
 	if (write) {
-		uint64_t v = ((uint64_t)c->gpr[X86_RDX] << 32) | c->gpr[X86_RAX];
+		uint64_t v = ((uint64_t)(uint32_t)c->gpr[X86_RDX] << 32) | (uint32_t)c->gpr[X86_RAX];
 		if (bt_wrmsr(c, idx, v))
 			bt_raise_gp(c, 0);
 		c->stop_block = true;
@@ -277,7 +301,10 @@ bool bt_interp_sys(struct bt_cpu *c, const struct bt_insn *in)
 		if (m->kind != BT_OP_MEM)
 			bt_raise_ud(c);
 		c->helper[BT_H_INVLPG].count++;
-		if (bt_tlb_flush_page(c, (uint32_t)(c->seg[m->seg].base + bt_op_ea(c, in, m))))
+		uint64_t ea = bt_op_ea(c, in, m);
+		uint64_t lin = !bt_lm64(c) ? (uint32_t)(c->seg[m->seg].base + ea)
+			       : ea + (m->seg == X86_FS || m->seg == X86_GS ? c->seg[m->seg].base : 0);
+		if (bt_tlb_flush_page(c, lin))
 			c->stop_block = true;
 		return true;
 	}

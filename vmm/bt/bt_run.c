@@ -84,16 +84,9 @@ static int bt_probe(const struct host_caps *caps, char *why, size_t len)
 static int bt_check_guest(const struct host_caps *caps, const struct guest_desc *g, char *why,
 			  size_t len)
 {
+	/* 16-, 32- and 64-bit guests: IA-32e mode runs on the interpreter
+	 * (bt_long.c); an instruction it lacks stops with an error naming it */
 	(void)caps;
-	if (g->info.bits == 64 || (g->needs & (GUEST_NEEDS_LONG | GUEST_NEEDS_LONG_SWITCH))) {
-		unsigned bit = __builtin_ctz(g->info.bits == 64 || (g->needs & GUEST_NEEDS_LONG)
-						     ? GUEST_NEEDS_LONG
-						     : GUEST_NEEDS_LONG_SWITCH);
-		snprintf(why, len, "bt runs 16- and 32-bit guests; this guest needs long mode%s%s%s",
-			 g->evidence[bit][0] ? " (" : "", g->evidence[bit],
-			 g->evidence[bit][0] ? ")" : "");
-		return -ENOTSUP;
-	}
 	/* CPUID leaf 1 EDX bit 0: the model's x87 FPU (bt_cpuid.c) */
 	unsigned fpu = __builtin_ctz(GUEST_NEEDS_FPU);
 	if ((g->needs & GUEST_NEEDS_FPU) && !bt_cpuid_has(1, 3, 0)) {

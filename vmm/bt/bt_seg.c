@@ -25,7 +25,7 @@ VMM_NORETURN static void seg_fault(struct bt_cpu *c, unsigned sreg)
 uint64_t bt_vaddr(struct bt_cpu *c, unsigned sreg, uint64_t off, unsigned size, enum bt_acc acc)
 {
 	const struct x86_seg *s = &c->seg[sreg];
-	if (VMM_UNLIKELY(c->lm64)) {
+	if (VMM_UNLIKELY(bt_lm64(c))) {
 		/* SDM 3A 3.2.4: no limits; only FS and GS have a base */
 		uint64_t lin = off + (sreg == X86_FS || sreg == X86_GS ? s->base : 0);
 		if (!bt_canonical(lin) || !bt_canonical(lin + size - 1))
@@ -100,7 +100,7 @@ uint64_t bt_desc_read(struct bt_cpu *c, uint16_t sel, unsigned vec)
 	}
 	if (idx + 7 > limit)
 		bt_raise(c, vec, sel & 0xfffc, true);
-	return bt_sread(c, (uint32_t)(base + idx), 8);
+	return bt_sread(c, bt_tbl_lin(c, base, idx), 8);
 }
 
 void bt_desc_set_accessed(struct bt_cpu *c, uint16_t sel, uint64_t desc)
@@ -108,7 +108,7 @@ void bt_desc_set_accessed(struct bt_cpu *c, uint16_t sel, uint64_t desc)
 	if (desc & (1ull << 40))
 		return;
 	uint64_t base = (sel & 4) ? c->ldt.base : c->gdt.base;
-	uint32_t lin = (uint32_t)(base + (sel & ~7u) + 5);
+	uint64_t lin = bt_tbl_lin(c, base, (sel & ~7u) + 5);
 	bt_swrite(c, lin, ((desc >> 40) & 0xff) | 1, 1);
 }
 
@@ -168,7 +168,8 @@ void bt_load_seg(struct bt_cpu *c, unsigned sreg, uint16_t sel)
 	}
 	unsigned rpl = sel & 3;
 	if ((sel & ~3u) == 0) {
-		if (sreg == X86_SS)
+		/* a null SS is allowed in 64-bit mode below CPL 3 (SDM 3A 5.4.1.1) */
+		if (sreg == X86_SS && !(bt_lm64(c) && c->cpl < 3 && rpl == c->cpl))
 			bt_raise_gp(c, 0);
 		seg_null(s, sel);
 		if (was)
@@ -215,6 +216,19 @@ void bt_update_mode(struct bt_cpu *c)
 	/* in protected mode CPL is set by whoever loads CS */
 }
 
+/* In IA-32e mode LDT and TSS descriptors are 16 bytes: the second half
+ * holds base bits 63:32 (SDM 3A 7.2.3). */
+static void sys_desc_hi(struct bt_cpu *c, uint16_t sel, struct x86_seg *n)
+{
+	if (!(c->efer & X86_EFER_LMA))
+		return;
+	uint32_t idx = (sel & ~7u) + 8;
+	if (idx + 7 > c->gdt.limit)
+		bt_raise_gp(c, sel & 0xfffc);
+	uint64_t hi = bt_sread(c, bt_tbl_lin(c, c->gdt.base, idx), 8);
+	n->base |= (hi & 0xffffffffull) << 32;
+}
+
 void bt_ltr(struct bt_cpu *c, uint16_t sel)
 {
 	bt_need_cpl0(c);
@@ -227,8 +241,9 @@ void bt_ltr(struct bt_cpu *c, uint16_t sel)
 		bt_raise_gp(c, sel & 0xfffc);
 	if (!n.present)
 		bt_raise(c, X86_EXC_NP, sel & 0xfffc, true);
+	sys_desc_hi(c, sel, &n);
 	/* mark it busy (SDM 3A 7.2.4) */
-	bt_swrite(c, (uint32_t)(c->gdt.base + (sel & ~7u) + 5), ((d >> 40) & 0xff) | 2, 1);
+	bt_swrite(c, bt_tbl_lin(c, c->gdt.base, (sel & ~7u) + 5), ((d >> 40) & 0xff) | 2, 1);
 	n.type |= 2;
 	c->tr = n;
 }
@@ -249,6 +264,7 @@ void bt_lldt(struct bt_cpu *c, uint16_t sel)
 		bt_raise_gp(c, sel & 0xfffc);
 	if (!n.present)
 		bt_raise(c, X86_EXC_NP, sel & 0xfffc, true);
+	sys_desc_hi(c, sel, &n);
 	c->ldt = n;
 }
 
@@ -261,11 +277,11 @@ static bool desc_peek(struct bt_cpu *c, uint16_t sel, uint64_t *d)
 	if (sel & 4) {
 		if (c->ldt.unusable || idx + 7 > c->ldt.limit)
 			return false;
-		*d = bt_sread(c, (uint32_t)(c->ldt.base + idx), 8);
+		*d = bt_sread(c, bt_tbl_lin(c, c->ldt.base, idx), 8);
 	} else {
 		if (idx + 7 > c->gdt.limit)
 			return false;
-		*d = bt_sread(c, (uint32_t)(c->gdt.base + idx), 8);
+		*d = bt_sread(c, bt_tbl_lin(c, c->gdt.base, idx), 8);
 	}
 	return true;
 }

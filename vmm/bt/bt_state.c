@@ -62,14 +62,11 @@ int bt_regs_get(struct vcpu *v, struct x86_state *s)
 int bt_regs_set(struct vcpu *v, const struct x86_state *s)
 {
 	struct bt_cpu *c = bt_cpu_of(v);
-	if ((s->efer & X86_EFER_LMA) || s->seg[X86_CS].l) {
-		vmm_err("bt: vcpu%u: long mode is not supported by the bt engine yet", v->id);
-		return -ENOTSUP;
-	}
 	/* outside 64-bit mode the high halves are zero (see struct bt_cpu) */
+	bool m64 = (s->efer & X86_EFER_LMA) && s->seg[X86_CS].l;
 	for (unsigned i = 0; i < 16; i++)
-		c->gpr[i] = (uint32_t)s->gpr[i];
-	c->rip = (uint32_t)s->rip;
+		c->gpr[i] = m64 ? s->gpr[i] : (uint32_t)s->gpr[i];
+	c->rip = m64 ? s->rip : (uint32_t)s->rip;
 	c->eflags = ((uint32_t)s->rflags | X86_FLAGS_FIXED) & ~(uint32_t)(0x8028u | 0xffc00000u);
 	for (unsigned i = 0; i < X86_NR_SREGS; i++)
 		c->seg[i] = s->seg[i];
@@ -82,7 +79,7 @@ int bt_regs_set(struct vcpu *v, const struct x86_state *s)
 	c->cr3 = s->cr3;
 	c->cr4 = (uint32_t)s->cr4;
 	c->cr8 = s->cr8 & 0xf;
-	c->efer = s->efer & X86_EFER_NXE;
+	c->efer = s->efer & (X86_EFER_SCE | X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE);
 	c->xcr0 = s->xcr0;
 	for (unsigned i = 0; i < 8; i++)
 		c->dr[i] = s->dr[i];
@@ -99,7 +96,7 @@ int bt_regs_set(struct vcpu *v, const struct x86_state *s)
 		c->cpl = 3;
 	else
 		c->cpl = c->seg[X86_SS].dpl;
-	if (bt_paging(c) && (c->cr4 & X86_CR4_PAE))
+	if (bt_paging(c) && (c->cr4 & X86_CR4_PAE) && !(c->efer & X86_EFER_LMA))
 		bt_load_pdptes(c);
 	bt_mode_changed(c);
 	bt_tlb_flush(c);

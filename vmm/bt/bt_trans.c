@@ -43,7 +43,9 @@ void bt_tcache_add_index(struct bt_tcache *tc, struct bt_block *b);
 
 bool bt_trans_flat(const struct bt_cpu *c)
 {
-	if (!bt_pe(c) || (c->eflags & X86_FLAGS_VM) || !c->seg[X86_CS].db)
+	/* IA-32e mode (64-bit and compatibility code) runs on the interpreter */
+	if (!bt_pe(c) || (c->eflags & X86_FLAGS_VM) || !c->seg[X86_CS].db ||
+	    (c->efer & X86_EFER_LMA))
 		return false;
 	static const unsigned segs[] = { X86_CS, X86_DS, X86_ES, X86_SS };
 	for (unsigned i = 0; i < 4; i++) {
