@@ -29,27 +29,30 @@ static void ask(struct vcpu *v, const struct engine_ops *to)
 static void switch_timer_fn(void *opaque, uint64_t now)
 {
 	struct vcpu *v = opaque;
-	if (__atomic_load_n(&v->switch_at_ns, __ATOMIC_ACQUIRE) || vm_stopping(v->vm))
+	const struct engine_ops *want = __atomic_load_n(&v->switch_want, __ATOMIC_ACQUIRE);
+	if (!want || __atomic_load_n(&v->switch_at_ns, __ATOMIC_ACQUIRE) || vm_stopping(v->vm))
 		return;
 	if (!v->switch_first_ns)
 		v->switch_first_ns = now;
 	if (now - v->switch_first_ns > VCPU_SWITCH_GIVE_UP_NS) {
+		__atomic_store_n(&v->switch_want, NULL, __ATOMIC_RELEASE); /* no more tries */
 		vmm_warn("switch to %s: the guest did not stop where %s can take it over within "
 			 "%llu ms (in the VMI ROM's kernel code, halted, between an event and its "
 			 "delivery, or not yet in the code width %s wants): it stays on %s",
-			 v->switch_want->name, v->switch_want->name, VCPU_SWITCH_GIVE_UP_NS / 1000000,
-			 v->switch_want->name, v->vm->engine->name);
+			 want->name, want->name, VCPU_SWITCH_GIVE_UP_NS / 1000000, want->name,
+			 v->vm->engine->name);
 		return;
 	}
-	ask(v, v->switch_want);
+	ask(v, want);
 	timer_mod(&v->switch_timer, now + VCPU_SWITCH_RETRY_NS);
 }
 
 void vcpu_switch_at(struct vcpu *v, const struct engine_ops *to, const char *why,
 		    uint64_t when)
 {
-	v->switch_want = to;
 	v->switch_first_ns = 0;
+	__atomic_store_n(&v->switch_when_ns, when, __ATOMIC_RELEASE);
+	__atomic_store_n(&v->switch_want, to, __ATOMIC_RELEASE);
 	pthread_mutex_lock(&v->lock); /* the vCPU thread copies it under the lock */
 	snprintf(v->switch_why, sizeof(v->switch_why), "%s", why ? why : "");
 	pthread_mutex_unlock(&v->lock);
@@ -57,6 +60,23 @@ void vcpu_switch_at(struct vcpu *v, const struct engine_ops *to, const char *why
 	timer_mod(&v->switch_timer, when);
 	if (when <= vmm_now_ns()) /* now: before the first instruction if not started */
 		ask(v, to);
+}
+
+/* The main-loop timer alone let a short guest run through the window where
+ * it could be taken (a loaded host ran the timer too late), so the vCPU
+ * also tries at its own exits, rate-limited: each try exports the state. */
+bool vcpu_switch_due(struct vcpu *v)
+{
+	const struct engine_ops *want = __atomic_load_n(&v->switch_want, __ATOMIC_ACQUIRE);
+	if (!want || __atomic_load_n(&v->switch_at_ns, __ATOMIC_ACQUIRE))
+		return false;
+	uint64_t now = vmm_now_ns();
+	if (now < __atomic_load_n(&v->switch_when_ns, __ATOMIC_ACQUIRE) ||
+	    now - v->switch_tried_ns < VCPU_SWITCH_EXIT_RETRY_NS)
+		return false;
+	v->switch_tried_ns = now;
+	__atomic_store_n(&v->switch_to, want, __ATOMIC_RELEASE);
+	return true;
 }
 
 /* Can every engine take the guest in state (s)? */

@@ -197,7 +197,7 @@ static void *vcpu_thread(void *arg)
 		unsigned req = __atomic_load_n(&v->requests, __ATOMIC_ACQUIRE);
 		if (req & VCPU_REQ_STOP)
 			break;
-		if (req & VCPU_REQ_SWITCH) {
+		if ((req & VCPU_REQ_SWITCH) || vcpu_switch_due(v)) {
 			vcpu_switch_try(v);
 			continue;
 		}

@@ -87,7 +87,9 @@ struct vcpu {
 	char switch_why[192];       /* ... and why (printed when it happens) */
 	uint64_t switch_at_ns;      /* when the last switch happened (0: never) */
 	struct vm_timer switch_timer; /* vcpu_switch_at: asks until it happens */
-	const struct engine_ops *switch_want;
+	const struct engine_ops *switch_want; /* asked for and not yet made, atomic */
+	uint64_t switch_when_ns;    /* ... from this time on, atomic */
+	uint64_t switch_tried_ns;   /* the vCPU thread's last try at an exit */
 	uint64_t switch_first_ns;   /* the first ask (for giving up) */
 	struct perf_ctr core_ctr[VCPU_CTR_NR];
 
@@ -343,13 +345,18 @@ void vcpu_kick(struct vcpu *v);
 /* Post (req) bits and kick. */
 void vcpu_request(struct vcpu *v, unsigned req);
 /* Switch vCPU (v) to engine (to) from (when) (vmm_now_ns() time) on: ask
- * then, and again every millisecond (main-loop timer) until the guest
- * stands where (to) can take it; give up with a warning after 2 s. Main
- * thread or before the VM runs. */
+ * then, and again every millisecond (main-loop timer, which kicks a guest
+ * that runs without exits) and at the vCPU's exits (at most every 100 us)
+ * until the guest stands where (to) can take it; give up with a warning
+ * after 2 s. Main thread or before the VM runs. */
 void vcpu_switch_at(struct vcpu *v, const struct engine_ops *to, const char *why,
 		    uint64_t when);
 #define VCPU_SWITCH_RETRY_NS 1000000ull
 #define VCPU_SWITCH_GIVE_UP_NS 2000000000ull
+#define VCPU_SWITCH_EXIT_RETRY_NS 100000ull
+/* On the vCPU thread, between two runs of the engine: whether a switch that
+ * was asked for is due another try now (then vcpu_switch_try() makes it). */
+bool vcpu_switch_due(struct vcpu *v);
 /* On the vCPU thread, the engine stopped: switch if the guest stands where
  * (to) can take it, else count and drop the request. 0, or -errno when the
  * new engine failed (the VM is then stopping with a host error). */

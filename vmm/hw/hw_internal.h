@@ -44,6 +44,8 @@ struct hw_vcpu {
 	uint64_t run_start;         /* when the last KVM_RUN returned */
 	bool stepping;              /* set_debug asked for a step: hold interrupts */
 	uint64_t cr8;               /* CR8 given to the last KVM_RUN */
+	bool incomplete;            /* the last exit (I/O, MMIO, MSR) completes at
+				     * the next KVM_RUN (api.rst, "kvm_run") */
 };
 
 /* Registers: x86_state <-> KVM_{GET,SET}_{REGS,SREGS,FPU,MSRS,...}. */

@@ -255,11 +255,13 @@ static int hw_handle_exit(struct vcpu *v, struct hw_vcpu *h, struct vcpu_exit *e
 	case KVM_EXIT_IO:
 		kind = run->io.direction == KVM_EXIT_IO_OUT ? HW_EXIT_IO_OUT : HW_EXIT_IO_IN;
 		hw_pio(vm, h);
+		h->incomplete = true;
 		break;
 	case KVM_EXIT_MMIO:
 		kind = run->mmio.is_write ? HW_EXIT_MMIO_WRITE : HW_EXIT_MMIO_READ;
 		io_dispatch(&vm->mmio, run->mmio.phys_addr, run->mmio.data, run->mmio.len,
 			    run->mmio.is_write);
+		h->incomplete = true;
 		break;
 	case KVM_EXIT_HLT:
 		kind = HW_EXIT_HLT;
@@ -274,6 +276,7 @@ static int hw_handle_exit(struct vcpu *v, struct hw_vcpu *h, struct vcpu_exit *e
 	case KVM_EXIT_X86_WRMSR:
 		kind = HW_EXIT_MSR;
 		hw_irq_msr_exit(v, h);
+		h->incomplete = true;
 		break;
 	case KVM_EXIT_SET_TPR: /* CR8 lowered: hw_irq_post_run synced it */
 		kind = HW_EXIT_TPR;
@@ -322,18 +325,37 @@ static int hw_handle_exit(struct vcpu *v, struct hw_vcpu *h, struct vcpu_exit *e
 	return cont;
 }
 
+/* An I/O, MMIO or MSR exit is complete (RAX holds what IN read, RIP is past
+ * the instruction) only once KVM_RUN is entered again (api.rst: "the
+ * corresponding operations are complete ... only after userspace has
+ * re-entered the kernel with KVM_RUN"). Before the core reads or replaces
+ * the state (an engine switch, a pause), enter once with immediate_exit so
+ * KVM finishes the operation and returns without running the guest. */
+static void hw_complete(struct hw_vcpu *h)
+{
+	if (!h->incomplete)
+		return;
+	__atomic_store_n(&h->run->immediate_exit, 1, __ATOMIC_RELEASE);
+	if (ioctl(h->fd, KVM_RUN, 0) == 0) /* an exit after all: nothing was run */
+		vmm_debug(hw, "KVM_RUN with immediate_exit returned exit %u", h->run->exit_reason);
+	__atomic_store_n(&h->run->immediate_exit, 0, __ATOMIC_RELEASE);
+	h->incomplete = false;
+}
+
 int hw_vcpu_run(struct vcpu *v, struct vcpu_exit *ex)
 {
 	struct hw_vcpu *h = v->engine_priv;
 	struct kvm_run *run = h->run;
 	for (;;) {
 		if (vcpu_has_requests(v) || vm_stopping(v->vm)) {
+			hw_complete(h);
 			ex->reason = VCPU_EXIT_REQUEST;
 			return 0;
 		}
 		hw_irq_pre_run(v, h);
 		hw_inject(v, h);
 		int r = ioctl(h->fd, KVM_RUN, 0);
+		h->incomplete = false;
 		h->run_start = vmm_now_ns();
 		hw_irq_post_run(v, h);
 		if (r < 0) {
