@@ -11,9 +11,22 @@ libsdl2-dev libbenchmark-dev"
 # runs of the guest suite), coreutils' timeout, acpica-tools (iasl: the ACPI
 # tables test)
 TEST="libcmocka-dev libunicorn-dev qemu-system-x86 coreutils acpica-tools"
+# the Linux test guest (scripts/linux-guest.sh): cpio for its initramfs; its
+# i386 kernel and busybox packages are fetched with apt-get download (never
+# installed), which needs the i386 architecture
+GUEST="cpio gzip"
+
+if ! dpkg --print-foreign-architectures | grep -qx i386; then
+	SUDO=""
+	[ "$(id -u)" -ne 0 ] && SUDO=sudo
+	echo "install-deps: enabling the i386 architecture (for apt-get download of the Linux test guest)"
+	$SUDO dpkg --add-architecture i386
+	$SUDO apt-get update -qq
+	updated=1
+fi
 
 missing=""
-for p in $BUILD $TEST; do
+for p in $BUILD $TEST $GUEST; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
 		missing="$missing $p"
 	fi
@@ -29,7 +42,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "install-deps: installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
+[ -n "${updated:-}" ] || $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing
 echo "install-deps: done"

@@ -5,7 +5,7 @@
 # and ends with one line:
 #   check: N passed, N failed, N skipped
 # Exit status 0 only if nothing failed. Set CHECK_ONLY to
-# run one part (unit, cli, guest, switch, monitor, qemu).
+# run one part (unit, cli, guest, switch, monitor, linux, qemu).
 B=${1:?usage: check.sh BUILD_DIR GUEST_DIR}
 GB=${2:?usage: check.sh BUILD_DIR GUEST_DIR}
 here=$(dirname "$0")
@@ -53,6 +53,9 @@ fi
 if [ -z "${CHECK_ONLY:-}" ] || [ "${CHECK_ONLY:-}" = monitor ]; then
 	timeout -k 5 600 python3 "$here/monitor/console.py" "$B" "$GB" | tee -a "$tally"
 	timeout -k 5 600 python3 "$here/monitor/qmp.py" "$B" "$GB" | tee -a "$tally"
+fi
+if [ -z "${CHECK_ONLY:-}" ] || [ "${CHECK_ONLY:-}" = linux ]; then
+	sh "$here/guest/linux32.sh" "$B" | tee -a "$tally"
 fi
 if [ -f "$here/guest/qemu.sh" ] && { [ -z "${CHECK_ONLY:-}" ] || [ "${CHECK_ONLY:-}" = qemu ]; }; then
 	sh "$here/guest/qemu.sh" "$B" "$GB" | tee -a "$tally"
