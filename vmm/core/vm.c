@@ -136,7 +136,9 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason reason, int status, cons
 
 void vm_set_irq(struct vm *vm, unsigned irq, int level)
 {
-	if (vm->set_irq)
+	if (vm->irq_bypass)
+		vm->irq_bypass(vm, irq, level);
+	else if (vm->set_irq)
 		vm->set_irq(vm->board, irq, level);
 }
 

@@ -203,6 +203,9 @@ struct vm {
 	void (*set_irq)(void *board, unsigned irq, int level);
 	void *irqchip;
 	const struct irq_ops *irq_ops;
+	/* Set by an engine whose interrupt controller is not the board's (hw's
+	 * in-kernel irqchip experiment): device lines go there instead. */
+	void (*irq_bypass)(struct vm *vm, unsigned irq, int level);
 
 	/* stop state: the first request wins */
 	int stop_reason;            /* enum vm_stop_reason, atomic */

@@ -34,6 +34,7 @@ struct hw_vm {
 	bool has_xcrs, has_events, has_debugregs;
 	bool apic;                  /* the board has local APICs (vm->irq_ops MSRs) */
 	bool apic_msrs;             /* their MSRs reach us (user-space MSR exits) */
+	bool kernel_irqchip;        /* TRIPLEX_HW_IRQCHIP=kernel: KVM's PIC/IOAPIC/LAPIC */
 };
 
 struct hw_vcpu {
@@ -61,8 +62,12 @@ int hw_cpuid_set(struct hw_vm *hw, struct vcpu *v, int fd);
 
 /* ---- the core's interrupt controller through KVM (hw_irq.c) ---- */
 /* Route the local APIC's MSRs to user space if KVM can (sets hw->apic,
- * hw->apic_msrs); call after KVM_CREATE_VM, before the CPUID table. */
-void hw_irq_init(struct vm *vm, struct hw_vm *hw);
+ * hw->apic_msrs), or, with TRIPLEX_HW_IRQCHIP=kernel, use KVM's in-kernel
+ * irqchip instead; call after KVM_CREATE_VM, before the CPUID table and the
+ * vCPUs. 0 or -errno (logged). */
+VMM_MUST_CHECK int hw_irq_init(struct vm *vm, struct hw_vm *hw);
+/* Undo what hw_irq_init changed in (vm). */
+void hw_irq_fini(struct vm *vm);
 /* Make a CPUID entry say what the interrupt path implements. */
 void hw_irq_cpuid(const struct hw_vm *hw, struct kvm_cpuid_entry2 *e);
 /* KVM_EXIT_X86_RDMSR / WRMSR: answer from the device model. */

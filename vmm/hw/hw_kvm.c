@@ -1,9 +1,10 @@
 /* hw_kvm.c: the hw engine: a KVM VM with Triplex's user-space device model.
  * Guest memory regions become KVM memory slots; port and MMIO exits go to
- * io_dispatch(); external interrupts come from the board's local APIC and are
- * injected with KVM_INTERRUPT, using interrupt-window exits when the guest
- * cannot take them yet (the local APIC's MSRs, CR8 and NMIs: hw_irq.c); HLT returns to the core, which sleeps until an
- * interrupt is due. Every exit is counted by reason with its handling time. */
+ * io_dispatch(); external interrupts come from the board's local APIC and
+ * are injected with KVM_INTERRUPT, using interrupt-window exits when the
+ * guest cannot take them yet (the local APIC's MSRs, CR8 and NMIs, and the
+ * in-kernel irqchip experiment: hw_irq.c); HLT returns to the core, which
+ * sleeps until an interrupt is due. Every exit is counted by reason with its handling time. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -67,6 +68,7 @@ static void hw_vm_destroy(struct vm *vm)
 	struct hw_vm *hw = vm->engine_priv;
 	if (!hw)
 		return;
+	hw_irq_fini(vm);
 	if (hw->vm_fd >= 0)
 		close(hw->vm_fd);
 	if (hw->kvm_fd >= 0)
@@ -113,7 +115,9 @@ static int hw_vm_create(struct vm *vm)
 	hw->has_events = ioctl(hw->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_VCPU_EVENTS) > 0;
 	hw->has_debugregs = ioctl(hw->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_DEBUGREGS) > 0;
 	hw_msrs_init(hw);
-	hw_irq_init(vm, hw);
+	r = hw_irq_init(vm, hw);
+	if (r)
+		goto fail;
 	r = hw_cpuid_init(hw);
 	if (r)
 		goto fail;
