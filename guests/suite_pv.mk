@@ -4,9 +4,10 @@
 # VMI ROM when there is one), linked with guests/arch/guest_pv.ld and the
 # Triplex VMI note (guests/arch/vmi_note.S):
 #   $(GB)/NAME-pv-32.elf, $(GB)/NAME-pv-64.elf
-# for hello, selftest (its privileged cases) and every workload.
+# for hello, selftest (its privileged cases), apic (x2APIC only) and every
+# workload.
 
-GS_PV_NAMES := hello selftest $(GS_WORKLOADS)
+GS_PV_NAMES := hello selftest apic $(GS_WORKLOADS)
 GS_PV_IMAGES := $(foreach n,$(GS_PV_NAMES),$(GB)/$(n)-pv-32.elf $(GB)/$(n)-pv-64.elf)
 GUEST_BINS += $(GS_PV_IMAGES)
 
@@ -59,7 +60,7 @@ endef
 
 gs_pv_libs = $(GB)/lib$(1)pv/libwork.a $(GB)/lib$(1)pv/libguest.a
 
-$(foreach b,32 64,$(foreach n,hello selftest,$(eval \
+$(foreach b,32 64,$(foreach n,hello selftest apic,$(eval \
 	$(call gs_pv_image,$(n),$(b),$(call gs_pv_objs,$(n),$(b),$(call gs_other,$(b))),$(call gs_pv_libs,$(b))))))
 
 $(GB)/o32pv/work/main_%.o: guests/work/work_main.c

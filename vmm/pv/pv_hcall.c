@@ -188,6 +188,9 @@ static bool apic_msr(struct call *k, uint32_t msr, bool write, uint64_t v)
 	k->c->chan->ctr.fwd[PV_FWD_MSR].count++;
 	pv_ask_parent(k->c);
 	ret(k, write || q->msr_result ? 0 : q->msr_value);
+	/* an interrupt the access raised (a self-IPI, a lowered TPR, an EOI
+	 * uncovering the next vector) is taken after the call, as after WRMSR */
+	pv_irq_check(k->c);
 	return true;
 }
 
