@@ -358,6 +358,27 @@ static void test_pm_timer_counts_at_3_579545_mhz_in_24_bits(void **state)
 	assert_int_equal(test_in(VM, 0x608, 4), t2);
 }
 
+/* A dword read is one instant: its bytes come from one count, even when the
+ * clock moves between the device's byte cycles (it moves on every read of a
+ * clock that advances by itself). */
+static uint64_t ticking_now(void)
+{
+	test_now += 100000; /* 100 us per look at the clock */
+	return test_now;
+}
+
+static void test_pm_timer_dword_read_is_not_torn(void **state)
+{
+	VM->now_ns = ticking_now;
+	uint32_t prev = test_in(VM, 0x608, 4);
+	for (unsigned i = 0; i < 200; i++) {
+		uint32_t v = test_in(VM, 0x608, 4);
+		uint32_t d = (v - prev) & 0xffffff;
+		assert_true(d > 0 && d < 1000); /* ~358 ticks per read */
+		prev = v;
+	}
+}
+
 static void test_pm_tmr_sts_sets_on_carry_and_clears_by_writing_one(void **state)
 {
 	assert_int_equal(test_in(VM, 0x600, 2) & 1, 0);
@@ -424,6 +445,7 @@ int main(void)
 		cmocka_unit_test(test_mptable_has_cpus_buses_ioapic_and_isa_interrupts),
 		cmocka_unit_test(test_acpi_tables_decode_with_iasl),
 		PM(test_pm_timer_counts_at_3_579545_mhz_in_24_bits),
+		PM(test_pm_timer_dword_read_is_not_torn),
 		PM(test_pm_tmr_sts_sets_on_carry_and_clears_by_writing_one),
 		PM(test_pm_tmr_en_raises_the_sci_at_the_next_carry),
 		PM(test_pm1_control_reads_sci_en_and_s5_powers_off),

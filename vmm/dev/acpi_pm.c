@@ -35,6 +35,8 @@ struct acpi_pm {
 	uint16_t sts, en, cnt;
 	int sci;
 	bool warned_sleep;
+	uint64_t now;        /* the time of the access being handled: one
+			      * instant for all its bytes (no torn counts) */
 	struct vm_timer timer;
 };
 
@@ -108,7 +110,7 @@ static void pm_sleep(struct acpi_pm *pm, uint16_t v)
 static void pm_byte(void *dev, unsigned off, uint8_t *b, bool is_write)
 {
 	struct acpi_pm *pm = dev;
-	uint64_t now = pm->vm->now_ns();
+	uint64_t now = pm->now;
 	unsigned sh = 8 * (off & 1);
 	if (off >= 8) {
 		if (!is_write) /* PM timer: read-only, 24 bits */
@@ -141,8 +143,9 @@ static int pm_io(void *dev, uint64_t off, void *data, unsigned size, bool is_wri
 {
 	struct acpi_pm *pm = dev;
 	pthread_mutex_lock(&pm->lock);
+	pm->now = pm->vm->now_ns();
 	dev_split_bytes(pm_byte, pm, off, data, size, is_write);
-	int level = pm_update(pm, pm->vm->now_ns());
+	int level = pm_update(pm, pm->now);
 	pm_set_sci(pm, level);
 	pthread_mutex_unlock(&pm->lock);
 	return 0;
