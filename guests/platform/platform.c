@@ -2,7 +2,7 @@
  * kernel reads it: the RSDP found by scanning the BIOS area (ACPI 6.4
  * 5.2.5.1), every table the RSDT (and the XSDT, revision 2+) lists with its
  * checksum, the FADT's PM blocks, the DSDT's \_S5 package, the MADT's local
- * APICs, IOAPIC and IRQ 0 override, the HPET table. Then the devices
+ * APICs, IOAPIC and IRQ 0 override, the HPET table; the MP table. Then the devices
  * (platform_dev.c): PM timer and HPET rates against the TSC, HPET
  * interrupts, PCI configuration space, fw_cfg. On success the guest powers
  * off through ACPI: SLP_TYPa from \_S5 with SLP_EN into PM1a control, so
@@ -178,6 +178,46 @@ void acpi_walk(void)
 	kprintf("ok acpi.tables\n");
 }
 
+/* Intel MP specification 1.4, 4.1-4.3: the floating pointer on a 16-byte
+ * boundary of the BIOS ROM area, the configuration table it points to,
+ * one enabled processor per local APIC of the MADT, the IOAPIC, ISA IRQ 0
+ * on IOAPIC pin 2 (the override the MADT also states). */
+static void mp_walk(void)
+{
+	const uint8_t *fp = NULL;
+	for (ulong a = 0xf0000; a < 0x100000 && !fp; a += 16)
+		if (!memcmp(phys(a), "_MP_", 4) && sum(phys(a), 16) == 0)
+			fp = phys(a);
+	if (!fp) {
+		check("mp.found", 1, 0);
+		return;
+	}
+	const uint8_t *t = phys(le32(fp + 4));
+	uint32_t len = t[4] | t[5] << 8;
+	check("mp.config.signature", 1, !memcmp(t, "PCMP", 4));
+	check("mp.config.checksum", 0, sum(t, len));
+	unsigned n = t[34] | t[35] << 8, cpus = 0;
+	bool ioapic = false, irq0 = false;
+	const uint8_t *e = t + 44;
+	for (unsigned i = 0; i < n && e < t + len; i++) {
+		if (e[0] == 0) {
+			cpus += e[3] & 1;
+			e += 20;
+			continue;
+		}
+		if (e[0] == 2 && le32(e + 4) == 0xfec00000)
+			ioapic = true;
+		if (e[0] == 3 && e[1] == 0 && e[5] == 0 && e[7] == 2)
+			irq0 = true;
+		e += 8;
+	}
+	check("mp.cpus_are_madt", acpi.nr_lapics, cpus);
+	check("mp.ioapic", 1, ioapic);
+	check("mp.irq0_on_pin2", 1, irq0);
+	kprintf("info mp table at %#lx, %u entries\n", (ulong)t, n);
+	kprintf("ok mp\n");
+}
+
 /* 4.8.3.2.1 / 7.4.2: SLP_TYPa of \_S5 with SLP_EN in PM1a control. */
 __attribute__((noreturn)) static void acpi_poweroff(void)
 {
@@ -198,6 +238,7 @@ int guest_main(void)
 	 * the firmware put them (QEMU: at the top of RAM, which the runtime's
 	 * identity map leaves out). Then paging, for the HPET page. */
 	acpi_walk();
+	mp_walk();
 	pg_ensure();
 	pg_map(&pg_kernel, HPET_PA, HPET_PA, PG_P | PG_RW | 0x10 /* PCD */);
 	if (acpi.pm_tmr)

@@ -43,6 +43,11 @@ void test_pm_timer(void)
 		prev = v;
 	}
 	uint64_t ticks = (prev - first) & mask;
+	/* the cost of one read (a port exit on most engines) */
+	uint64_t n = rt_iters(10000, 200), t0 = rdtsc();
+	for (uint64_t i = 0; i < n; i++)
+		(void)inl(acpi.pm_tmr);
+	bench_report("pm_timer_read", n, rdtsc() - t0);
 	uint64_t hz = ticks * tsc_hz() / (c1 - c0);
 	kprintf("info pm_timer_hz=%llu\n", (unsigned long long)hz);
 	check("pm_timer.monotonic", 0, backwards);
@@ -131,6 +136,10 @@ void test_hpet(void)
 	kprintf("info hpet_hz=%llu (period %llu fs)\n", (unsigned long long)hz,
 		(unsigned long long)period);
 	check("hpet.counter_runs", 1, h1 != h0);
+	uint64_t n = rt_iters(10000, 200), t0 = rdtsc();
+	for (uint64_t i = 0; i < n; i++)
+		(void)HPET_REG(0xf0);
+	bench_report("hpet_read", n, rdtsc() - t0);
 	check("hpet.rate_sane", 1, rate_sane(hz, want));
 	hpet_interrupts(period);
 	kprintf("ok hpet\n");
