@@ -3,7 +3,9 @@
  * iterations per second): straight-line translated code, chained loops,
  * call/ret through the indirect-branch table, memory through the window
  * and through the software TLB, a port-I/O helper, an INT/IRET round trip,
- * the interpreter; and the translator itself (decode, translate). */
+ * the interpreter; x87/SSE2 instructions (run on the host FPU with the
+ * guest state switched in, bt_fpu.c) against the same x87 loop natively and
+ * the switch alone; and the translator itself (decode, translate). */
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +35,11 @@ BBT_ASM(g_mem, "mov $0x20000, %esi\n 1: mov (%esi), %eax\n add %eax, 4(%esi)\n"
 BBT_ASM(g_io, "1: in $0x80, %al\n dec %ecx\n jnz 1b\n hlt");
 BBT_ASM(g_int, "1: int $0x30\n dec %ecx\n jnz 1b\n hlt");
 BBT_ASM(g_iret, "iret");
+/* FP hot paths: three x87 or three SSE2 instructions with memory operands */
+BBT_ASM(g_x87, "mov $0x20000, %esi\n 1: fldl (%esi)\n faddl 8(%esi)\n fstpl 16(%esi)\n"
+	       "dec %ecx\n jnz 1b\n hlt");
+BBT_ASM(g_sse2, "mov $0x20000, %esi\n 1: movsd (%esi), %xmm0\n addsd 8(%esi), %xmm0\n"
+		"movsd %xmm0, 16(%esi)\n dec %ecx\n jnz 1b\n hlt");
 
 static int null_io(void *dev, uint64_t off, void *data, unsigned size, bool is_write)
 {
@@ -94,7 +101,8 @@ static bool bbt_create(struct bench_state *st, struct bbt *b, const uint8_t *cod
 			x86_seg_flat(&s.seg[i], 0x10, false, false);
 	s.gdt = (struct x86_dtable){ GDT, 0x17 };
 	s.idt = (struct x86_dtable){ IDT, 0x40 * 8 - 1 };
-	s.cr0 = X86_CR0_PE | X86_CR0_ET;
+	s.cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_MP | X86_CR0_NE;
+	s.cr4 = X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
 	s.gpr[X86_RSP] = 0x90000;
 	s.rip = CODE;
 	if (vm_engine_init(b->vm, engine_find("bt"), &s)) {
@@ -140,6 +148,40 @@ BENCH(bench_bt_memory_window) { LOOP(g_mem, NULL); }
 BENCH(bench_bt_memory_softmmu) { LOOP(g_mem, "softmmu"); }
 BENCH(bench_bt_port_in_helper) { LOOP(g_io, NULL); }
 BENCH(bench_bt_int_iret_roundtrip) { LOOP(g_int, NULL); }
+BENCH(bench_bt_fpu_x87_loop) { LOOP(g_x87, NULL); }
+BENCH(bench_bt_fpu_x87_loop_interp) { LOOP(g_x87, "interp"); }
+BENCH(bench_bt_fpu_sse2_loop) { LOOP(g_sse2, NULL); }
+
+/* The same x87 loop body natively (the reference for the two above). */
+BENCH(bench_bt_fpu_x87_loop_native)
+{
+	static double v[3] = { 1.5, 2.25, 0 };
+	int64_t n = 0;
+	while (bench_running(st)) {
+		for (unsigned i = 0; i < BATCH; i++)
+			__asm__ volatile("fldl %1\n\tfaddl %2\n\tfstpl %0"
+					 : "=m"(v[2]) : "m"(v[0]), "m"(v[1]));
+		n += BATCH;
+	}
+	bench_items(st, n);
+}
+
+/* The guest-state switch every FP instruction pays today: FXRSTOR of the
+ * guest image, FXSAVE, FNINIT and the host MXCSR (items = switches). */
+BENCH(bench_bt_fpu_state_switch)
+{
+	static struct x86_fpu img;
+	uint32_t mx = 0x1f80;
+	int64_t n = 0;
+	__asm__ volatile("fxsave %0" : "=m"(img));
+	while (bench_running(st)) {
+		for (unsigned i = 0; i < BATCH; i++)
+			__asm__ volatile("fxrstor %0\n\tfxsave %0\n\tfninit\n\tldmxcsr %1"
+					 : "+m"(img) : "m"(mx));
+		n += BATCH;
+	}
+	bench_items(st, n);
+}
 
 /* The translator alone: decode one block of the arithmetic loop, then
  * translate it again and again (items = guest instructions). */

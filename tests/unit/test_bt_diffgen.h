@@ -727,8 +727,8 @@ static void g_trap(struct dg_case *c)
 }
 
 /* Encodings whose meaning depends on CPU features: bt's model (like
- * Unicorn's qemu32) has no BMI1, LZCNT, POPCNT, MOVBE, ADX, SSE4.2, AVX,
- * RDTSCP, RDRAND or CLFLUSH, so F3 0F BC/BD run as BSF/BSR whatever other
+ * Unicorn's qemu32) has no BMI1, LZCNT, POPCNT, MOVBE, ADX, SSE3, SSE4.2,
+ * AVX, RDTSCP or RDRAND, so F3 0F BC/BD run as BSF/BSR whatever other
  * prefixes surround the F3 (never as the host's TZCNT/LZCNT) and the rest
  * raise #UD. */
 static void g_feat(struct dg_case *c)
@@ -777,9 +777,9 @@ static void g_feat(struct dg_case *c)
 	case 8: /* rdrand eax (bt has RDTSCP: bt_long.c) */
 		dg_b(c, 0x0f); dg_b(c, 0xc7); dg_b(c, (uint8_t)(0xf0 | r));
 		break;
-	default: /* clflush m */
-		dg_b(c, 0x0f); dg_b(c, 0xae);
-		dg_mem(c, 7, 1);
+	default: /* haddps xmm, xmm/m (SSE3) */
+		dg_b(c, 0xf2); dg_b(c, 0x0f); dg_b(c, 0x7c);
+		dg_mem(c, (unsigned)dg_n(8), 16);
 		break;
 	}
 	c->expect_ud = true;

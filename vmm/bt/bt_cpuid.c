@@ -37,7 +37,7 @@ struct bt_cpuid_bit {
 
 /* Every feature bit bt advertises (SDM 2A CPUID, tables 3-10, 3-11; leaf
  * 0x80000001: table 3-8). One line per feature, with what implements it.
- * Not listed, so never advertised: FPU/MMX/FXSR/SSE* (until bt's FPU lands),
+ * Not listed, so never advertised: SSE3 and later SIMD extensions,
  * MTRR, MCE/MCA, VME, PSN, ACPI, DS, SS, HTT, TM,
  * and every instruction-set extension (POPCNT, MOVBE, LZCNT, BMI, ADX ...):
  * bt_decode.c runs their encodings as the older instruction or raises #UD
@@ -46,6 +46,7 @@ struct bt_cpuid_bit {
  * FPU line (leaf 1 EDX bit 0) also lets bt_check_guest() accept guests
  * whose code sets up FPU state (GUEST_NEEDS_FPU). */
 static const struct bt_cpuid_bit bt_cpuid_bits[] = {
+	F(1, EDX, 0, "fpu"),      /* x87 on the host FPU, CR0.EM/TS/NE (bt_fpu.c) */
 	F(1, EDX, 2, "de"),       /* CR4.DE, DR4/DR5 (bt_interp_sys.c) */
 	F(1, EDX, 3, "pse"),      /* 4 MiB pages (bt_mmu.c) */
 	F(1, EDX, 4, "tsc"),      /* RDTSC, CR4.TSD (bt_interp_sys.c, here) */
@@ -58,6 +59,11 @@ static const struct bt_cpuid_bit bt_cpuid_bits[] = {
 	F(1, EDX, 15, "cmov"),    /* CMOVcc, FCMOV needs FPU too (bt_interp_alu.c) */
 	F(1, EDX, 16, "pat"),     /* MSR 0x277 (here; memory types ignored) */
 	F(1, EDX, 17, "pse36"),   /* PSE pages above 4 GiB (bt_mmu.c) */
+	F(1, EDX, 19, "clflush"), /* CLFLUSH: faults as a load, 64-byte line (bt_fpu.c) */
+	F(1, EDX, 23, "mmx"),     /* MMX, EMMS (bt_fpu.c) */
+	F(1, EDX, 24, "fxsr"),    /* FXSAVE/FXRSTOR, CR4.OSFXSR (bt_fpu.c) */
+	F(1, EDX, 25, "sse"),     /* SSE, MXCSR, CR4.OSXMMEXCPT -> #XM (bt_fpu.c) */
+	F(1, EDX, 26, "sse2"),    /* SSE2, fences, MOVNTI (bt_fpu.c) */
 	F(1, ECX, 13, "cx16"),    /* CMPXCHG16B (bt_interp_alu.c) */
 	F(1, ECX, 21, "x2apic"),  /* x2APIC MSRs 0x800-0x8ff (here, to lapic.c) */
 	F(1, ECX, 24, "tsc_deadline"), /* IA32_TSC_DEADLINE (lapic_timer.c) */
@@ -140,8 +146,10 @@ static void leaf1(const struct bt_cpu *c, uint32_t r[4])
 		sig = r[R_EAX] & 0x0fff3fff; /* family/model/stepping */
 	}
 	r[R_EAX] = sig;
-	/* EBX: APIC ID 31:24, one logical processor 23:16, no CLFLUSH size */
+	/* EBX: APIC ID 31:24, one logical processor 23:16, CLFLUSH line 15:8 */
 	r[R_EBX] = (c->vcpu ? (uint32_t)c->vcpu->id << 24 : 0) | 1u << 16;
+	if (bt_cpuid_has(1, R_EDX, 19))
+		r[R_EBX] |= 8u << 8; /* 8 x 8 = 64 bytes */
 }
 
 void bt_cpuid(struct bt_cpu *c)

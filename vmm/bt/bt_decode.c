@@ -299,6 +299,67 @@ static int feature_meaning(struct bt_insn *out)
 	return 0;
 }
 
+/* What an FP/MMX/SSE instruction needs (enum bt_fpc), from its opcode,
+ * its register operands and Capstone's instruction groups. */
+static uint8_t fp_class(const struct bt_insn *in, const cs_insn *ci)
+{
+	const uint8_t *b = in->bytes + in->opc_off;
+	unsigned left = in->len - in->opc_off;
+	if (b[0] >= 0xd8 && b[0] <= 0xdf)
+		return BT_FP_X87;
+	if (b[0] == 0x9b)
+		return BT_FP_WAIT;
+	if (b[0] != 0x0f || left < 2)
+		return BT_FP_NONE;
+	switch (b[1]) {
+	case 0x0d: case 0x18:
+		return BT_FP_NONE; /* prefetches: hint NOPs */
+	case 0xae: {
+		if (left < 3)
+			return BT_FP_NONE;
+		unsigned mod = b[2] >> 6, reg = (b[2] >> 3) & 7;
+		if (mod == 3)
+			return reg >= 5 ? BT_FP_FENCE : BT_FP_UD;
+		static const uint8_t k[8] = { BT_FP_FXSR, BT_FP_FXSR, BT_FP_SSE, BT_FP_SSE,
+					      BT_FP_UD, BT_FP_UD, BT_FP_UD, BT_FP_CLFLUSH };
+		return k[reg];
+	}
+	case 0xc3:
+		return BT_FP_MOVNTI;
+	case 0x77:
+		return BT_FP_MMX; /* EMMS */
+	}
+	const cs_detail *d = ci->detail;
+	bool mm = false, xmm = false, sse = false, mmx = false;
+	for (unsigned i = 0; i < d->groups_count; i++) {
+		switch (d->groups[i]) {
+		case X86_GRP_SSE1: case X86_GRP_SSE2: sse = true; break;
+		case X86_GRP_MMX: mmx = true; break;
+		case X86_GRP_SSE3: case X86_GRP_SSSE3: case X86_GRP_SSE41: case X86_GRP_SSE42:
+		case X86_GRP_SSE4A: case X86_GRP_3DNOW: case X86_GRP_AVX: case X86_GRP_AVX2:
+		case X86_GRP_AVX512: case X86_GRP_AES: case X86_GRP_PCLMUL: case X86_GRP_SHA:
+		case X86_GRP_FMA: case X86_GRP_FMA4: case X86_GRP_F16C: case X86_GRP_XOP:
+			return BT_FP_UD;
+		default:
+			break;
+		}
+	}
+	for (unsigned i = 0; i < d->x86.op_count; i++) {
+		const cs_x86_op *o = &d->x86.operands[i];
+		if (o->type != X86_OP_REG)
+			continue;
+		if (o->reg >= X86_REG_MM0 && o->reg <= X86_REG_MM7)
+			mm = true;
+		if (o->reg >= X86_REG_XMM0 && o->reg <= X86_REG_XMM7)
+			xmm = true;
+	}
+	if (xmm)
+		return mm ? BT_FP_SSE_MMX : BT_FP_SSE;
+	if (mm || mmx)
+		return BT_FP_MMX;
+	return sse ? BT_FP_SSE : BT_FP_NONE;
+}
+
 static csh handle_of(const struct bt_decoder *d, unsigned bits)
 {
 	return bits == 16 ? d->cs16 : bits == 32 ? d->cs32 : d->cs64;
@@ -380,6 +441,7 @@ int bt_decode(struct bt_decoder *d, const uint8_t *code, unsigned avail, uint64_
 		out->op[0].kind = BT_OP_IMM;
 		out->op[0].val = t;
 	}
+	out->fpc = fp_class(out, ci);
 	if (bt_insn_ends_block(out))
 		out->flags |= BT_I_BRANCH;
 	if (bt_insn_loads_seg(out))

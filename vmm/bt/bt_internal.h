@@ -52,6 +52,21 @@ struct bt_op {
 #define BT_I_BRANCH (1u << 1)  /* ends a block: control flow or mode change */
 #define BT_I_SEGLOAD (1u << 2) /* loads a segment register: may change the key */
 
+/* bt_insn.fpc: what an FP/MMX/SSE instruction needs (bt_fpu.c). */
+enum bt_fpc {
+	BT_FP_NONE,      /* not an FPU instruction */
+	BT_FP_X87,       /* D8-DF */
+	BT_FP_WAIT,      /* WAIT/FWAIT */
+	BT_FP_MMX,       /* MMX registers only (EMMS included) */
+	BT_FP_SSE,       /* XMM registers or MXCSR */
+	BT_FP_SSE_MMX,   /* both (CVTPI2PS ...): SSE checks plus the x87 #MF */
+	BT_FP_FXSR,      /* FXSAVE/FXRSTOR */
+	BT_FP_FENCE,     /* LFENCE/MFENCE/SFENCE */
+	BT_FP_CLFLUSH,
+	BT_FP_MOVNTI,
+	BT_FP_UD,        /* an extension bt does not enumerate (SSE3+, 3DNow!, AVX) */
+};
+
 struct bt_insn {
 	uint16_t id;     /* Capstone x86_insn */
 	uint8_t len;
@@ -61,6 +76,7 @@ struct bt_insn {
 	uint8_t lock;
 	uint8_t nops;
 	uint8_t flags;   /* BT_I_* */
+	uint8_t fpc;     /* enum bt_fpc */
 	uint8_t modrm_off, disp_off, disp_size, imm_off, imm_size;
 	uint8_t opc_off; /* offset of the first opcode byte (after prefixes) */
 	struct bt_op op[3];
@@ -222,7 +238,8 @@ struct bt_cpu {
 	uint64_t dr[8];
 	struct x86_msrs msr;        /* SYSENTER_*, STAR/LSTAR/CSTAR/SFMASK, KERNEL_GS_BASE, ... */
 	int64_t tsc_offset;         /* guest TSC = host TSC + offset */
-	struct x86_fpu fpu;         /* kept for state transfer; not emulated */
+	struct x86_fpu fpu;         /* FXSAVE image: the guest's FPU state (bt_fpu.c) */
+	struct bt_fpx *fpx;         /* host-execution stubs for FP instructions */
 	unsigned cpl;
 	uint8_t int_shadow;         /* STI / MOV SS: no interrupt before the next insn */
 	bool nmi_blocked;           /* in an NMI handler: NMIs wait for the next IRET */
@@ -618,6 +635,7 @@ bool bt_interp_string(struct bt_cpu *c, const struct bt_insn *in);
 bool bt_interp_ctl(struct bt_cpu *c, const struct bt_insn *in);
 bool bt_interp_sys(struct bt_cpu *c, const struct bt_insn *in);
 bool bt_interp_misc(struct bt_cpu *c, const struct bt_insn *in);
+bool bt_interp_fpu(struct bt_cpu *c, const struct bt_insn *in);
 
 /* A resolved operand for read-modify-write: a register or a checked
  * linear address (bt_interp_alu.c). Memory destinations are checked for

@@ -7,7 +7,7 @@
 #include <capstone/capstone.h>
 
 #include "vmm/bt/bt_flags.h"
-#include "vmm/bt/bt_internal.h"
+#include "vmm/bt/bt_fpu.h"
 
 uint64_t bt_reg_read(const struct bt_cpu *c, unsigned reg, unsigned size)
 {
@@ -140,15 +140,18 @@ void bt_interp_insn(struct bt_cpu *c, const struct bt_insn *in)
 		c->next_rip = c->rip + in->len;
 	else /* IP wraps at the code size; the high half stays zero */
 		c->next_rip = (uint32_t)(c->eip + in->len) & (c->seg[X86_CS].db ? ~0u : 0xffffu);
-	if (!bt_interp_alu(c, in) && !bt_interp_ctl(c, in) && !bt_interp_string(c, in) &&
-	    !bt_interp_sys(c, in) && !bt_interp_long(c, in) && !bt_interp_misc(c, in)) {
+	if (VMM_UNLIKELY(in->fpc) && !m64) {
+		bt_interp_fpu(c, in); /* 16/32-bit code only (bt_fpu.c) */
+	} else if (!bt_interp_alu(c, in) && !bt_interp_ctl(c, in) && !bt_interp_string(c, in) &&
+		   !bt_interp_sys(c, in) && !bt_interp_long(c, in) && !bt_interp_misc(c, in)) {
 		if (m64)
 			bt_unsupported(c, in); /* rather than a #UD a CPU would not raise */
 		else
 			bt_raise_ud(c);
 	}
 	/* an instruction that left 64-bit mode set only the low half */
-	c->rip = bt_lm64(c) ? c->next_rip : c->next_eip;}
+	c->rip = bt_lm64(c) ? c->next_rip : c->next_eip;
+}
 
 /* Flag-only and small instructions that do not fit elsewhere. */
 bool bt_interp_misc(struct bt_cpu *c, const struct bt_insn *in)
@@ -162,7 +165,6 @@ bool bt_interp_misc(struct bt_cpu *c, const struct bt_insn *in)
 	case X86_INS_STD: c->eflags = f | X86_FLAGS_DF; return true;
 	case X86_INS_NOP:
 	case X86_INS_PAUSE:
-	case X86_INS_FNOP:
 	case X86_INS_ENDBR32: /* CET is not enumerated: a hint NOP (SDM 2A) */
 	case X86_INS_ENDBR64:
 	case X86_INS_PREFETCHT0: case X86_INS_PREFETCHT1: case X86_INS_PREFETCHT2:

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vmm/bt/bt_fpu.h"
 #include "vmm/bt/bt_internal.h"
 #include "vmm/bt/bt_trans.h"
 #include "vmm/bt/bt_window.h"
@@ -125,6 +126,7 @@ static void bt_vcpu_destroy(struct vcpu *v)
 		return;
 	bt_win_fini(c);
 	bt_trans_fini(c);
+	bt_fpu_fini(c);
 	free(c->soft);
 	if (c->tmp_block)
 		bt_block_free(c->tmp_block);
@@ -157,8 +159,8 @@ static int bt_vcpu_create(struct vcpu *v)
 		return -ENOMEM;
 	}
 	bt_cpu_init(c);
-	int r = 0;
-	if (!c->interp_only)
+	int r = bt_fpu_init(c);
+	if (!r && !c->interp_only)
 		r = bt_trans_init(c);
 	if (!r && c->tc && c->bvm->use_window)
 		r = bt_win_init(c);

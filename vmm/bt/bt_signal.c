@@ -10,6 +10,8 @@
  *   Any other SIGSEGV, SIGBUS or SIGILL in translated code is a translator
  *     bug: the vCPU stops with an error and the guest state of the
  *     instruction (the core prints it; status 4), never a silent death.
+ *   SIGFPE/SIGSEGV in an FPU stub of the interpreter (bt_fpu.c): #XM or
+ *     #GP of the guest instruction the stub runs.
  * The state at the instruction is exact: translated code never commits
  * guest state before an access that can fault (bt_trans_insn.c). Faults
  * outside the code cache go to the handler that was installed before ours
@@ -24,6 +26,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "vmm/bt/bt_fpu.h"
 #include "vmm/bt/bt_trans.h"
 #include "vmm/bt/bt_window.h"
 
@@ -202,6 +205,8 @@ static void handler(int sig, siginfo_t *si, void *ucv)
 	struct bt_cpu *c = bt_cur_cpu;
 	struct bt_tcache *tc = c ? c->tc : NULL;
 	uintptr_t rip = (uintptr_t)g[REG_RIP];
+	if (c && bt_fpu_stub_fault(c, sig, ucv))
+		return;
 	if (tc && rip >= (uintptr_t)tc->rx && rip < (uintptr_t)tc->rx + tc->used) {
 		uintptr_t addr = (uintptr_t)si->si_addr;
 		if (sig == SIGSEGV && addr >= (uintptr_t)tc->poll &&

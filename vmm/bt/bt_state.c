@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "vmm/bt/bt_fpu.h"
 #include "vmm/bt/bt_window.h"
 
 void bt_cpu_init(struct bt_cpu *c)
@@ -88,6 +89,9 @@ int bt_regs_set(struct vcpu *v, const struct x86_state *s)
 	if (s->msr.tsc)
 		c->tsc_offset = (int64_t)(s->msr.tsc - bt_rdtsc(c));
 	c->fpu = s->fpu;
+	/* FXRSTOR would fault on MXCSR bits the host does not have */
+	c->fpu.mxcsr &= bt_fpu_mxcsr_mask(c);
+	c->fpu.mxcsr_mask = bt_fpu_mxcsr_mask(c);
 	c->int_shadow = s->ev.int_shadow;
 	c->nmi_masked = s->ev.nmi_masked;
 	if (!bt_pe(c))
