@@ -1,6 +1,7 @@
 /* guests/gen/gen_expect.c: runs on the build host and writes expect.h for
  * one guest bitness (built -m32 and -m64): the selftest's ALU checksums,
  * from the host CPU executing the very same instructions (alu_ops.h), and
+ * the x87/MMX/SSE2 checksums (fpu_ops.h, 32-bit), and
  * the compute workload's results, from the very same C
  * (compute_kern_user.c). Usage: gen_expect > expect.h */
 #include <stdio.h>
@@ -8,6 +9,7 @@
 
 #include "alu_ops.h"
 #include "compute.h"
+#include "fpu_ops.h"
 #include "compute_kern_user.c"
 
 static void print_compute(const char *name, struct compute_sizes sz)
@@ -51,6 +53,27 @@ static void print_array(const char *name, const uint32_t *v)
 	printf("};\n");
 }
 
+/* The x87/MMX/SSE2 checksums (32-bit builds: fpu_ops.h). */
+static void print_fpu(void)
+{
+#ifndef __x86_64__
+	printf("#define EXPECT_FPU_NOPS %u\n", (unsigned)FPU_NOPS);
+	printf("#ifdef EXPECT_FPU_TABLES\nstatic const uint32_t expect_fpu[%u] = {\n",
+	       (unsigned)FPU_NOPS);
+	for (unsigned k = 0; k < FPU_NOPS; k++) {
+		uint64_t rng = FPU_SEED;
+		uint32_t h = FPU_HASH_INIT;
+		for (uint32_t i = 0; i < FPU_PAIRS; i++) {
+			struct fpu_in in;
+			fpu_operands(i, &rng, &in);
+			h = fpu_step(&fpu_ops[k], &in, h);
+		}
+		printf("\t%#010xu, /* %s */\n", h, fpu_ops[k].name);
+	}
+	printf("};\n#endif\n");
+#endif
+}
+
 int main(void)
 {
 	static const struct compute_sizes full = COMPUTE_FULL_SIZES, quick = COMPUTE_QUICK_SIZES;
@@ -67,6 +90,8 @@ int main(void)
 	printf("#ifdef EXPECT_ALU_TABLES\n");
 	print_array("expect_alu_quick", hq);
 	print_array("expect_alu_full", hf);
-	printf("#endif\n#endif\n");
+	printf("#endif\n");
+	print_fpu();
+	printf("#endif\n");
 	return 0;
 }

@@ -54,6 +54,7 @@ typedef unsigned long ulong;
 #define X86_CR0_MP 0x00000002u
 #define X86_CR0_EM 0x00000004u
 #define X86_CR0_TS 0x00000008u
+#define X86_CR0_NE 0x00000020u
 #define X86_CR0_WP 0x00010000u
 #define X86_CR0_PG 0x80000000u
 #define X86_CR4_PSE 0x00000010u

@@ -44,6 +44,7 @@ void st_exc(void);
 void st_ring(void);
 void st_paging(void);
 void st_sse(void);
+void st_fpu(void);
 #ifdef RT_PV
 void st_vmi(void);
 #endif

@@ -66,6 +66,7 @@ int guest_main(void)
 	st_exc();
 	st_ring();
 	st_sse();
+	st_fpu();
 	st_paging();
 	kprintf("selftest: %u failed checks\n", st_failures);
 	return st_failures ? RT_EXIT_FAIL : 0;
