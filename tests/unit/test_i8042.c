@@ -162,15 +162,47 @@ static void test_i8042_mouse_answers_through_d4(void **state)
 
 static void test_i8042_disabled_keyboard_port_holds_its_bytes(void **state)
 {
+	static const uint8_t a = 0x1e;
 	outb(VM, 0x64, 0xad);
-	outb(VM, 0x64, 0xd2);                 /* a byte "from the keyboard" */
-	outb(VM, 0x60, 0x1e);
+	assert_int_equal(i8042_key(KBC, &a, 1), 0); /* a key while disabled */
 	assert_empty(VM);
 	outb(VM, 0x64, 0xaa);                 /* the controller still answers */
 	assert_int_equal(read_data(VM), 0x55);
 	assert_empty(VM);
 	outb(VM, 0x64, 0xae);
 	assert_int_equal(read_data(VM), 0x1e);
+}
+
+/* Linux's multiplexer probe loops bytes through 0xD3 with the mouse port
+ * disabled: the controller puts them out anyway (else a 0.5 s timeout
+ * per byte). */
+static void test_i8042_aux_loop_works_with_the_mouse_port_disabled(void **state)
+{
+	outb(VM, 0x64, 0x60);
+	outb(VM, 0x60, 0x74);                 /* both ports disabled, no IRQs */
+	static const uint8_t seq[] = { 0xf0, 0x56, 0xa4 };
+	for (unsigned i = 0; i < sizeof(seq); i++) {
+		outb(VM, 0x64, 0xd3);
+		outb(VM, 0x60, seq[i]);
+		assert_int_equal(inb(VM, 0x64) & (ST_OBF | ST_AUX), ST_OBF | ST_AUX);
+		assert_int_equal(inb(VM, 0x60), seq[i]);
+	}
+	outb(VM, 0x64, 0xd2);                 /* and 0xD2 with the keyboard's disabled */
+	outb(VM, 0x60, 0x1c);
+	assert_int_equal(read_data(VM), 0x1c);
+	assert_int_equal(test_irq_raises[1] + test_irq_raises[12], 0);
+}
+
+/* Each byte raises its own edge: the line drops when a byte is read and
+ * rises again for the next (Linux's IOAPIC inputs 1 and 12 are edge). */
+static void test_i8042_every_byte_is_a_new_irq_edge(void **state)
+{
+	unsigned before = test_irq_raises[1];
+	outb(VM, 0x60, 0xf2);                 /* ACK, AB, 41: three bytes */
+	for (unsigned i = 0; i < 3; i++)
+		(void)read_data(VM);
+	assert_int_equal(test_irq_raises[1] - before, 3);
+	assert_int_equal(test_irq_level[1], 0);
 }
 
 static void test_i8042_output_port_a20_and_reset_line(void **state)
@@ -240,6 +272,8 @@ int main(void)
 		T(test_i8042_keyboard_reset_identify_and_scancode_set),
 		T(test_i8042_mouse_answers_through_d4),
 		T(test_i8042_disabled_keyboard_port_holds_its_bytes),
+		T(test_i8042_aux_loop_works_with_the_mouse_port_disabled),
+		T(test_i8042_every_byte_is_a_new_irq_edge),
 		T(test_i8042_output_port_a20_and_reset_line),
 		T(test_i8042_pulse_0xfe_resets_like_a_guest_reset),
 		T(test_i8042_injected_keys_arrive_in_order_on_irq1),

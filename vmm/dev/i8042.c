@@ -66,8 +66,10 @@ struct i8042 {
 	bool out_aux;             /* the output buffer's byte came from the mouse */
 	uint8_t out;              /* the output buffer */
 	/* bytes waiting behind the output buffer: the controller's own
-	 * replies, the keyboard's, the mouse's (in that order) */
-	struct i8042_queue cq, kq, mq;
+	 * (its replies and 0xD2 bytes as keyboard data, 0xD3 bytes as mouse
+	 * data; never held back by a disabled port), the keyboard's, the
+	 * mouse's (in that order) */
+	struct i8042_queue cq, caq, kq, mq;
 	/* keyboard */
 	uint8_t kbd_cmd;          /* command waiting for its parameter */
 	uint8_t kbd_set;          /* scancode set 1-3 */
@@ -111,17 +113,19 @@ static void update_irq(struct i8042 *k)
 
 /* Move the next waiting byte into an empty output buffer: the
  * controller's, then the keyboard's unless its port is disabled, then the
- * mouse's likewise. */
+ * mouse's likewise (as QEMU's pckbd: Linux's AUX loop and multiplexer
+ * tests write 0xD3 bytes with the mouse port disabled). */
 static void refill(struct i8042 *k)
 {
 	if (!(k->status & ST_OBF)) {
 		struct i8042_queue *q = k->cq.count ? &k->cq
+				       : k->caq.count ? &k->caq
 				       : k->kq.count && !(k->ctr & CTR_KBDDIS) ? &k->kq
 				       : k->mq.count && !(k->ctr & CTR_AUXDIS) ? &k->mq
 									       : NULL;
 		if (q) {
 			k->out = q_get(q);
-			k->out_aux = q == &k->mq;
+			k->out_aux = q == &k->mq || q == &k->caq;
 			k->status |= ST_OBF;
 			if (k->out_aux)
 				k->status |= ST_AUX;
@@ -332,8 +336,8 @@ static void ctl_data(struct i8042 *k, uint8_t v)
 		k->ctr = v;
 		break;
 	case 0xd1: set_outport(k, v); break;
-	case 0xd2: q_put(&k->kq, v); break;        /* as if the keyboard sent it */
-	case 0xd3: q_put(&k->mq, v); break;        /* as if the mouse sent it */
+	case 0xd2: q_put(&k->cq, v); break;        /* as if the keyboard sent it */
+	case 0xd3: q_put(&k->caq, v); break;       /* as if the mouse sent it */
 	case 0xd4: aux_write(k, v); break;
 	default:
 		/* a byte for the keyboard, which also enables its port */
@@ -347,10 +351,17 @@ static void ctl_data(struct i8042 *k, uint8_t v)
 static void i8042_byte(void *dev, unsigned port, uint8_t *b, bool is_write)
 {
 	struct i8042 *k = dev;
+	if (is_write)
+		vmm_debug(dev, "i8042: write %#x to %#x", *b, port);
 	if (port == 0x60 && !is_write) {
 		*b = k->out;
+		vmm_debug(dev, "i8042: read %#x from 0x60%s", *b, k->status & ST_OBF ? "" : " (empty)");
 		if (k->status & ST_OBF) {
+			/* the line drops when the byte is taken and rises again for
+			 * the next one: an edge per byte for the IOAPIC's and the
+			 * i8259's edge-triggered ISA inputs (as QEMU's ps2 does) */
 			k->status &= (uint8_t)~(ST_OBF | ST_AUX);
+			update_irq(k);
 			refill(k);
 		}
 	} else if (port == 0x60) {
