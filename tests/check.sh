@@ -5,7 +5,7 @@
 # and ends with one line:
 #   check: N passed, N failed, N skipped
 # Exit status 0 only if nothing failed. Set CHECK_ONLY to
-# run one part (unit, cli, guest, switch, monitor, linux, qemu).
+# run one part (unit, layers, cli, guest, switch, monitor, linux, qemu).
 B=${1:?usage: check.sh BUILD_DIR GUEST_DIR}
 GB=${2:?usage: check.sh BUILD_DIR GUEST_DIR}
 here=$(dirname "$0")
@@ -40,6 +40,9 @@ if [ -z "${CHECK_ONLY:-}" ] || [ "${CHECK_ONLY:-}" = unit ]; then
 		cat "$tally.u"
 		rm -f "$tally.u"
 	done
+fi
+if [ -z "${CHECK_ONLY:-}" ] || [ "${CHECK_ONLY:-}" = layers ]; then
+	sh "$here/layers/run.sh" | tee -a "$tally"
 fi
 if [ -z "${CHECK_ONLY:-}" ] || [ "${CHECK_ONLY:-}" = cli ]; then
 	sh "$here/cli/run.sh" "$B" "$GB" | tee -a "$tally"
