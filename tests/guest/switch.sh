@@ -91,7 +91,7 @@ width() { # ENGINE-COSTS...
 }
 none=$(width null null null null null null)
 {
-	printf '{"version": 3, "ms": 1, "cached": false, "engines": {'
+	printf '{"version": 4, "ms": 1, "cached": false, "engines": {'
 	printf '"hw": {"32": %s, "64": %s},' "$none" "$none"
 	printf '"bt": {"32": %s, "64": %s},' "$(width 1.0 0.2 20 3500 290 270)" "$none"
 	printf '"pv": {"32": %s, "64": %s}}}\n' "$(width 1.0 0.14 9500 18000 12500 11500)" "$none"

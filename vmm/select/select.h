@@ -45,7 +45,9 @@ enum sel_cost {
 
 struct sel_calib_engine {
 	char name[8];
-	double ns[2][SEL_COST_NR];      /* [0] 32-bit, [1] 64-bit; < 0: unsupported */
+	double ns[2][SEL_COST_NR];      /* [0] 32-bit, [1] 64-bit; < 0: unsupported;
+					 * the fastest of SEL_CALIB_RUNS runs */
+	double spread[2][SEL_COST_NR];  /* slowest / fastest run (1: they agreed) */
 	char why[2][SEL_COST_NR][96];   /* for unsupported costs */
 };
 
@@ -55,6 +57,12 @@ struct sel_calib {
 	double ms;                      /* how long calibrating took */
 	bool cached;
 };
+
+/* Each calibration test runs this many times and keeps the fastest run:
+ * a run only gets slower than the engine's cost (a preempted vCPU, a cold
+ * cache), never faster, so the minimum is the estimate and max/min the
+ * noise the policy's thresholds must clear. */
+#define SEL_CALIB_RUNS 3
 
 extern const char *const sel_cost_names[SEL_COST_NR];
 
