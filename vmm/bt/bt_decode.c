@@ -145,7 +145,7 @@ static unsigned count_prefixes(const uint8_t *b, unsigned len, unsigned bits)
 
 /* Instructions whose operand size is 64 bits by default in 64-bit mode
  * (SDM 2A 2.2.1.7; near branches ignore 66, as Intel CPUs do). */
-static unsigned osz64_default(unsigned id, bool opsz)
+static unsigned osz64_default(unsigned id, bool opsz, bool rexw)
 {
 	switch (id) {
 	case X86_INS_CALL: case X86_INS_JMP: case X86_INS_RET:
@@ -154,7 +154,7 @@ static unsigned osz64_default(unsigned id, bool opsz)
 		return 8;
 	case X86_INS_PUSH: case X86_INS_POP: case X86_INS_PUSHFQ: case X86_INS_POPFQ:
 	case X86_INS_PUSHF: case X86_INS_POPF: case X86_INS_LEAVE: case X86_INS_ENTER:
-		return opsz ? 2 : 8;
+		return opsz && !rexw ? 2 : 8; /* REX.W wins over 66 */
 	default:
 		return bt_insn_is_jcc(id) ? 8 : 0;
 	}
@@ -384,15 +384,19 @@ int bt_decode(struct bt_decoder *d, const uint8_t *code, unsigned avail, uint64_
 	bool opsz = x->prefix[2] == 0x66;
 	out->osz = (uint8_t)(((bits == 32) ^ opsz) ? 4 : 2);
 	out->asz = x->addr_size == 2 ? 2 : 4;
+	out->opc_off = (uint8_t)count_prefixes(out->bytes, out->len, bits);
 	if (m64) {
-		unsigned def = osz64_default(ci->id, opsz);
-		out->osz = (uint8_t)(def ? def : (x->rex & 8) ? 8 : opsz ? 2 : 4);
+		/* the REX in effect is the byte right before the opcode (a REX
+		 * followed by another prefix is ignored, SDM 2A 2.2.1) */
+		uint8_t rex = out->opc_off ? out->bytes[out->opc_off - 1] : 0;
+		bool rexw = (rex & 0xf8) == 0x48;
+		unsigned def = osz64_default(ci->id, opsz, rexw);
+		out->osz = (uint8_t)(def ? def : rexw ? 8 : opsz ? 2 : 4);
 		out->asz = x->addr_size == 4 ? 4 : 8;
 	}
 	out->rep = (x->prefix[0] == 0xf3 || x->prefix[0] == 0xf2) ? x->prefix[0] : 0;
 	out->lock = x->prefix[0] == 0xf0;
 	/* Capstone keeps one group-1 prefix; scan the bytes for the others */
-	out->opc_off = (uint8_t)count_prefixes(out->bytes, out->len, bits);
 	for (unsigned i = 0; i < out->opc_off; i++) {
 		if (out->bytes[i] == 0xf0)
 			out->lock = 1;

@@ -174,6 +174,10 @@ void bt_interp_bitscan(struct bt_cpu *c, const struct bt_insn *in)
 	unsigned size = in->op[0].size;
 	uint64_t v = bt_op_read(c, in, &in->op[1]) & bt_szmask(size);
 	if (!v) {
+		/* the destination keeps its value; a 32-bit one is still written
+		 * (zero-extended in 64-bit mode) as Intel CPUs do */
+		if (size == 4)
+			bt_reg_write(c, in->op[0].reg, 4, c->gpr[in->op[0].reg]);
 		bt_set_flags(c, X86_FLAGS_ZF, X86_FLAGS_ZF);
 		return;
 	}
