@@ -4,9 +4,11 @@
  * parser (cli_config.c) and the help (cli_help.c) are driven by the table;
  * docs/config.md documents the same fields.
  *
- * To add an option: write its setter below (validate, then store in struct
- * run_config, cli.h; on bad input call cli_fail() with (src), which names
- * the flag or the config field, and the value), then add one row to
+ * To add an option: add its field to struct run_config (cli.h) and write its
+ * setter below (validate, then store; on bad input call cli_fail() with
+ * (src), which names the flag or the config field, and the value; a plain
+ * switch or path is one line: SWITCH(name, field), PATH(name, field)); then
+ * add one row to
  * cli_opts[]: the long name (without "--"), a short letter or 0, the
  * config-file field or NULL (flag only), the value's name in help or NULL
  * for a switch, the subcommands that accept it (CLI_RUN, CLI_PERF,
@@ -137,28 +139,6 @@ static void set_debugcon(struct run_config *rc, const char *src, const char *v)
 	rc->debugcon = v;
 }
 
-static void set_stats(struct run_config *rc, const char *src, const char *v)
-{
-	rc->stats = true;
-}
-
-static void set_stats_json(struct run_config *rc, const char *src, const char *v)
-{
-	if (!*v)
-		cli_fail("%s: empty path", src);
-	rc->stats_json = v;
-}
-
-static void set_explain(struct run_config *rc, const char *src, const char *v)
-{
-	rc->explain = true;
-}
-
-static void set_bt_interp(struct run_config *rc, const char *src, const char *v)
-{
-	rc->bt_interp = true;
-}
-
 /* ENGINE@MS: move the running guest to ENGINE after MS milliseconds. */
 static void set_switch(struct run_config *rc, const char *src, const char *v)
 {
@@ -177,16 +157,6 @@ static void set_switch(struct run_config *rc, const char *src, const char *v)
 		cli_fail("%s: unknown engine '%s' (expected %s)", src, rc->switch_to,
 			 engine_names(NULL, names, sizeof(names)));
 	rc->switch_ms = ms;
-}
-
-static void set_no_adapt(struct run_config *rc, const char *src, const char *v)
-{
-	rc->no_adapt = true;
-}
-
-static void set_no_profile(struct run_config *rc, const char *src, const char *v)
-{
-	rc->no_profile = true;
 }
 
 static void set_workload(struct run_config *rc, const char *src, const char *v)
@@ -230,11 +200,6 @@ static void set_qmp(struct run_config *rc, const char *src, const char *v)
 	rc->qmp = v;
 }
 
-static void set_start_paused(struct run_config *rc, const char *src, const char *v)
-{
-	rc->start_paused = true;
-}
-
 static void set_modes(struct run_config *rc, const char *src, const char *v)
 {
 	char buf[sizeof(rc->perf_modes)], names[64];
@@ -267,39 +232,33 @@ static void set_timeout(struct run_config *rc, const char *src, const char *v)
 	rc->perf_timeout_s = parse_count(src, v, 86400, "a number of seconds");
 }
 
-static void set_out(struct run_config *rc, const char *src, const char *v)
-{
-	if (!*v)
-		cli_fail("%s: empty path", src);
-	rc->perf_out = v;
-}
-
-static void set_json(struct run_config *rc, const char *src, const char *v)
-{
-	rc->probe_json = true;
-}
-
-static void set_guest(struct run_config *rc, const char *src, const char *v)
-{
-	if (!*v)
-		cli_fail("%s: empty path", src);
-	rc->probe_guest = v;
-}
-
-static void set_refresh(struct run_config *rc, const char *src, const char *v)
-{
-	rc->probe_refresh = true;
-}
-
-static void set_help(struct run_config *rc, const char *src, const char *v)
-{
-	rc->help = true;
-}
-
-static void set_version(struct run_config *rc, const char *src, const char *v)
-{
-	rc->version = true;
-}
+/* A switch: sets (field) of struct run_config. */
+#define SWITCH(name, field)                                                            \
+	static void set_##name(struct run_config *rc, const char *src, const char *v)  \
+	{                                                                              \
+		rc->field = true;                                                      \
+	}
+/* A path the run writes or reads as it is: (field) must not be empty. */
+#define PATH(name, field)                                                              \
+	static void set_##name(struct run_config *rc, const char *src, const char *v)  \
+	{                                                                              \
+		if (!*v)                                                               \
+			cli_fail("%s: empty path", src);                               \
+		rc->field = v;                                                         \
+	}
+SWITCH(stats, stats)
+SWITCH(explain, explain)
+SWITCH(bt_interp, bt_interp)
+SWITCH(no_adapt, no_adapt)
+SWITCH(no_profile, no_profile)
+SWITCH(start_paused, start_paused)
+SWITCH(json, probe_json)
+SWITCH(refresh, probe_refresh)
+SWITCH(help, help)
+SWITCH(version, version)
+PATH(stats_json, stats_json)
+PATH(out, perf_out)
+PATH(guest, probe_guest)
 
 #define RUN_PERF (CLI_RUN | CLI_PERF)
 #define ALL (CLI_RUN | CLI_PERF | CLI_PROBE)
