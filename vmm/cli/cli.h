@@ -130,8 +130,8 @@ char *cli_pick_demo(const struct run_config *rc, const struct host_caps *caps);
 /* The engine auto mode may move the guest to while it runs (the adaptive
  * policy, vmm/select/sel_adapt.c) after (chosen) was picked with (in), or
  * NULL: only a PV guest, from an engine that reports its events (bt, so
- * 32-bit guests today), to pv when pv can run it here, and not with
- * --no-adapt, --switch or a named mode. */
+ * 32-bit guests today), to an engine that can adopt a running guest (pv)
+ * and can run it here, and not with --no-adapt, --switch or a named mode. */
 struct sel_input;
 struct engine_ops;
 const struct engine_ops *cli_adapt_target(const struct run_config *rc,

@@ -49,21 +49,23 @@ struct choice {
 	char *explain;          /* --explain's table (malloc'd), printed with it */
 };
 
-/* Auto mode, a PV guest started on an engine that reports its events (bt),
- * pv runnable here: pv can take the guest over when its windows say it is
- * cheaper (sel_adapt.c). */
+/* Auto mode, a PV guest (the adaptive policy takes the code width from its
+ * VMI note) started on an engine that reports its events (sample: bt): the
+ * first other engine runnable here that can take a running guest over
+ * (vcpu_adopt: pv) may do so when its windows say it is cheaper
+ * (sel_adapt.c). The registry names the engines, not this function. */
 const struct engine_ops *cli_adapt_target(const struct run_config *rc,
 					  const struct sel_input *in,
 					  const struct engine_ops *chosen)
 {
-	const struct engine_ops *pv = engine_find("pv");
 	if (rc->no_adapt || rc->switch_to[0] || strcmp(rc->mode, "auto") || !in->calib ||
-	    !chosen || !pv || chosen == pv || !chosen->sample || !pv->vcpu_adopt ||
-	    !in->guest->pv.valid)
+	    !chosen || !chosen->sample || !in->guest->pv.valid)
 		return NULL;
-	for (unsigned i = 0; i < in->nr_avail; i++)
-		if (!strcmp(in->avail[i].engine, "pv"))
-			return in->avail[i].ok ? pv : NULL;
+	for (unsigned i = 0; i < in->nr_avail; i++) {
+		const struct engine_ops *e = engine_find(in->avail[i].engine);
+		if (in->avail[i].ok && e && e != chosen && e->vcpu_adopt)
+			return e;
+	}
 	return NULL;
 }
 
