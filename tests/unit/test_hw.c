@@ -209,6 +209,29 @@ static void test_hw_probe_names_the_reason_when_kvm_is_unusable(void **state)
 	assert_string_equal(why, "/dev/kvm: Permission denied");
 }
 
+/* CPUID leaf 1 says x2APIC and TSC-deadline only when the local APIC's
+ * MSRs reach the device model, and no APIC without a board (pure: no KVM). */
+static void test_hw_cpuid_advertises_only_what_the_irq_path_implements(void **state)
+{
+	(void)state;
+	const uint32_t x2apic = 1u << 21, tscd = 1u << 24, apic = 1u << 9;
+	struct hw_vm hw = { .apic = true, .apic_msrs = true };
+	struct kvm_cpuid_entry2 e = { .function = 1, .ecx = x2apic, .edx = apic };
+	hw_irq_cpuid(&hw, &e);
+	assert_int_equal(e.ecx & (x2apic | tscd), x2apic | tscd);
+	assert_int_equal(e.edx & apic, apic);
+	hw.apic_msrs = false; /* KVM without user-space MSR exits */
+	hw_irq_cpuid(&hw, &e);
+	assert_int_equal(e.ecx & (x2apic | tscd), 0);
+	assert_int_equal(e.edx & apic, apic); /* the xAPIC page still works */
+	hw.apic = false; /* no board */
+	hw_irq_cpuid(&hw, &e);
+	assert_int_equal(e.edx & apic, 0);
+	struct kvm_cpuid_entry2 other = { .function = 7, .ecx = x2apic };
+	hw_irq_cpuid(&hw, &other);
+	assert_int_equal(other.ecx, x2apic); /* other leaves untouched */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -218,6 +241,7 @@ int main(void)
 		cmocka_unit_test(test_hw_triple_fault_stops_the_guest),
 		cmocka_unit_test(test_hw_compat_basic_modes_pass_on_any_kvm),
 		cmocka_unit_test(test_hw_probe_names_the_reason_when_kvm_is_unusable),
+		cmocka_unit_test(test_hw_cpuid_advertises_only_what_the_irq_path_implements),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
