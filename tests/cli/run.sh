@@ -193,6 +193,18 @@ if "$T" probe 2>/dev/null | grep -q '^  [a-z][a-z]   available'; then
 	expect "a kernel that does not fit in RAM is the only line" 2 "big.bin: flat image .* does not fit in guest RAM" -- run --kernel "$w/big.bin" --format flat --load-addr 0x100000 --mem 2M --serial none
 	printf '{ "kernel": "tiny-exit.elf", "serial": "none", "mem": 64, "stats": true, "no_adapt": true }' >"$w/cfg/more.json"
 	expect "config fields share the flags' validators (mem 64 = 64 MiB, switches)" 85 "== triplex stats" -- run "$w/cfg/more.json"
+	# SIGTERM while a 1.9 GB initrd is loaded (the terminal is already raw):
+	# status 143 (or the guest's own if the load won the race), terminal restored
+	if command -v python3 >/dev/null 2>&1 && [ -e /dev/ptmx ] && truncate -s 1900M "$w/big.rd" 2>/dev/null; then
+		r=$(python3 "$(dirname "$0")/pty_signal.py" 0.3 "$T" run --kernel "$GB/tiny-exit.elf" --initrd "$w/big.rd" --mem 3G 2>&1)
+		case "$r" in
+		"restored 143" | "restored 85") echo "ok cli: SIGTERM during a long load restores the terminal ($r)" ;;
+		*) echo "not ok cli: SIGTERM during a long load restores the terminal ($r)" ;;
+		esac
+		rm -f "$w/big.rd"
+	else
+		echo "ok cli: SIGTERM during a long load restores the terminal # SKIP needs python3, a pty and sparse files"
+	fi
 	"$T" run --kernel "$GB/timer-32.elf" --serial none --append iters=100000000 </dev/null >/dev/null 2>"$w/sig.err" &
 	pid=$!
 	sleep 1
