@@ -103,6 +103,10 @@ static uc_engine *uc_setup(void)
 	uc_mem_write(uc, BTH_GDT, uc_gdt, sizeof(uc_gdt));
 	uc_x86_mmr gdtr = { .base = BTH_GDT, .limit = sizeof(uc_gdt) - 1 };
 	uc_reg_write(uc, UC_X86_REG_GDTR, &gdtr);
+	uint32_t cr0 = X86_CR0_PE | X86_CR0_MP | X86_CR0_ET | X86_CR0_NE;
+	uint32_t cr4 = X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
+	uc_reg_write(uc, UC_X86_REG_CR0, &cr0);
+	uc_reg_write(uc, UC_X86_REG_CR4, &cr4);
 	uc_reset_segs(uc);
 	uc_hook hh;
 	assert_int_equal(uc_hook_add(uc, &hh, UC_HOOK_INTR, (void *)uc_hook_intr, NULL, 1, 0),
@@ -305,6 +309,9 @@ static void test_bt_diff_random_instructions(void **state)
 	struct bth *ht = bth_new(BTH_FLAT32);
 	bool have_trans = ht->c->tc != NULL;
 	assert_int_equal(bt_regs_get(hi->v, &base_state), 0);
+	/* the FPU streams: x87 errors as #MF, SSE enabled (as in uc_setup) */
+	base_state.cr0 |= X86_CR0_MP | X86_CR0_NE;
+	base_state.cr4 |= X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT;
 #ifdef HAVE_UNICORN
 	assert_int_equal(mem_read(&hi->vm->mem, BTH_GDT, uc_gdt, sizeof(uc_gdt)), 0);
 	uc_engine *uc = uc_setup();

@@ -786,6 +786,282 @@ static void g_feat(struct dg_case *c)
 	snprintf(c->what, sizeof(c->what), "encoding of a feature bt lacks (#UD)");
 }
 
+/* x87, MMX and SSE2 streams, one kind per case: FNINIT and a control word
+ * / MXCSR with a random rounding mode first, operands from a table of
+ * doubles written into the data area, every result stored back there (the
+ * data area is compared) and the flags of FCOMI/UCOMISD saved with PUSHFD.
+ * The x87 stack depth is tracked so it never under- or overflows (Unicorn's
+ * QEMU 5 does not model stack faults), no instruction is given a NaN
+ * operand pair (QEMU's NaN choice between two NaNs predates its x87 fixes),
+ * and 16-byte operands of aligned instructions are aligned. */
+#define DG_FP_IN 0x800u   /* 32 doubles */
+#define DG_FP_CTL 0x900u  /* control word, MXCSR */
+#define DG_FP_INT 0x910u  /* 8 int32 */
+#define DG_FP_OUT 0xa00u  /* results: 0xa00-0xbff */
+
+static void dg_fp_mem(struct dg_case *c, unsigned reg, uint32_t off)
+{
+	dg_b(c, (uint8_t)((reg & 7) << 3 | 5)); /* [disp32] */
+	dg_d(c, DG_DATA + off);
+}
+
+static uint64_t dg_double(void)
+{
+	static const uint64_t edge[] = {
+		0x0000000000000000ull, 0x8000000000000000ull, 0x3ff0000000000000ull,
+		0xbff0000000000000ull, 0x3fe0000000000000ull, 0x4008000000000000ull,
+		0x41dfffffffc00000ull, 0xc1e0000000000000ull, 0x4340000000000001ull,
+		0x7ff0000000000000ull, 0x3ff8000000000000ull, 0xc004000000000000ull,
+	};
+	if (dg_n(3) == 0)
+		return edge[dg_n(VMM_ARRAY_SIZE(edge))];
+	uint64_t x = dg_rand();
+	return (x & 0x800fffffffffffffull) | (uint64_t)(1023 - 34 + dg_n(69)) << 52;
+}
+
+static void dg_fp_inputs(struct dg_case *c)
+{
+	for (unsigned i = 0; i < 32; i++) {
+		uint64_t d = dg_double();
+		memcpy(c->data + DG_FP_IN + 8 * i, &d, 8);
+	}
+	for (unsigned i = 0; i < 8; i++) {
+		uint32_t v = dg_val();
+		memcpy(c->data + DG_FP_INT + 4 * i, &v, 4);
+	}
+	uint16_t cw = (uint16_t)(0x37f | dg_n(4) << 10);
+	uint32_t mx = 0x1f80 | dg_n(4) << 13;
+	memcpy(c->data + DG_FP_CTL, &cw, 2);
+	memcpy(c->data + DG_FP_CTL + 4, &mx, 4);
+}
+
+static unsigned dg_fp_out; /* next result slot */
+
+static uint32_t dg_out(unsigned size)
+{
+	uint32_t off = DG_FP_OUT + dg_fp_out;
+	dg_fp_out = (dg_fp_out + VMM_ALIGN_UP(size, 4)) & 0x1fc;
+	return off;
+}
+
+/* ZF, PF, CF of a comparison into a result slot (SETE, SETP, SETB) */
+static void dg_save_flags(struct dg_case *c)
+{
+	uint32_t o = dg_out(4);
+	static const uint8_t cc[3] = { 0x94, 0x9a, 0x92 };
+	for (unsigned i = 0; i < 3; i++) {
+		dg_b(c, 0x0f); dg_b(c, cc[i]); dg_fp_mem(c, 0, o + i);
+	}
+}
+
+static void g_x87(struct dg_case *c)
+{
+	unsigned d = 0;
+	bool fcomi = false;
+	dg_fp_inputs(c);
+	dg_fp_out = 0;
+	dg_b(c, 0xdb); dg_b(c, 0xe3);           /* fninit */
+	dg_b(c, 0xd9); dg_fp_mem(c, 5, DG_FP_CTL); /* fldcw */
+	unsigned n = 4 + dg_n(10);
+	for (unsigned k = 0; k < n && c->n < 200; k++) {
+		uint32_t in = DG_FP_IN + 8 * dg_n(32);
+		switch (dg_n(12)) {
+		case 0:
+			if (d < 7) { dg_b(c, 0xdd); dg_fp_mem(c, 0, in); d++; }      /* fld m64 */
+			break;
+		case 1:
+			if (d < 7) { dg_b(c, 0xdb); dg_fp_mem(c, 0, DG_FP_INT + 4 * dg_n(8)); d++; } /* fild */
+			break;
+		case 2:
+			if (d < 7) { dg_b(c, 0xd9); dg_b(c, dg_n(2) ? 0xe8 : 0xee); d++; } /* fld1/fldz */
+			break;
+		case 3: {
+			static const uint8_t r[] = { 0, 1, 4, 5, 6, 7 }; /* add mul sub subr div divr */
+			if (d >= 1) { dg_b(c, 0xdc); dg_fp_mem(c, r[dg_n(6)], in); }
+			break;
+		}
+		case 4: {
+			static const uint8_t op[] = { 0xc1, 0xc9, 0xe9, 0xf9 }; /* faddp fmulp fsubp fdivp */
+			if (d >= 2) { dg_b(c, 0xde); dg_b(c, op[dg_n(4)]); d--; }
+			break;
+		}
+		case 5:
+			if (d >= 2) { dg_b(c, 0xd9); dg_b(c, (uint8_t)(0xc8 + 1 + dg_n(d - 1))); } /* fxch */
+			break;
+		case 6: {
+			static const uint8_t op[] = { 0xfa, 0xe1, 0xe0, 0xfc }; /* fsqrt fabs fchs frndint */
+			if (d >= 1) { dg_b(c, 0xd9); dg_b(c, op[dg_n(4)]); }
+			break;
+		}
+		case 7:
+			if (d >= 2) { dg_b(c, 0xdb); dg_b(c, 0xf1); dg_save_flags(c); fcomi = true; } /* fcomi */
+			break;
+		case 8:
+			if (d >= 2) { dg_b(c, 0xdf); dg_b(c, 0xe9); d--; dg_save_flags(c); fcomi = true; } /* fucomip */
+			break;
+		case 9:
+			if (d >= 2) { dg_b(c, (uint8_t)(0xda + dg_n(2))); dg_b(c, (uint8_t)(0xc1 + 8 * dg_n(4))); } /* fcmovcc */
+			break;
+		case 10:
+			if (d >= 1) { dg_b(c, 0xdb); dg_fp_mem(c, 3, dg_out(4)); d--; } /* fistp m32 */
+			break;
+		default:
+			if (d >= 1) { dg_b(c, 0xdd); dg_fp_mem(c, 2, dg_out(8)); } /* fst m64 */
+			break;
+		}
+	}
+	while (d--) {
+		dg_b(c, 0xdd); dg_fp_mem(c, 3, dg_out(8)); /* fstp m64 */
+	}
+	if (fcomi)
+		c->undef |= FL_OF | FL_SF | FL_AF; /* Unicorn 2.0.1's FCOMI keeps them (SDM: 0) */
+	snprintf(c->what, sizeof(c->what), "x87 stream");
+}
+
+/* MMX / SSE2 integer opcodes (0F xx /r), valid with and without 66 */
+static const uint8_t dg_simd_int[] = {
+	0xfc, 0xfd, 0xfe, 0xd4, 0xec, 0xed, 0xdc, 0xdd, 0xf8, 0xf9, 0xfa, 0xfb, 0xe8, 0xe9,
+	0xd8, 0xd9, 0xd5, 0xe5, 0xe4, 0xf5, 0xf4, 0xdb, 0xdf, 0xeb, 0xef, 0x74, 0x75, 0x76,
+	0x64, 0x65, 0x66, 0x60, 0x61, 0x62, 0x68, 0x69, 0x6a, 0x63, 0x67, 0x6b, 0xd1, 0xd2,
+	0xd3, 0xe1, 0xe2, 0xf1, 0xf2, 0xf3, 0xe0, 0xe3, 0xda, 0xde, 0xea, 0xee, 0xf6,
+};
+
+static void g_mmx(struct dg_case *c)
+{
+	dg_fp_inputs(c);
+	dg_fp_out = 0;
+	dg_b(c, 0xdb); dg_b(c, 0xe3); /* fninit */
+	for (unsigned r = 0; r < 8; r++) {
+		dg_b(c, 0x0f); dg_b(c, 0x6f); dg_fp_mem(c, r, DG_FP_IN + 8 * dg_n(32)); /* movq */
+	}
+	unsigned n = 3 + dg_n(8);
+	for (unsigned k = 0; k < n && c->n < 170; k++) {
+		unsigned r = dg_n(8);
+		switch (dg_n(4)) {
+		case 0: { /* shift by an immediate: 0F 71/72/73 /2 /4 /6 ib (no psraq) */
+			unsigned op = 0x71 + dg_n(3), e = 2 + 2 * dg_n(3);
+			if (op == 0x73 && e == 4)
+				e = 6;
+			dg_b(c, 0x0f); dg_b(c, (uint8_t)op);
+			dg_b(c, (uint8_t)(0xc0 | e << 3 | r));
+			dg_b(c, (uint8_t)dg_n(70));
+			break;
+		}
+		case 1: /* pshufw mm, mm, imm */
+			dg_b(c, 0x0f); dg_b(c, 0x70); dg_b(c, (uint8_t)(0xc0 | r << 3 | dg_n(8)));
+			dg_b(c, (uint8_t)dg_r32());
+			break;
+		case 2:
+			dg_b(c, 0x0f); dg_b(c, dg_simd_int[dg_n(VMM_ARRAY_SIZE(dg_simd_int))]);
+			dg_fp_mem(c, r, DG_FP_IN + 8 * dg_n(32));
+			break;
+		default:
+			dg_b(c, 0x0f); dg_b(c, dg_simd_int[dg_n(VMM_ARRAY_SIZE(dg_simd_int))]);
+			dg_b(c, (uint8_t)(0xc0 | r << 3 | dg_n(8)));
+			break;
+		}
+	}
+	for (unsigned r = 0; r < 8; r++) {
+		dg_b(c, 0x0f); dg_b(c, 0x7f); dg_fp_mem(c, r, dg_out(8)); /* movq m64, mm */
+	}
+	dg_b(c, 0x0f); dg_b(c, 0x77); /* emms */
+	snprintf(c->what, sizeof(c->what), "MMX stream");
+}
+
+static void g_sse2(struct dg_case *c)
+{
+	dg_fp_inputs(c);
+	dg_fp_out = 0;
+	dg_b(c, 0x0f); dg_b(c, 0xae); dg_fp_mem(c, 2, DG_FP_CTL + 4); /* ldmxcsr */
+	for (unsigned r = 0; r < 8; r++) {
+		dg_b(c, 0xf3); dg_b(c, 0x0f); dg_b(c, 0x6f); dg_fp_mem(c, r, DG_FP_IN + 8 * dg_n(31));
+	}
+	unsigned n = 3 + dg_n(8);
+	for (unsigned k = 0; k < n && c->n < 150; k++) {
+		unsigned r = dg_n(8), s = dg_n(8);
+		uint32_t in = DG_FP_IN + 16 * dg_n(16); /* aligned */
+		switch (dg_n(7)) {
+		case 0: { /* packed double arithmetic, reg or aligned m128 */
+			static const uint8_t op[] = { 0x58, 0x59, 0x5c, 0x5e, 0x5d, 0x5f, 0x51, 0x54,
+						      0x55, 0x56, 0x57, 0x14, 0x15 };
+			dg_b(c, 0x66); dg_b(c, 0x0f); dg_b(c, op[dg_n(VMM_ARRAY_SIZE(op))]);
+			if (dg_n(2))
+				dg_fp_mem(c, r, in);
+			else
+				dg_b(c, (uint8_t)(0xc0 | r << 3 | s));
+			break;
+		}
+		case 1: { /* scalar double */
+			static const uint8_t op[] = { 0x58, 0x59, 0x5c, 0x5e, 0x5d, 0x5f, 0x51 };
+			dg_b(c, 0xf2); dg_b(c, 0x0f); dg_b(c, op[dg_n(VMM_ARRAY_SIZE(op))]);
+			if (dg_n(2))
+				dg_fp_mem(c, r, DG_FP_IN + 8 * dg_n(32));
+			else
+				dg_b(c, (uint8_t)(0xc0 | r << 3 | s));
+			break;
+		}
+		case 2: /* packed integers */
+			dg_b(c, 0x66); dg_b(c, 0x0f);
+			dg_b(c, dg_simd_int[dg_n(VMM_ARRAY_SIZE(dg_simd_int))]);
+			if (dg_n(2))
+				dg_fp_mem(c, r, in);
+			else
+				dg_b(c, (uint8_t)(0xc0 | r << 3 | s));
+			break;
+		case 3: { /* conversions with a GPR: cvtsi2sd, cvttsd2si, cvtsd2si */
+			unsigned g = dg_reg(c);
+			switch (dg_n(3)) {
+			case 0: dg_b(c, 0xf2); dg_b(c, 0x0f); dg_b(c, 0x2a);
+				dg_b(c, (uint8_t)(0xc0 | r << 3 | g)); break;
+			case 1: dg_b(c, 0xf2); dg_b(c, 0x0f); dg_b(c, 0x2c);
+				dg_b(c, (uint8_t)(0xc0 | g << 3 | s)); break;
+			default: dg_b(c, 0xf2); dg_b(c, 0x0f); dg_b(c, 0x2d);
+				dg_b(c, (uint8_t)(0xc0 | g << 3 | s)); break;
+			}
+			break;
+		}
+		case 4: /* ucomisd / comisd, flags saved */
+			dg_b(c, 0x66); dg_b(c, 0x0f); dg_b(c, (uint8_t)(0x2e + dg_n(2)));
+			dg_b(c, (uint8_t)(0xc0 | r << 3 | s));
+			dg_save_flags(c);
+			break;
+		case 5: { /* shuffles and shifts by an immediate */
+			static const uint8_t pre[] = { 0x66, 0xf2, 0xf3 };
+			if (dg_n(2)) {
+				dg_b(c, pre[dg_n(3)]); dg_b(c, 0x0f); dg_b(c, 0x70);
+				dg_b(c, (uint8_t)(0xc0 | r << 3 | s));
+			} else {
+				static const uint8_t ext[] = { 2, 4, 6, 3, 7 };
+				unsigned e = ext[dg_n(5)];
+				dg_b(c, 0x66); dg_b(c, 0x0f);
+				dg_b(c, e == 3 || e == 7 ? 0x73 : (uint8_t)(0x71 + dg_n(3)));
+				if (e == 4 && c->code[c->n - 1] == 0x73)
+					e = 6; /* no psraq */
+				dg_b(c, (uint8_t)(0xc0 | e << 3 | r));
+			}
+			dg_b(c, (uint8_t)dg_n(70));
+			break;
+		}
+		default: { /* pmovmskb / movmskpd / movd r32, xmm */
+			unsigned g = dg_reg(c);
+			static const uint8_t op[] = { 0xd7, 0x50 };
+			if (dg_n(3)) {
+				dg_b(c, 0x66); dg_b(c, 0x0f); dg_b(c, op[dg_n(2)]);
+				dg_b(c, (uint8_t)(0xc0 | g << 3 | s));
+			} else {
+				dg_b(c, 0x66); dg_b(c, 0x0f); dg_b(c, 0x7e);
+				dg_b(c, (uint8_t)(0xc0 | s << 3 | g));
+			}
+			break;
+		}
+		}
+	}
+	for (unsigned r = 0; r < 8; r++) {
+		dg_b(c, 0xf3); dg_b(c, 0x0f); dg_b(c, 0x7f); dg_fp_mem(c, r, dg_out(16)); /* movdqu */
+	}
+	snprintf(c->what, sizeof(c->what), "SSE2 stream");
+}
+
 typedef void (*dg_fn)(struct dg_case *c);
 
 static const struct {
@@ -805,6 +1081,8 @@ static const struct {
 	{ g_callret, "callret", false },
 	{ g_seg, "seg", false },       { g_trap, "trap", false },
 	{ g_feat, "feat", false },
+	{ g_x87, "x87", false },       { g_mmx, "mmx", false },
+	{ g_sse2, "sse2", false },
 };
 
 #endif

@@ -4,8 +4,9 @@
  * callee-saved registers, loads the guest GPRs (ESP into R12) and the
  * guest's arithmetic flags (c->hflags) and jumps to (code) with R15 = c.
  * Translated code leaves through bt_asm_exit (guest registers live: store
- * them) or bt_asm_exit_nosave (a helper already stored them); both return
- * to bt_asm_enter's caller. Offsets: BT_OFF_* in bt_trans.h. */
+ * them) or bt_asm_exit_nosave (a helper already stored them); both save
+ * the guest's FPU state if translated code had loaded it (bt_tcache.c,
+ * emit_fpu_fixed) and return to bt_asm_enter's caller. Offsets: BT_OFF_* in bt_trans.h. */
 	.text
 	.globl bt_asm_enter
 	.type bt_asm_enter, @function
@@ -56,6 +57,7 @@ bt_asm_exit:
 	popq 16(%r15)
 	.globl bt_asm_exit_nosave
 bt_asm_exit_nosave:
+	call *216(%r15)			/* BT_OFF_FPU_SAVE: the guest FPU out, if in */
 	cld
 	mov 176(%r15), %rsp
 	add $8, %rsp

@@ -256,6 +256,9 @@ static uint32_t mode_key(const struct bt_cpu *c)
 		k |= BT_KEY_LMA;
 	if (bt_lm64(c))
 		k |= BT_KEY_CS64;
+	if (!(c->cr0 & (X86_CR0_EM | X86_CR0_TS)) && (c->cr0 & X86_CR0_NE) &&
+	    (c->cr4 & X86_CR4_OSFXSR))
+		k |= BT_KEY_FPU;
 	if (c->tc && bt_trans_flat(c)) {
 		k |= BT_KEY_FLAT;
 		for (unsigned i = X86_FS; i <= X86_GS; i++) {

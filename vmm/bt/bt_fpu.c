@@ -113,6 +113,7 @@ int bt_fpu_init(struct bt_cpu *c)
 	x->mxcsr_mask = host_mxcsr_mask();
 	c->fpx = x;
 	c->fpu.mxcsr_mask = x->mxcsr_mask;
+	c->fpu_host_mxcsr = x->host_mxcsr;
 	return 0;
 fail:
 	vmm_err("bt: FPU stub area: %s", strerror(errno));
@@ -254,6 +255,45 @@ static bool sse_store(const struct bt_insn *in)
 	default:
 		return false;
 	}
+}
+
+bool bt_fpu_native(const struct bt_insn *in, struct bt_fpu_native *n)
+{
+	if (in->lock || in->asz != 4)
+		return false;
+	if (in->fpc == BT_FP_WAIT) {
+		*n = (struct bt_fpu_native){ 0 };
+		return true;
+	}
+	if (in->fpc != BT_FP_X87 && in->fpc != BT_FP_MMX && in->fpc != BT_FP_SSE &&
+	    in->fpc != BT_FP_SSE_MMX)
+		return false;
+	if (in->id == X86_INS_MASKMOVQ || in->id == X86_INS_MASKMOVDQU)
+		return false; /* implicit DS:EDI operand */
+	const struct bt_op *g = fp_gpr_op(in);
+	if (g && g->reg == X86_RSP)
+		return false; /* ESP lives in R12 */
+	unsigned at = modrm_at(in), o = opc(in, 0);
+	const struct bt_op *m = fp_mem_op(in);
+	*n = (struct bt_fpu_native){ .modrm = (uint8_t)at };
+	if (!m)
+		return true;
+	unsigned reg = (in->bytes[at] >> 3) & 7;
+	struct fp_acc a;
+	if (o >= 0xd8 && o <= 0xdf) {
+		if (((o == 0xd9 || o == 0xdd) && (reg == 4 || reg == 6)) ||
+		    ((o == 0xdb || o == 0xdd || o == 0xdf) && reg == 1))
+			return false; /* environments (guest FIP/FDP), FISTTP (#UD) */
+		x87_mem_acc(in, o, reg, &a);
+	} else {
+		a.size = m->size ? m->size : 4;
+		a.write = sse_store(in) || in->id == X86_INS_STMXCSR;
+	}
+	n->mem = m;
+	n->size = (uint8_t)a.size;
+	n->write = a.write;
+	n->tail = (uint8_t)(at + modrm_len(in, at));
+	return true;
 }
 
 /* ---------------------------------------------------------------- stubs */
@@ -424,18 +464,28 @@ static bool fp_checks(struct bt_cpu *c, const struct bt_insn *in)
 /* ---------------------------------------------------------------- pointers */
 
 /* FIP/FCS/FDP/FDS/FOP in the image after (in) ran (SDM 1 8.1.8). */
-static void x87_pointers(struct bt_cpu *c, const struct bt_insn *in, const struct bt_op *m,
-			 uint32_t ea)
+bool bt_fpu_x87_sets_fip(const struct bt_insn *in, uint16_t *fop)
 {
 	unsigned o = opc(in, 0), mb = opc(in, 1), reg = (mb >> 3) & 7;
 	bool mem = (mb >> 6) != 3;
 	/* control instructions leave them alone */
-	if ((o == 0xd9 && mem && reg >= 4) || (o == 0xdd && mem && reg >= 6) ||
-	    (o == 0xdb && (mb == 0xe2 || mb == 0xe3)) || (o == 0xdf && mb == 0xe0))
+	if (o < 0xd8 || o > 0xdf || (o == 0xd9 && mem && reg >= 4) ||
+	    (o == 0xdd && mem && reg >= 4) || (o == 0xdb && (mb == 0xe2 || mb == 0xe3)) ||
+	    (o == 0xdf && mb == 0xe0))
+		return false;
+	*fop = (uint16_t)(((o & 7) << 8) | mb);
+	return true;
+}
+
+static void x87_pointers(struct bt_cpu *c, const struct bt_insn *in, const struct bt_op *m,
+			 uint32_t ea)
+{
+	uint16_t fop;
+	if (!bt_fpu_x87_sets_fip(in, &fop))
 		return;
-	c->fpu.fop = (uint16_t)(((o & 7) << 8) | mb);
+	c->fpu.fop = fop;
 	c->fpu.fip = c->eip | (uint64_t)c->seg[X86_CS].sel << 32;
-	if (mem)
+	if (m)
 		c->fpu.fdp = ea | (uint64_t)c->seg[m->seg].sel << 32;
 }
 

@@ -13,6 +13,21 @@ uint32_t bt_fpu_mxcsr_mask(const struct bt_cpu *c);
 /* Run one FP/MMX/SSE instruction (in->fpc != BT_FP_NONE) with its
  * architectural checks; raises #UD/#NM/#MF/#XM/#GP/#PF precisely. */
 void bt_fpu_exec(struct bt_cpu *c, const struct bt_insn *in);
+/* How translated code runs (in) natively: its ModRM offset (0: none) and,
+ * for a memory operand, its size, direction and where the bytes after the
+ * ModRM/SIB/displacement begin. False: the interpreter helper runs it
+ * (locked, 16-bit addresses, FNSTENV/FLDENV/FNSAVE/FRSTOR/FXSAVE/FXRSTOR,
+ * MASKMOVQ/MASKMOVDQU, a GPR operand that is ESP, ...). */
+struct bt_fpu_native {
+	const struct bt_op *mem;
+	uint8_t modrm, size, tail;
+	bool write;
+};
+bool bt_fpu_native(const struct bt_insn *in, struct bt_fpu_native *n);
+/* Whether x87 instruction (in) sets FIP/FOP (SDM 1 8.1.8: not FNINIT,
+ * FNCLEX, FLDCW, FNSTCW, FNSTSW and the environment instructions); its
+ * FOP in (*fop). */
+bool bt_fpu_x87_sets_fip(const struct bt_insn *in, uint16_t *fop);
 /* A host signal (SIGFPE/SIGSEGV) at (ucontext) inside an FPU stub: sets the
  * stub up to return the signal; false if the fault is not ours. */
 bool bt_fpu_stub_fault(struct bt_cpu *c, int sig, void *ucontext);

@@ -225,6 +225,11 @@ struct bt_cpu {
 	uint64_t win_base;         /* 184: memory window (GS base) */
 	uint64_t ind_lookups;      /* 192: indirect lookups done by translated code */
 	uint64_t block_entries;    /* 200: block entries (TRIPLEX_BT_PROFILE=1 only) */
+	/* 208, 216: what translated code calls before a native FP instruction
+	 * (load the guest FPU state, or a lone RET when it is loaded) and
+	 * before any C code (save it and restore the host's, or RET) */
+	uint64_t fpu_load_fn;
+	uint64_t fpu_save_fn;
 
 	/* --- architectural state --- */
 	struct x86_seg seg[X86_NR_SREGS]; /* FS/GS bases: all 64 bits (IA32_FS/GS_BASE) */
@@ -240,6 +245,9 @@ struct bt_cpu {
 	int64_t tsc_offset;         /* guest TSC = host TSC + offset */
 	struct x86_fpu fpu;         /* FXSAVE image: the guest's FPU state (bt_fpu.c) */
 	struct bt_fpx *fpx;         /* host-execution stubs for FP instructions */
+	uint32_t fpu_host_mxcsr;    /* the host's MXCSR, restored when C code runs */
+	uint32_t fpu_last_fip;      /* translated code: EIP and FOP of the last */
+	uint16_t fpu_last_fop;      /* x87 instruction (FXSAVE's are the host's) */
 	unsigned cpl;
 	uint8_t int_shadow;         /* STI / MOV SS: no interrupt before the next insn */
 	bool nmi_blocked;           /* in an NMI handler: NMIs wait for the next IRET */
@@ -345,6 +353,7 @@ struct bt_vm {
 #define BT_KEY_GS_OK (1u << 8)
 #define BT_KEY_LMA (1u << 9)    /* IA-32e mode (compatibility or 64-bit) */
 #define BT_KEY_CS64 (1u << 10)  /* 64-bit code (CS.L in IA-32e mode) */
+#define BT_KEY_FPU (1u << 11)  /* CR0.EM=TS=0, NE=1, CR4.OSFXSR: FP insns run natively */
 
 /* Something the mode key or the memory window depend on changed. */
 /* Big zeroed tables (block hash, window bitmaps, reverse map): anonymous

@@ -292,6 +292,8 @@ bool bt_interp_sys(struct bt_cpu *c, const struct bt_insn *in)
 	case X86_INS_CLTS:
 		if (bt_pe(c) && c->cpl != 0)
 			bt_raise_gp(c, 0);
+		if (c->cr0 & X86_CR0_TS)
+			bt_mode_changed(c); /* the block key's FPU bit */
 		c->cr0 &= ~(uint32_t)X86_CR0_TS;
 		return true;
 	case X86_INS_INVLPG: {

@@ -12,6 +12,8 @@
  *     instruction (the core prints it; status 4), never a silent death.
  *   SIGFPE/SIGSEGV in an FPU stub of the interpreter (bt_fpu.c): #XM or
  *     #GP of the guest instruction the stub runs.
+ *   SIGFPE at a native FP instruction: #MF or #XM; SIGSEGV from a #GP
+ *     (SI_KERNEL) there: #GP(0) (misaligned operand, reserved MXCSR bits).
  * The state at the instruction is exact: translated code never commits
  * guest state before an access that can fault (bt_trans_insn.c). Faults
  * outside the code cache go to the handler that was installed before ours
@@ -162,6 +164,37 @@ static bool window_fault(struct bt_cpu *c, struct bt_tcache *tc, greg_t *g, uint
 	}
 }
 
+/* SIGFPE or a #GP (SIGSEGV, SI_KERNEL) at a native FP instruction: #MF for
+ * a pending x87 exception (x87, MMX, WAIT), #XM (#UD without
+ * CR4.OSXMMEXCPT) for an unmasked SSE one, #GP(0) for a misaligned operand
+ * or reserved MXCSR bits. The FPU state of the fault comes back at
+ * sigreturn and the exit saves it. */
+static bool fpu_fault(struct bt_cpu *c, struct bt_tcache *tc, ucontext_t *uc, int sig)
+{
+	greg_t *g = uc->uc_mcontext.gregs;
+	uintptr_t rip = (uintptr_t)g[REG_RIP];
+	struct bt_block *b = bt_tcache_find(tc, rip);
+	uint32_t off = 0;
+	int idx = b ? insn_at(b, rip, &off) : -1;
+	if (idx < 0 || !b->insn[idx].fpc)
+		return false;
+	unsigned fpc = b->insn[idx].fpc;
+	const struct _libc_fpstate *fp = uc->uc_mcontext.fpregs;
+	bool x87_pending = fp && (fp->swd & 0x80) && fpc != BT_FP_SSE;
+	leave(c, g, b, off);
+	c->exc_error = 0;
+	c->exc_has_error = sig == SIGSEGV;
+	if (sig == SIGSEGV)
+		c->exc_vector = X86_EXC_GP;
+	else if (x87_pending)
+		c->exc_vector = X86_EXC_MF;
+	else
+		c->exc_vector = (c->cr4 & X86_CR4_OSXMMEXCPT) ? X86_EXC_XM : X86_EXC_UD;
+	c->exc_soft = false;
+	c->sig_exc = true;
+	return true;
+}
+
 /* A signal in translated code that nothing above explains: stop the vCPU
  * with an error at the guest instruction it came from. */
 static void host_fault(struct bt_cpu *c, struct bt_tcache *tc, greg_t *g, int sig,
@@ -221,6 +254,9 @@ static void handler(int sig, siginfo_t *si, void *ucv)
 				return;
 			}
 		}
+		if ((sig == SIGFPE || (sig == SIGSEGV && si->si_code == SI_KERNEL)) &&
+		    fpu_fault(c, tc, uc, sig))
+			return;
 		if (sig == SIGSEGV && c->wins && window_fault(c, tc, g, addr))
 			return;
 		if (sig == SIGFPE) {

@@ -7,6 +7,7 @@
  * patching and the indirect-branch table. When the cache fills up, every
  * translation is dropped at once. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -24,14 +25,77 @@ static void emit_tramp(struct bt_emit *e, const void *target)
 	e8(e, 0xe3);
 }
 
-/* The fixed part at the start of the cache: exit trampolines. */
+/* mov [r15 + slot], r11 where r11 = (rx target, patched later if NULL) */
+static uint8_t *emit_set_slot(struct bt_emit *e, int32_t slot, const uint8_t *target)
+{
+	uint8_t *imm = e->p + 2;
+	emov_ri64(e, H_T2, (uint64_t)(uintptr_t)target);
+	estore(e, true, H_T2, H_ENV, slot);
+	return imm;
+}
+
+/* The lazy FPU switch (bt_fpu.c, docs/bt.md "FPU"): translated code calls
+ * [r15 + BT_OFF_FPU_LOAD] before a native FP instruction and [r15 +
+ * BT_OFF_FPU_SAVE] before C code; each slot holds a lone RET or the
+ * routine that switches and swaps the slots. No flags are touched. The
+ * host's FIP/FDP would be addresses of translated code: the saved image
+ * gets the guest's FIP and FOP that translated code stored after each x87
+ * instruction (fpu_last_fip/fop), CS, and FDP 0. */
+static void emit_fpu_fixed(struct bt_tcache *tc, struct bt_emit *e)
+{
+	static const uint8_t fx[2] = { 0x0f, 0xae }, movimm = 0xc7;
+	int32_t fpu = (int32_t)offsetof(struct bt_cpu, fpu);
+	int32_t hmx = (int32_t)offsetof(struct bt_cpu, fpu_host_mxcsr);
+	int32_t lfip = (int32_t)offsetof(struct bt_cpu, fpu_last_fip);
+	int32_t lfop = (int32_t)offsetof(struct bt_cpu, fpu_last_fop);
+	int32_t cs = (int32_t)offsetof(struct bt_cpu, seg[X86_CS].sel);
+	static const uint8_t movzw[2] = { 0x0f, 0xb7 };
+	tc->fpu_ret = e->p + tc->delta;
+	e8(e, 0xc3);
+	tc->fpu_load = e->p + tc->delta;
+	e8(e, 0x41); e8(e, 0x53);                              /* push r11 */
+	eop_mem(e, false, fx, 2, 1, H_ENV, H_NONE, 1, fpu);     /* fxrstor [r15+fpu] */
+	eload(e, false, H_T2, H_ENV, fpu + 8);                  /* the guest's FIP, FOP */
+	estore(e, false, H_T2, H_ENV, lfip);
+	eop_mem(e, false, movzw, 2, H_T2, H_ENV, H_NONE, 1, fpu + 6);
+	estore(e, false, H_T2, H_ENV, lfop);
+	(void)emit_set_slot(e, BT_OFF_FPU_LOAD, tc->fpu_ret);
+	uint8_t *save_imm = emit_set_slot(e, BT_OFF_FPU_SAVE, NULL);
+	e8(e, 0x41); e8(e, 0x5b);                              /* pop r11 */
+	e8(e, 0xc3);
+	tc->fpu_save = e->p + tc->delta;
+	e8(e, 0x41); e8(e, 0x53);
+	eop_mem(e, false, fx, 2, 0, H_ENV, H_NONE, 1, fpu);     /* fxsave [r15+fpu] */
+	eload(e, false, H_T2, H_ENV, lfip);                     /* FIP, FCS, FOP: ours */
+	estore(e, false, H_T2, H_ENV, fpu + 8);
+	eop_mem(e, false, movzw, 2, H_T2, H_ENV, H_NONE, 1, cs);
+	estore(e, false, H_T2, H_ENV, fpu + 12);
+	eop_mem(e, false, movzw, 2, H_T2, H_ENV, H_NONE, 1, lfop);
+	e8(e, 0x66);
+	estore(e, false, H_T2, H_ENV, fpu + 6);
+	eop_mem(e, true, &movimm, 1, 0, H_ENV, H_NONE, 1, fpu + 16); /* FDP: not tracked */
+	e32(e, 0);
+	e8(e, 0xdb); e8(e, 0xe3);                              /* fninit */
+	eop_mem(e, false, fx, 2, 2, H_ENV, H_NONE, 1, hmx);     /* ldmxcsr [host] */
+	(void)emit_set_slot(e, BT_OFF_FPU_LOAD, tc->fpu_load);
+	(void)emit_set_slot(e, BT_OFF_FPU_SAVE, tc->fpu_ret);
+	e8(e, 0x41); e8(e, 0x5b);
+	e8(e, 0xc3);
+	uint64_t save = (uint64_t)(uintptr_t)tc->fpu_save;
+	memcpy(save_imm, &save, 8);
+}
+
+/* The fixed part at the start of the cache: exit trampolines, the FPU
+ * switch. */
 static void emit_fixed(struct bt_tcache *tc)
 {
-	struct bt_emit e = { .p = tc->rw, .end = tc->rw + 256 };
+	struct bt_emit e = { .p = tc->rw, .end = tc->rw + 512 };
 	tc->exit_tramp = e.p + tc->delta;
 	emit_tramp(&e, bt_asm_exit);
 	tc->exit_nosave_tramp = e.p + tc->delta;
 	emit_tramp(&e, bt_asm_exit_nosave);
+	emit_fpu_fixed(tc, &e);
+	VMM_ASSERT(!e.overflow);
 	tc->code_start = VMM_ALIGN_UP((size_t)(e.p - tc->rw), 64);
 	tc->used = tc->code_start;
 }
@@ -102,6 +166,8 @@ int bt_trans_init(struct bt_cpu *c)
 	tc->gen = 1;
 	emit_fixed(tc);
 	c->tc = tc;
+	c->fpu_load_fn = (uint64_t)(uintptr_t)tc->fpu_load;
+	c->fpu_save_fn = (uint64_t)(uintptr_t)tc->fpu_ret;
 	c->ibtc = (uint64_t)(uintptr_t)tc->ibtc;
 	r = bt_signal_init();
 	if (r)
@@ -143,7 +209,7 @@ static void ibtc_clear(struct bt_cpu *c)
 {
 	struct bt_tcache *tc = c->tc;
 	tc->gen++;
-	if (tc->gen >= (1u << 22)) {
+	if (tc->gen >= (1u << 21)) {
 		/* generations wrap: clear for real */
 		memset(tc->ibtc, 0, BT_IBTC_SIZE * sizeof(*tc->ibtc));
 		tc->gen = 1;
@@ -212,8 +278,11 @@ void bt_tcache_chain(struct bt_tcache *tc, uint64_t slot, const void *target)
 
 void bt_ibtc_update_tag(struct bt_cpu *c)
 {
-	uint64_t key = bt_mode_key(c) & 0x3ff;
-	c->ibtc_tag = (((uint64_t)c->tc->gen << 10) | key) << 32;
+	/* the key's low 10 bits and its FPU bit (IA-32e blocks are never
+	 * translated, so LMA/CS64 need no room) */
+	uint32_t k = bt_mode_key(c);
+	uint64_t key = (k & 0x3ff) | ((k & BT_KEY_FPU) ? 0x400u : 0);
+	c->ibtc_tag = (((uint64_t)c->tc->gen << 11) | key) << 32;
 }
 
 void bt_ibtc_insert(struct bt_cpu *c, uint32_t eip, const struct bt_block *b)

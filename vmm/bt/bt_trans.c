@@ -34,6 +34,8 @@ _Static_assert(offsetof(struct bt_cpu, ibtc_tag) == BT_OFF_IBTC_TAG, "bt_cpu lay
 _Static_assert(offsetof(struct bt_cpu, win_base) == BT_OFF_WIN_BASE, "bt_cpu layout");
 _Static_assert(offsetof(struct bt_cpu, ind_lookups) == BT_OFF_IND_LOOKUPS, "bt_cpu layout");
 _Static_assert(offsetof(struct bt_cpu, block_entries) == BT_OFF_BLOCK_ENTRIES, "bt_cpu layout");
+_Static_assert(offsetof(struct bt_cpu, fpu_load_fn) == BT_OFF_FPU_LOAD, "bt_cpu layout");
+_Static_assert(offsetof(struct bt_cpu, fpu_save_fn) == BT_OFF_FPU_SAVE, "bt_cpu layout");
 _Static_assert(offsetof(struct bt_cpu, rip) == BT_OFF_EIP, "bt_cpu layout");
 /* Emitted code encodes these with a one-byte displacement. */
 _Static_assert(BT_OFF_GPR_OF(7) < 128 && BT_OFF_IBTC_TAG < 128 && BT_OFF_EXIT_SLOT < 128 &&
@@ -109,6 +111,14 @@ void tr_jmp_rx(struct tctx *t, const uint8_t *target_rx)
 
 /* ---- guest state spill / reload around helper calls ---- */
 
+/* C code next: the guest FPU state out and the host's in, if translated
+ * code had loaded it (bt_tcache.c, emit_fpu_fixed); flags kept. */
+static void emit_fpu_out(struct tctx *t)
+{
+	static const uint8_t call = 0xff;
+	eop_mem(&t->e, false, &call, 1, 2, H_ENV, H_NONE, 1, BT_OFF_FPU_SAVE); /* call [r15+save] */
+}
+
 static void emit_spill(struct tctx *t)
 {
 	struct bt_emit *e = &t->e;
@@ -116,6 +126,7 @@ static void emit_spill(struct tctx *t)
 		estore(e, false, bt_host_reg(g), H_ENV, BT_OFF_GPR_OF(g));
 	e8(e, 0x9c);                               /* pushfq */
 	e8(e, 0x41); e8(e, 0x8f); e8(e, 0x47); e8(e, BT_OFF_HFLAGS); /* pop [r15+hflags] */
+	emit_fpu_out(t);
 }
 
 /* Reload the guest state. The flags come back through SAHF and an ADD
@@ -199,6 +210,7 @@ static bool tr_io(struct tctx *t, const struct bt_insn *in)
 			estore(e, false, bt_host_reg(g), H_ENV, BT_OFF_GPR_OF(g));
 	e8(e, 0x9c);                                              /* pushfq */
 	e8(e, 0x41); e8(e, 0x8f); e8(e, 0x47); e8(e, BT_OFF_HFLAGS); /* pop [r15+hflags] */
+	emit_fpu_out(t);
 	emov_rr(e, true, H_RDI, H_ENV);
 	emov_ri(e, H_RSI, arg);
 	emov_ri64(e, H_RAX, (uint64_t)(uintptr_t)bt_h_io);
@@ -377,7 +389,7 @@ int bt_translate(struct bt_cpu *c, struct bt_block *b)
 		estore(&t->e, true, H_T2, H_ENV, BT_OFF_BLOCK_ENTRIES);
 	}
 	uint32_t off = 0;
-	bool ended = false;
+	bool ended = false, fpu_live = false;
 	for (unsigned i = 0; i < b->ninsn && !t->e.overflow && !t->failed; i++) {
 		const struct bt_insn *in = &b->insn[i];
 		t->cur = i;
@@ -395,9 +407,17 @@ int bt_translate(struct bt_cpu *c, struct bt_block *b)
 			tr_resume_here(t);
 			break;
 		}
-		if (!tr_native(t, in) &&
-		    !((in->id == X86_INS_IN || in->id == X86_INS_OUT) && tr_io(t, in)))
+		bool live = fpu_live;
+		fpu_live = false;
+		if (in->fpc) {
+			if (tr_fpu(t, in, &live))
+				fpu_live = live;
+			else
+				emit_interp(t, in);
+		} else if (!tr_native(t, in) &&
+			   !((in->id == X86_INS_IN || in->id == X86_INS_OUT) && tr_io(t, in))) {
 			emit_interp(t, in);
+		}
 		tr_resume_here(t);
 		off += in->len;
 	}

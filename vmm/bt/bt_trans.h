@@ -26,6 +26,8 @@
 #define BT_OFF_WIN_BASE 184
 #define BT_OFF_IND_LOOKUPS 192
 #define BT_OFF_BLOCK_ENTRIES 200
+#define BT_OFF_FPU_LOAD 208
+#define BT_OFF_FPU_SAVE 216
 /* The low half of guest GPR (g). */
 #define BT_OFF_GPR_OF(g) (BT_OFF_GPR + 8 * (int32_t)(g))
 
@@ -65,6 +67,9 @@ struct bt_tcache {
 	struct bt_ibtc_entry *ibtc;
 	uint32_t gen;              /* ibtc generation */
 	bool lahf_ok;              /* host has LAHF/SAHF in 64-bit mode */
+	uint8_t *fpu_ret;          /* rx: a lone RET (fpu_load_fn/fpu_save_fn when idle) */
+	uint8_t *fpu_load;         /* rx: FXRSTOR of the guest image, then swap the slots */
+	uint8_t *fpu_save;         /* rx: FXSAVE, FNINIT, host MXCSR, swap the slots */
 	bool poll_armed;           /* poll page is PROT_NONE */
 };
 

@@ -70,6 +70,9 @@ void bt_flag_effect(const struct bt_insn *in, uint8_t *rd, uint8_t *wr);
 /* Try to translate (in) natively (innocuous instructions and the stack);
  * false if it must go to a helper. */
 bool tr_native(struct tctx *t, const struct bt_insn *in);
+/* An FP/MMX/SSE instruction natively (bt_trans_fpu.c); (live): the guest
+ * FPU state is known to be loaded before it, and after it on return. */
+bool tr_fpu(struct tctx *t, const struct bt_insn *in, bool *live);
 /* The inline TLB check for a (size)-byte access at the linear address in
  * H_ADDR (already computed); leaves the host address in H_ADDR. A miss
  * interprets the current instruction. */
