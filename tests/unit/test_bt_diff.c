@@ -245,6 +245,11 @@ static void gen_case(struct dg_case *c, bool single)
 		memcpy(c->stack + i, &v, 4);
 	}
 	unsigned n = single ? 1 : 2 + dg_n(6);
+	if (single && dg_n(8) == 0) {
+		/* an x87, MMX or SSE2 stream (one kind per case) */
+		dg_fp_gens[dg_n(VMM_ARRAY_SIZE(dg_fp_gens))](c);
+		n = 0;
+	}
 	for (unsigned i = 0; i < n; i++) {
 		unsigned g;
 		do {

@@ -1081,8 +1081,9 @@ static const struct {
 	{ g_callret, "callret", false },
 	{ g_seg, "seg", false },       { g_trap, "trap", false },
 	{ g_feat, "feat", false },
-	{ g_x87, "x87", false },       { g_mmx, "mmx", false },
-	{ g_sse2, "sse2", false },
 };
+
+/* The FPU streams: 16/32-bit code only (test_bt_diff.c). */
+static const dg_fn dg_fp_gens[] = { g_x87, g_mmx, g_sse2 };
 
 #endif

@@ -30,7 +30,7 @@ static void test_bt_fpu_x87_arith(void **state)
 {
 	(void)state;
 	struct bth *h = bth_new(BTH_FLAT32);
-	fp_setup(h, false);
+	fp_setup(h, true);
 	bth_load(h, BTH_CODE_ADDR, t_x87_start, t_x87_end);
 	double a = 1.25, b = 2.5;
 	uint64_t ab, bb;
@@ -129,7 +129,7 @@ static void test_bt_fpu_unmasked_x87_exception_is_mf_at_next_wait(void **state)
 {
 	(void)state;
 	struct bth *h = bth_new(BTH_FLAT32);
-	fp_setup(h, false);
+	fp_setup(h, true); /* OSFXSR: the translator runs it natively (SIGFPE -> #MF) */
 	bth_load(h, BTH_CODE_ADDR, t_mf_start, t_mf_end);
 	bth_poke32(h, D_, 0x37e); /* IM clear: 0/0 */
 	assert_int_equal(bth_run(h), BTH_EXC);
