@@ -189,6 +189,8 @@ static void on_event(void *opaque, const struct vm_event *ev)
 	mon_console_event(m, ev);
 	if (m->qmp)
 		mon_qmp_event(m->qmp, ev);
+	if (m->gdb)
+		mon_gdb_event(m->gdb, ev);
 }
 
 struct mon *mon_create(const struct mon_machine *mm)
@@ -218,6 +220,7 @@ void mon_destroy(struct mon *m)
 	if (m->listening)
 		vm_unlisten(m->vm, on_event, m);
 	mon_qmp_destroy(m->qmp);
+	mon_gdb_destroy(m->gdb);
 	for (unsigned i = 0; i < MON_MAX_CLIENTS; i++)
 		if (m->client_fd[i] >= 0)
 			(void)close(m->client_fd[i]);

@@ -130,6 +130,10 @@ int mon_sock_listen(const char *kind, const struct mon_sock_spec *s);
 /* Write all of (buf) to a socket; 0 or -errno (the client went away). */
 int mon_write_all(int fd, const void *buf, size_t len);
 
+/* mon_gdb.c */
+void mon_gdb_destroy(struct mon_gdb *g);
+void mon_gdb_event(struct mon_gdb *g, const struct vm_event *ev);
+
 /* mon_qmp.c */
 void mon_qmp_destroy(struct mon_qmp *q);
 void mon_qmp_event(struct mon_qmp *q, const struct vm_event *ev);

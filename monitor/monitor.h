@@ -48,6 +48,10 @@ VMM_MUST_CHECK int mon_open_console(struct mon *m, const char *spec, struct char
 /* The QMP-compatible control socket, "unix:PATH[,server][,wait=off]"
  * (docs/control.md). 0 or -errno after a message. */
 VMM_MUST_CHECK int mon_open_qmp(struct mon *m, const char *spec);
+/* The gdb stub, "tcp:HOST:PORT" (tcp::PORT: 127.0.0.1) or "unix:PATH"
+ * (docs/control.md); (wide): x86-64 registers (a 64-bit guest), else i386.
+ * 0 or -errno after a message. */
+VMM_MUST_CHECK int mon_open_gdb(struct mon *m, const char *spec, bool wide);
 /* Check a spec without opening it (for the option parser). 0, or -EINVAL
  * with (why). kind: "monitor", "qmp", "gdb". */
 int mon_spec_check(const char *kind, const char *spec, char *why, size_t len);

@@ -8,9 +8,9 @@ set -eu
 BUILD="gcc g++ make pkg-config gcc-multilib libcapstone-dev libcpuid-dev libjansson-dev
 libsdl2-dev libbenchmark-dev"
 # tests: cmocka (unit tests), Unicorn (differential tests), QEMU (reference
-# runs of the guest suite), coreutils' timeout, acpica-tools (iasl: the ACPI
-# tables test)
-TEST="libcmocka-dev libunicorn-dev qemu-system-x86 coreutils acpica-tools"
+# runs of the guest suite and of the QMP test), gdb (the gdb stub's test),
+# coreutils' timeout, acpica-tools (iasl: the ACPI tables test)
+TEST="libcmocka-dev libunicorn-dev qemu-system-x86 gdb coreutils acpica-tools"
 # the Linux test guest (scripts/linux-guest.sh): cpio for its initramfs; its
 # i386 kernel and busybox packages are fetched with apt-get download (never
 # installed), which needs the i386 architecture

@@ -56,6 +56,7 @@ fi
 if [ -z "${CHECK_ONLY:-}" ] || [ "${CHECK_ONLY:-}" = monitor ]; then
 	timeout -k 5 600 python3 "$here/monitor/console.py" "$B" "$GB" | tee -a "$tally"
 	timeout -k 5 600 python3 "$here/monitor/qmp.py" "$B" "$GB" | tee -a "$tally"
+	timeout -k 5 600 python3 "$here/monitor/gdb.py" "$B" "$GB" | tee -a "$tally"
 fi
 if [ -z "${CHECK_ONLY:-}" ] || [ "${CHECK_ONLY:-}" = linux ]; then
 	sh "$here/guest/linux32.sh" "$B" | tee -a "$tally"

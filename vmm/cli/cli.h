@@ -41,6 +41,7 @@ struct run_config {
 	bool no_profile;           /* --no-profile: ignore this image's stored runs */
 	const char *monitor;       /* --monitor SPEC (monitor/monitor.h) or NULL */
 	const char *qmp;           /* --qmp SPEC or NULL */
+	const char *gdb;           /* --gdb SPEC (-s: tcp::1234) or NULL */
 	bool start_paused;         /* -S: the guest waits for `cont` */
 	bool bt_interp;            /* --bt-interp */
 	bool help, version;        /* -h/--help, --version: print and exit 0 */

@@ -153,6 +153,7 @@ static const struct {
 	{ "-serial", "serial", NULL },
 	{ "-monitor", "monitor", NULL },
 	{ "-qmp", "qmp", NULL },
+	{ "-gdb", "gdb", NULL },
 	{ "-nographic", "", NULL },  /* no display; COM1 on stdio is the default */
 	{ "-no-reboot", "", NULL },  /* a reset always stops the guest */
 	{ "-enable-kvm", NULL, "use --mode hw (KVM), or --mode auto to let Triplex choose" },

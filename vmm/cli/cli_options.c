@@ -200,6 +200,18 @@ static void set_qmp(struct run_config *rc, const char *src, const char *v)
 	rc->qmp = v;
 }
 
+static void set_gdb(struct run_config *rc, const char *src, const char *v)
+{
+	check_monitor("gdb", v);
+	rc->gdb = v;
+}
+
+/* -s: QEMU's shorthand for the gdb stub on port 1234, on loopback only. */
+static void set_gdb_default(struct run_config *rc, const char *src, const char *v)
+{
+	rc->gdb = "tcp:127.0.0.1:1234";
+}
+
 static void set_modes(struct run_config *rc, const char *src, const char *v)
 {
 	char buf[sizeof(rc->perf_modes)], names[64];
@@ -314,6 +326,10 @@ const struct cli_opt cli_opts[] = {
 	  "monitor console: stdio (Ctrl-A c), unix:PATH[,server] or none" },
 	{ "qmp", 0, NULL, "SPEC", CLI_RUN, 0, set_qmp,
 	  "QMP control socket: unix:PATH[,server,wait=off]" },
+	{ "gdb", 0, NULL, "SPEC", CLI_RUN, 0, set_gdb,
+	  "gdb stub: tcp:HOST:PORT (tcp::PORT: 127.0.0.1) or unix:PATH" },
+	{ "gdb-local", 's', NULL, NULL, CLI_RUN, 0, set_gdb_default,
+	  "gdb stub on tcp:127.0.0.1:1234 (QEMU's -s)" },
 	{ "start-paused", 'S', NULL, NULL, CLI_RUN, 0, set_start_paused,
 	  "start the guest paused (the monitor's cont starts it)" },
 	/* triplex perf */

@@ -224,6 +224,12 @@ static const struct engine_ops *switch_target(const struct run_config *rc,
 	return to;
 }
 
+/* The gdb stub's register layout: x86-64 for a guest that runs 64-bit code. */
+static bool gdb_wide(const struct guest_desc *g)
+{
+	return g->info.bits == 64 || (g->needs & (GUEST_NEEDS_LONG | GUEST_NEEDS_LONG_SWITCH));
+}
+
 static int run_guest(struct run_config *rc, struct choice *c, const struct guest_desc *g,
 		     const struct host_caps *caps)
 {
@@ -252,11 +258,12 @@ static int run_guest(struct run_config *rc, struct choice *c, const struct guest
 	snprintf(vm->engine_why, sizeof(vm->engine_why), "%s", c->why);
 	snprintf(vm->guest_name, sizeof(vm->guest_name), "%s", g->info.name);
 	vm->start_paused = rc->start_paused;
-	if (rc->monitor || rc->qmp) {
+	if (rc->monitor || rc->qmp || rc->gdb) {
 		struct mon_machine mm = { .vm = vm, .caps = caps, .guest = g };
 		mon = mon_create(&mm);
 		if (!mon || (rc->monitor && mon_open_console(mon, rc->monitor, m.board->console)) ||
-		    (rc->qmp && mon_open_qmp(mon, rc->qmp))) {
+		    (rc->qmp && mon_open_qmp(mon, rc->qmp)) ||
+		    (rc->gdb && mon_open_gdb(mon, rc->gdb, gdb_wide(g)))) {
 			free(c->explain);
 			sel_adapt_stop(adapt);
 			status = VM_EXIT_USAGE;
