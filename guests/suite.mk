@@ -11,7 +11,8 @@ GS_IMAGES := $(foreach n,$(GS_NAMES),$(GB)/$(n)-32.elf $(GB)/$(n)-64.elf)
 GUEST_BINS += $(GS_IMAGES)
 
 # -g: symbols and line tables for gdb (tests/monitor/gdb.py); the loaded
-# bytes are the same with and without it.
+# bytes are the same with and without it. C objects depend on this file, so
+# a change of flags rebuilds them.
 GS_CFLAGS := $(GUEST_CFLAGS) -g -std=gnu11 -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
 	-Wno-unused-parameter -mgeneral-regs-only -fno-tree-loop-distribute-patterns \
 	-fno-common -fno-pie -Iguests/lib -Iguests/work -MMD -MP
@@ -21,12 +22,12 @@ GS_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size
 
 # ---- compile: $(GB)/o32/... and $(GB)/o64/... mirror guests/ ----
 # Every C object may include the generated expect.h of its bitness.
-$(GB)/o32/%.o: guests/%.c $(GB)/gen/32/expect.h
+$(GB)/o32/%.o: guests/%.c $(GB)/gen/32/expect.h guests/suite.mk
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC32    $<")
 	$(Q)$(GUEST_CC) -m32 $(GS_CFLAGS) -I$(GB)/gen/32 -c $< -o $@
 
-$(GB)/o64/%.o: guests/%.c $(GB)/gen/64/expect.h
+$(GB)/o64/%.o: guests/%.c $(GB)/gen/64/expect.h guests/suite.mk
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC64    $<")
 	$(Q)$(GUEST_CC) -m64 $(GS_CFLAGS) -I$(GB)/gen/64 -c $< -o $@
@@ -105,5 +106,8 @@ $(GB)/o64/work/main_%.o: guests/work/work_main.c
 	$(Q)$(GUEST_CC) -m64 $(GS_CFLAGS) -DWORK=$* -c $< -o $@
 $(foreach b,32 64,$(foreach n,$(GS_WORKLOADS),$(eval \
 	$(call gs_image,$(n),$(b),,$(GB)/o$(b)/work/main_$(n).o,$(call gs_libs,$(b))))))
+# (named one by one: on the pattern rule, the prerequisite would let make's
+# built-in %: %.o chain try to remake the included main_*.d files)
+$(foreach b,32 32pv 64 64pv,$(foreach n,$(GS_WORKLOADS),$(GB)/o$(b)/work/main_$(n).o)): guests/suite.mk
 
 -include $(shell find $(GB)/o32 $(GB)/o64 -name '*.d' 2>/dev/null)

@@ -14,12 +14,12 @@ GUEST_BINS += $(GS_PV_IMAGES)
 GS_PV_CFLAGS := $(GS_CFLAGS) -DRT_PV -I.
 GS_PV_ASFLAGS := $(GS_ASFLAGS) -DRT_PV -I.
 
-$(GB)/o32pv/%.o: guests/%.c $(GB)/gen/32/expect.h
+$(GB)/o32pv/%.o: guests/%.c $(GB)/gen/32/expect.h guests/suite.mk
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC32PV  $<")
 	$(Q)$(GUEST_CC) -m32 $(GS_PV_CFLAGS) -I$(GB)/gen/32 -c $< -o $@
 
-$(GB)/o64pv/%.o: guests/%.c $(GB)/gen/64/expect.h
+$(GB)/o64pv/%.o: guests/%.c $(GB)/gen/64/expect.h guests/suite.mk
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC64PV  $<")
 	$(Q)$(GUEST_CC) -m64 $(GS_PV_CFLAGS) -I$(GB)/gen/64 -c $< -o $@
