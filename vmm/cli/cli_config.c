@@ -140,20 +140,20 @@ static void read_config(struct run_config *rc, const char *file)
 
 /* ---- QEMU's spellings ---- */
 
-/* What a QEMU user types: (flag) is the Triplex option it means (its value
- * follows as in QEMU), "" an option Triplex always behaves as, or NULL with
- * (answer) saying what to use instead. */
+/* What a QEMU user types: (flag) is the Triplex option it means ("--name";
+ * its value follows as in QEMU), "" an option Triplex always behaves as, or
+ * NULL with (answer) saying what to use instead. */
 static const struct {
 	const char *qemu, *flag, *answer;
 } qemu_words[] = {
-	{ "-kernel", "kernel", NULL },
-	{ "-initrd", "initrd", NULL },
-	{ "-append", "append", NULL },
-	{ "-smp", "smp", NULL },
-	{ "-serial", "serial", NULL },
-	{ "-monitor", "monitor", NULL },
-	{ "-qmp", "qmp", NULL },
-	{ "-gdb", "gdb", NULL },
+	{ "-kernel", "--kernel", NULL },
+	{ "-initrd", "--initrd", NULL },
+	{ "-append", "--append", NULL },
+	{ "-smp", "--smp", NULL },
+	{ "-serial", "--serial", NULL },
+	{ "-monitor", "--monitor", NULL },
+	{ "-qmp", "--qmp", NULL },
+	{ "-gdb", "--gdb", NULL },
 	{ "-nographic", "", NULL },  /* no display; COM1 on stdio is the default */
 	{ "-no-reboot", "", NULL },  /* a reset always stops the guest */
 	{ "-enable-kvm", NULL, "use --mode hw (KVM), or --mode auto to let Triplex choose" },
@@ -230,13 +230,10 @@ static int translate_qemu(unsigned cmd, int n, char **in, char **out, const char
 				m--; /* what Triplex always does */
 				continue;
 			}
-			o = find_long(cmd, qemu_words[q].flag, strlen(qemu_words[q].flag));
+			o = find_long(cmd, qemu_words[q].flag + 2, strlen(qemu_words[q].flag + 2));
 			if (!o)
 				cli_fail("%s: not an option of triplex %s", a, cmd_name(cmd));
-			char *alias;
-			if (asprintf(&alias, "--%s", o->name) < 0)
-				cli_fail("out of memory");
-			out[m - 1] = alias; /* lives until exit: argv-like */
+			out[m - 1] = (char *)qemu_words[q].flag; /* getopt does not write it */
 			if (i + 1 < n) {
 				typed[m] = in[i + 1];
 				out[m++] = in[++i];
