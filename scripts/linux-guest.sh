@@ -12,7 +12,7 @@
 # The initramfs's /init mounts proc, sys and dev, prints TRIPLEX-BOOT-OK,
 # then runs /etc/triplex/$triplex_run.sh if the kernel command line has
 # triplex_run=NAME (check: the checks tests/guest/linux32.sh verifies;
-# bench: perf/linux32.sh's workload), else a shell on the console; it
+# bench: perf/linux32.py's workload), else a shell on the console; it
 # ends with `poweroff -f`. Re-running reuses what was already fetched.
 # Exit status: 0 built, 3 a package could not be fetched (the reason is
 # printed), 1 anything else.

@@ -1,12 +1,7 @@
-# perf/linux32.sh's workload: fork+exec loop, pipe + md5sum, awk
+# perf/linux32.py's workload: fork+exec loop, pipe + md5sum, awk
 # floating-point loop, tmpfs dd. The host times it from TRIPLEX-BOOT-OK to
 # TRIPLEX-BENCH-DONE.
-chmod 755 /etc/triplex/child.sh
-i=0
-while [ $i -lt 500 ]; do
-	/etc/triplex/child.sh
-	i=$((i + 1))
-done
+sh /etc/triplex/forkexec.sh 500 >/dev/null
 dd if=/dev/zero bs=64k count=256 2>/dev/null | md5sum >/dev/null
 awk 'BEGIN { s = 0; for (i = 1; i <= 300000; i++) s += 1.0 / i; printf "awk %.6f\n", s }'
 dd if=/dev/zero of=/tmp/f bs=64k count=512 2>/dev/null

@@ -15,8 +15,12 @@ dir=$(cd "$B/.." && pwd)/linux32
 w=$(mktemp -d "${TMPDIR:-/tmp}/triplex-linux32.XXXXXX") || exit 1
 trap 'rm -rf "$w"' EXIT
 
-if [ ! -f "$dir/initrd.gz" ] || [ ! -f "$dir/vmlinuz-686" ] || [ ! -f "$dir/vmlinuz-686-pae" ]; then
-	sh "$here/../../scripts/linux-guest.sh" "$dir" >"$w/fetch" 2>&1
+src=$here/../../scripts
+# (re)build when something is missing or the initramfs's sources changed
+# (the packages already fetched are reused)
+if [ ! -f "$dir/initrd.gz" ] || [ ! -f "$dir/vmlinuz-686" ] || [ ! -f "$dir/vmlinuz-686-pae" ] ||
+	[ -n "$(find "$src/linux-guest.sh" "$src/linux-guest" -newer "$dir/initrd.gz" 2>/dev/null)" ]; then
+	sh "$src/linux-guest.sh" "$dir" >"$w/fetch" 2>&1
 	rc=$?
 	if [ $rc = 3 ]; then
 		echo "ok linux32: Debian 686 kernels # SKIP cannot fetch the packages: $(grep -m1 'linux-guest:' "$w/fetch" | sed 's/^linux-guest: //')"
