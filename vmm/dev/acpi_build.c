@@ -56,19 +56,19 @@ static uint8_t *table_start(struct acpi_area *a, const char *sig, size_t len, ui
 	*gpa = area_alloc(a, len, 16);
 	uint8_t *t = at(a, *gpa);
 	memcpy(t, sig, 4);
-	fw_put(t + 4, len, 4);
+	dev_put_le(t + 4, len, 4);
 	t[8] = rev;
 	memcpy(t + 10, OEM_ID, 6);
 	memcpy(t + 16, OEM_TABLE_ID, 8);
-	fw_put(t + 24, 1, 4);        /* OEM revision */
+	dev_put_le(t + 24, 1, 4);        /* OEM revision */
 	memcpy(t + 28, "TPLX", 4);   /* creator ID */
-	fw_put(t + 32, 1, 4);        /* creator revision */
+	dev_put_le(t + 32, 1, 4);        /* creator revision */
 	return t;
 }
 
 static void table_end(struct acpi_area *a, uint8_t *t, gpa_t gpa, bool listed)
 {
-	uint32_t len = (uint32_t)t[4] | (uint32_t)t[5] << 8 | (uint32_t)t[6] << 16;
+	uint32_t len = (uint32_t)dev_get_le(t + 4, 4);
 	t[9] = fw_checksum(t, len);
 	if (listed) {
 		VMM_ASSERT(a->nr_tables < MAX_TABLES);
@@ -83,7 +83,7 @@ static void gas_io(uint8_t *p, uint16_t port, unsigned bits, unsigned access)
 	p[1] = (uint8_t)bits;
 	p[2] = 0;
 	p[3] = (uint8_t)access; /* 1 byte, 2 word, 3 dword */
-	fw_put(p + 4, port, 8);
+	dev_put_le(p + 4, port, 8);
 }
 
 static gpa_t build_facs(struct acpi_area *a)
@@ -91,7 +91,7 @@ static gpa_t build_facs(struct acpi_area *a)
 	gpa_t g = area_alloc(a, FACS_LEN, 64);
 	uint8_t *f = at(a, g);
 	memcpy(f, "FACS", 4);
-	fw_put(f + 4, FACS_LEN, 4);
+	dev_put_le(f + 4, FACS_LEN, 4);
 	f[32] = 1; /* version */
 	return g;
 }
@@ -111,28 +111,28 @@ static void build_fadt(struct acpi_area *a, gpa_t facs, gpa_t dsdt)
 {
 	gpa_t g;
 	uint8_t *t = table_start(a, "FACP", FADT_LEN, 4, &g);
-	fw_put(t + 36, facs, 4);
-	fw_put(t + 40, dsdt, 4);
+	dev_put_le(t + 36, facs, 4);
+	dev_put_le(t + 40, dsdt, 4);
 	t[45] = 0;                             /* preferred PM profile: unspecified */
-	fw_put(t + 46, ACPI_SCI_IRQ, 2);
-	fw_put(t + 48, 0, 4);                  /* SMI_CMD 0: always in ACPI mode */
-	fw_put(t + 56, ACPI_PM_BASE, 4);       /* PM1a_EVT_BLK */
-	fw_put(t + 64, ACPI_PM1_CNT, 4);       /* PM1a_CNT_BLK */
-	fw_put(t + 76, ACPI_PM_TMR, 4);        /* PM_TMR_BLK */
+	dev_put_le(t + 46, ACPI_SCI_IRQ, 2);
+	dev_put_le(t + 48, 0, 4);                  /* SMI_CMD 0: always in ACPI mode */
+	dev_put_le(t + 56, ACPI_PM_BASE, 4);       /* PM1a_EVT_BLK */
+	dev_put_le(t + 64, ACPI_PM1_CNT, 4);       /* PM1a_CNT_BLK */
+	dev_put_le(t + 76, ACPI_PM_TMR, 4);        /* PM_TMR_BLK */
 	t[88] = 4;                             /* PM1_EVT_LEN */
 	t[89] = 2;                             /* PM1_CNT_LEN */
 	t[91] = 4;                             /* PM_TMR_LEN */
-	fw_put(t + 96, 0x0fff, 2);             /* P_LVL2_LAT > 100: no C2 */
-	fw_put(t + 98, 0x0fff, 2);             /* P_LVL3_LAT > 1000: no C3 */
+	dev_put_le(t + 96, 0x0fff, 2);             /* P_LVL2_LAT > 100: no C2 */
+	dev_put_le(t + 98, 0x0fff, 2);             /* P_LVL3_LAT > 1000: no C3 */
 	t[108] = 0x32;                         /* CENTURY: CMOS byte 0x32 */
-	fw_put(t + 109, 0x0003, 2);            /* IAPC_BOOT_ARCH: LEGACY_DEVICES | 8042 */
+	dev_put_le(t + 109, 0x0003, 2);            /* IAPC_BOOT_ARCH: LEGACY_DEVICES | 8042 */
 	/* flags: WBINVD, PROC_C1, PWR_BUTTON and SLP_BUTTON (no fixed-feature
 	 * buttons), RESET_REG_SUP; TMR_VAL_EXT clear: a 24-bit PM timer */
-	fw_put(t + 112, 1u << 0 | 1u << 2 | 1u << 4 | 1u << 5 | 1u << 10, 4);
+	dev_put_le(t + 112, 1u << 0 | 1u << 2 | 1u << 4 | 1u << 5 | 1u << 10, 4);
 	gas_io(t + 116, 0xcf9, 8, 1);          /* RESET_REG: PIIX3 reset control */
 	t[128] = 0x06;                         /* RESET_VALUE: SYS_RST | RST_CPU */
-	fw_put(t + 132, facs, 8);              /* X_FIRMWARE_CTRL */
-	fw_put(t + 140, dsdt, 8);              /* X_DSDT */
+	dev_put_le(t + 132, facs, 8);              /* X_FIRMWARE_CTRL */
+	dev_put_le(t + 140, dsdt, 8);              /* X_DSDT */
 	gas_io(t + 148, ACPI_PM_BASE, 32, 2);  /* X_PM1a_EVT_BLK */
 	gas_io(t + 172, ACPI_PM1_CNT, 16, 2);  /* X_PM1a_CNT_BLK */
 	gas_io(t + 208, ACPI_PM_TMR, 32, 3);   /* X_PM_TMR_BLK */
@@ -148,21 +148,21 @@ static void build_madt(struct acpi_area *a, const struct fw_config *c)
 	gpa_t g;
 	uint8_t *t = table_start(a, "APIC", len, 1, &g);
 	uint8_t *p = t + ACPI_HDR;
-	fw_put(p, APIC_DEFAULT_BASE, 4);
-	fw_put(p + 4, 1, 4); /* PCAT_COMPAT: dual 8259s present */
+	dev_put_le(p, APIC_DEFAULT_BASE, 4);
+	dev_put_le(p + 4, 1, 4); /* PCAT_COMPAT: dual 8259s present */
 	p += 8;
 	for (unsigned i = 0; i < c->nr_cpus; i++, p += 8) {
 		p[0] = 0;
 		p[1] = 8;
 		p[2] = (uint8_t)i; /* ACPI processor UID */
 		p[3] = (uint8_t)i; /* APIC ID */
-		fw_put(p + 4, 1, 4); /* enabled */
+		dev_put_le(p + 4, 1, 4); /* enabled */
 	}
 	p[0] = 1;
 	p[1] = 12;
 	p[2] = c->ioapic_id;
-	fw_put(p + 4, IOAPIC_BASE, 4);
-	fw_put(p + 8, 0, 4); /* GSI base */
+	dev_put_le(p + 4, IOAPIC_BASE, 4);
+	dev_put_le(p + 8, 0, 4); /* GSI base */
 	p += 12;
 	static const struct { uint8_t irq; uint32_t gsi; uint16_t flags; } iso[] = {
 		{ 0, 2, 0x0000 },              /* PIT: conforming */
@@ -173,13 +173,13 @@ static void build_madt(struct acpi_area *a, const struct fw_config *c)
 		p[1] = 10;
 		p[2] = 0; /* bus: ISA */
 		p[3] = iso[i].irq;
-		fw_put(p + 4, iso[i].gsi, 4);
-		fw_put(p + 8, iso[i].flags, 2);
+		dev_put_le(p + 4, iso[i].gsi, 4);
+		dev_put_le(p + 8, iso[i].flags, 2);
 	}
 	p[0] = 4;
 	p[1] = 6;
 	p[2] = 0xff;         /* all processors */
-	fw_put(p + 3, 0, 2); /* conforming */
+	dev_put_le(p + 3, 0, 2); /* conforming */
 	p[5] = 1;            /* LINT1 */
 	table_end(a, t, g, true);
 }
@@ -189,12 +189,12 @@ static void build_hpet(struct acpi_area *a)
 	gpa_t g;
 	uint8_t *t = table_start(a, "HPET", ACPI_HDR + 20, 1, &g);
 	uint8_t *p = t + ACPI_HDR;
-	fw_put(p, HPET_ID_LOW, 4);     /* event timer block ID = capabilities[31:0] */
+	dev_put_le(p, HPET_ID_LOW, 4);     /* event timer block ID = capabilities[31:0] */
 	p[4] = 0;                      /* GAS: system memory */
 	p[5] = 64;
-	fw_put(p + 8, HPET_ADDR, 8);
+	dev_put_le(p + 8, HPET_ADDR, 8);
 	p[16] = 0;                     /* HPET number */
-	fw_put(p + 17, 0x80, 2);       /* minimum clock tick in periodic mode */
+	dev_put_le(p + 17, 0x80, 2);       /* minimum clock tick in periodic mode */
 	p[19] = 0;                     /* no page protection */
 	table_end(a, t, g, true);
 }
@@ -203,11 +203,11 @@ static void build_rsdt_xsdt(struct acpi_area *a, gpa_t *rsdt, gpa_t *xsdt)
 {
 	uint8_t *r = table_start(a, "RSDT", ACPI_HDR + 4 * a->nr_tables, 1, rsdt);
 	for (unsigned i = 0; i < a->nr_tables; i++)
-		fw_put(r + ACPI_HDR + 4 * i, a->table[i], 4);
+		dev_put_le(r + ACPI_HDR + 4 * i, a->table[i], 4);
 	table_end(a, r, *rsdt, false);
 	uint8_t *x = table_start(a, "XSDT", ACPI_HDR + 8 * a->nr_tables, 1, xsdt);
 	for (unsigned i = 0; i < a->nr_tables; i++)
-		fw_put(x + ACPI_HDR + 8 * i, a->table[i], 8);
+		dev_put_le(x + ACPI_HDR + 8 * i, a->table[i], 8);
 	table_end(a, x, *xsdt, false);
 }
 
@@ -218,9 +218,9 @@ static void build_rsdp(struct acpi_area *a, gpa_t rsdt, gpa_t xsdt)
 	memcpy(p, "RSD PTR ", 8);
 	memcpy(p + 9, OEM_ID, 6);
 	p[15] = 2;
-	fw_put(p + 16, rsdt, 4);
-	fw_put(p + 20, 36, 4);
-	fw_put(p + 24, xsdt, 8);
+	dev_put_le(p + 16, rsdt, 4);
+	dev_put_le(p + 20, 36, 4);
+	dev_put_le(p + 24, xsdt, 8);
 	p[8] = fw_checksum(p, 20);
 	p[32] = fw_checksum(p, 36);
 }

@@ -140,6 +140,27 @@ static void aml_name_buffer(struct aml *a, const char *name, const uint8_t *res,
 	aml_close(a);
 }
 
+/* Name (NAME, integer) */
+static void aml_name_int(struct aml *a, const char *name, uint64_t v)
+{
+	aml_byte(a, 0x08);
+	aml_name(a, name);
+	aml_int(a, v);
+}
+
+/* Device (NAME) { Name (_HID, EisaId (HID)) Name (_UID, 0) ...: the caller
+ * adds the rest and aml_close()s it. */
+static void aml_device_open(struct aml *a, const char *name, const char *hid)
+{
+	aml_bytes(a, "\x5b\x82", 2); /* DeviceOp */
+	aml_open(a);
+	aml_name(a, name);
+	aml_byte(a, 0x08);
+	aml_name(a, "_HID");
+	aml_eisaid(a, hid);
+	aml_name_int(a, "_UID", 0);
+}
+
 /* ---- resource descriptors (6.4.2 small, 6.4.3 large items) ---- */
 
 struct res {
@@ -222,18 +243,8 @@ static void dsdt_pci0(struct aml *a, const struct fw_config *c)
 	res_dword_mem(&r, (uint32_t)c->pci_hole, (uint32_t)PCI_MMIO_END - 1, false);
 	res_end(&r);
 
-	aml_bytes(a, "\x5b\x82", 2); /* DeviceOp */
-	aml_open(a);
-	aml_name(a, "PCI0");
-	aml_byte(a, 0x08);
-	aml_name(a, "_HID");
-	aml_eisaid(a, "PNP0A03");
-	aml_byte(a, 0x08);
-	aml_name(a, "_ADR");
-	aml_int(a, 0);
-	aml_byte(a, 0x08);
-	aml_name(a, "_UID");
-	aml_int(a, 0);
+	aml_device_open(a, "PCI0", "PNP0A03");
+	aml_name_int(a, "_ADR", 0);
 	aml_name_buffer(a, "_CRS", r.b, r.len);
 	aml_close(a);
 }
@@ -243,15 +254,7 @@ static void dsdt_hpet(struct aml *a)
 	struct res r = { .len = 0 };
 	res_mem32_fixed(&r, (uint32_t)HPET_ADDR, HPET_SIZE);
 	res_end(&r);
-	aml_bytes(a, "\x5b\x82", 2);
-	aml_open(a);
-	aml_name(a, "HPET");
-	aml_byte(a, 0x08);
-	aml_name(a, "_HID");
-	aml_eisaid(a, "PNP0103");
-	aml_byte(a, 0x08);
-	aml_name(a, "_UID");
-	aml_int(a, 0);
+	aml_device_open(a, "HPET", "PNP0103");
 	aml_name_buffer(a, "_CRS", r.b, r.len);
 	aml_close(a);
 }

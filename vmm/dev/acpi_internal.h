@@ -1,16 +1,9 @@
 /* acpi_internal.h: what the firmware table builders share (acpi_build.c,
- * acpi_dsdt.c, mptable.c): little-endian stores, the checksum, and the
- * DSDT's AML. */
+ * acpi_dsdt.c, mptable.c): the checksum and the DSDT's AML. */
 #ifndef VMM_DEV_ACPI_INTERNAL_H
 #define VMM_DEV_ACPI_INTERNAL_H
 
 #include "vmm/dev/dev_internal.h"
-
-static inline void fw_put(uint8_t *p, uint64_t v, unsigned bytes)
-{
-	for (unsigned i = 0; i < bytes; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
 
 /* The byte that makes the (len) bytes at (p) sum to zero (with it in place
  * of a zero byte). */

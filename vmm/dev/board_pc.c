@@ -48,12 +48,6 @@ static void board_console_quit(void *opaque)
 	vm_request_stop(opaque, VM_STOP_QUIT, 0, "quit from the console");
 }
 
-static void put_le(uint8_t *p, uint64_t v, unsigned bytes)
-{
-	for (unsigned i = 0; i < bytes; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
 /* fw_cfg "etc/e820": { le64 address, le64 length, le32 type } per entry. */
 static int board_add_e820(struct board_pc *b)
 {
@@ -62,9 +56,9 @@ static int board_add_e820(struct board_pc *b)
 	unsigned n = mem_e820(&b->vm->mem, e, MEM_MAX_E820);
 	for (unsigned i = 0; i < n; i++) {
 		uint8_t *p = buf + i * BOARD_E820_ENTRY;
-		put_le(p, e[i].addr, 8);
-		put_le(p + 8, e[i].size, 8);
-		put_le(p + 16, e[i].type, 4);
+		dev_put_le(p, e[i].addr, 8);
+		dev_put_le(p + 8, e[i].size, 8);
+		dev_put_le(p + 16, e[i].type, 4);
 	}
 	return fwcfg_add_file(b->fwcfg, "etc/e820", buf, n * BOARD_E820_ENTRY);
 }

@@ -20,6 +20,21 @@ static inline void dev_split_bytes(dev_byte_fn fn, void *dev, uint64_t off, void
 		fn(dev, (unsigned)off + i, &p[i], is_write);
 }
 
+/* Little-endian fields of (bytes) bytes in a register file or table. */
+static inline void dev_put_le(uint8_t *p, uint64_t v, unsigned bytes)
+{
+	for (unsigned i = 0; i < bytes; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline uint64_t dev_get_le(const uint8_t *p, unsigned bytes)
+{
+	uint64_t v = 0;
+	for (unsigned i = 0; i < bytes; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
 static inline uint8_t dev_to_bcd(unsigned v)
 {
 	return (uint8_t)(((v / 10) % 10) << 4 | (v % 10));

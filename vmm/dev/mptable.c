@@ -32,7 +32,7 @@ static uint8_t *mp_int(uint8_t *p, uint8_t entry, uint8_t kind, uint16_t flags, 
 {
 	p[0] = entry;
 	p[1] = kind;
-	fw_put(p + 2, flags, 2);
+	dev_put_le(p + 2, flags, 2);
 	p[4] = MP_BUS_ISA;
 	p[5] = irq;
 	p[6] = dst;
@@ -51,8 +51,8 @@ static size_t mp_config(const struct fw_config *c, uint8_t *t, unsigned *count)
 		p[1] = (uint8_t)i;               /* local APIC ID */
 		p[2] = 0x14;                     /* local APIC version */
 		p[3] = (uint8_t)(1 | (i == 0 ? 2 : 0)); /* EN, BP */
-		fw_put(p + 4, 0x0663, 4);        /* family 6 model 6 stepping 3 */
-		fw_put(p + 8, 0x0201, 4);        /* CPUID.1:EDX: FPU, APIC */
+		dev_put_le(p + 4, 0x0663, 4);        /* family 6 model 6 stepping 3 */
+		dev_put_le(p + 8, 0x0201, 4);        /* CPUID.1:EDX: FPU, APIC */
 	}
 	p = mp_bus(p, MP_BUS_PCI, "PCI   ");
 	p = mp_bus(p, MP_BUS_ISA, "ISA   ");
@@ -61,7 +61,7 @@ static size_t mp_config(const struct fw_config *c, uint8_t *t, unsigned *count)
 	p[1] = c->ioapic_id;
 	p[2] = 0x11;                             /* IOAPIC version */
 	p[3] = 1;                                /* EN */
-	fw_put(p + 4, IOAPIC_BASE, 4);
+	dev_put_le(p + 4, IOAPIC_BASE, 4);
 	p += MP_SHORT_LEN;
 	n++;
 	for (uint8_t irq = 0; irq < 16; irq++) {
@@ -84,16 +84,16 @@ void mptable_build(const struct fw_config *c, uint8_t *out, gpa_t gpa)
 	unsigned count;
 	size_t len = mp_config(c, t, &count);
 	memcpy(t, "PCMP", 4);
-	fw_put(t + 4, len, 2);
+	dev_put_le(t + 4, len, 2);
 	t[6] = 4;                                /* specification 1.4 */
 	memcpy(t + 8, "TRIPLEX ", 8);            /* OEM ID */
 	memcpy(t + 16, "PC          ", 12);      /* product ID */
-	fw_put(t + 34, count, 2);
-	fw_put(t + 36, APIC_DEFAULT_BASE, 4);
+	dev_put_le(t + 34, count, 2);
+	dev_put_le(t + 36, APIC_DEFAULT_BASE, 4);
 	t[7] = fw_checksum(t, len);
 
 	memcpy(fp, "_MP_", 4);
-	fw_put(fp + 4, gpa + 16, 4);
+	dev_put_le(fp + 4, gpa + 16, 4);
 	fp[8] = 1;                               /* length in 16-byte units */
 	fp[9] = 4;
 	fp[11] = 0;                              /* a configuration table exists */

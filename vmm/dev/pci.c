@@ -55,16 +55,12 @@ struct pci {
 
 static void cfg_put(uint8_t *p, unsigned off, uint32_t v, unsigned bytes)
 {
-	for (unsigned i = 0; i < bytes; i++)
-		p[off + i] = (uint8_t)(v >> (8 * i));
+	dev_put_le(p + off, v, bytes);
 }
 
 static uint32_t cfg_get(const uint8_t *p, unsigned off, unsigned bytes)
 {
-	uint32_t v = 0;
-	for (unsigned i = 0; i < bytes; i++)
-		v |= (uint32_t)p[off + i] << (8 * i);
-	return v;
+	return (uint32_t)dev_get_le(p + off, bytes);
 }
 
 /* The address BAR (i) of (f) decodes, or 0 when it is unused or off. */
