@@ -393,6 +393,10 @@ static void test_pm_tmr_sts_sets_on_carry_and_clears_by_writing_one(void **state
 
 static void test_pm_tmr_en_raises_the_sci_at_the_next_carry(void **state)
 {
+	/* Linux enables the global lock and RTC events and reads them back */
+	test_out(VM, 0x602, 0x0520, 2);
+	assert_int_equal(test_in(VM, 0x602, 2), 0x0520);
+	assert_int_equal(test_irq_level[9], 0);
 	test_out(VM, 0x602, 0x0001, 2);
 	assert_int_equal(test_in(VM, 0x602, 2), 1);
 	assert_int_equal(test_irq_level[9], 0);

@@ -18,10 +18,14 @@
 
 #define NS_PER_S 1000000000ull
 #define PM1_TMR_STS (1u << 0)
+#define PM1_GBL_STS (1u << 5)
 #define PM1_PWRBTN_STS (1u << 8)
+#define PM1_RTC_STS (1u << 10)
 #define PM1_WAK_STS (1u << 15)
-#define PM1_STS_MASK (PM1_TMR_STS | PM1_PWRBTN_STS | PM1_WAK_STS)
-#define PM1_EN_MASK (PM1_TMR_STS | PM1_PWRBTN_STS)
+#define PM1_STS_MASK (PM1_TMR_STS | PM1_GBL_STS | PM1_PWRBTN_STS | PM1_RTC_STS | PM1_WAK_STS)
+/* the fixed events an OS enables (4.8.3.1.2): timer carry, global lock
+ * release, power button, RTC alarm; only the timer ever sets its status */
+#define PM1_EN_MASK (PM1_TMR_STS | PM1_GBL_STS | PM1_PWRBTN_STS | PM1_RTC_STS)
 #define PM1_CNT_SCI_EN (1u << 0)
 #define PM1_CNT_SLP_EN (1u << 13)
 #define PM1_CNT_WMASK 0x1c06 /* BM_RLD, GBL_RLS (reads 0), SLP_TYP */
