@@ -586,21 +586,6 @@ static void fx_ptrs(struct x86_fpu *f, uint8_t *img, bool store)
 
 /* ---------------------------------------------------------------- run */
 
-static unsigned mem_seg(const struct bt_insn *in)
-{
-	unsigned seg = X86_DS;
-	for (unsigned i = 0; i < in->opc_off; i++)
-		switch (in->bytes[i]) {
-		case 0x26: seg = X86_ES; break;
-		case 0x2e: seg = X86_CS; break;
-		case 0x36: seg = X86_SS; break;
-		case 0x3e: seg = X86_DS; break;
-		case 0x64: seg = X86_FS; break;
-		case 0x65: seg = X86_GS; break;
-		}
-	return seg;
-}
-
 static void mem_io(struct bt_cpu *c, uint32_t lin, uint8_t *buf, unsigned n, bool write)
 {
 	bool user = c->cpl == 3;
@@ -682,7 +667,7 @@ void bt_fpu_exec(struct bt_cpu *c, const struct bt_insn *in)
 			a.wsize = a.size;
 		}
 	} else if (maskmov) {
-		seg = mem_seg(in);
+		seg = bt_insn_dseg(in);
 		ea = in->asz == 2 ? c->gpr[X86_RDI] & 0xffff : c->gpr[X86_RDI];
 		a.size = a.wsize = in->id == X86_INS_MASKMOVQ ? 8 : 16;
 		a.read = a.write = true;

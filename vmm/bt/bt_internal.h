@@ -682,6 +682,9 @@ void bt_reg_write(struct bt_cpu *c, unsigned reg, unsigned size, uint64_t v);
 void bt_set_eflags(struct bt_cpu *c, uint32_t v, uint32_t mask);
 /* Condition code (0-15, the low nibble of Jcc) on the current flags. */
 bool bt_cond(const struct bt_cpu *c, unsigned cc);
+/* The segment of an implicit DS operand (XLAT, string sources, MASKMOVQ):
+ * DS or the last segment override prefix. */
+unsigned bt_insn_dseg(const struct bt_insn *in);
 /* The condition code of a Jcc/SETcc/CMOVcc, from its opcode. */
 unsigned bt_insn_cc(const struct bt_insn *in);
 

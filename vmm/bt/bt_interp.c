@@ -127,6 +127,21 @@ void bt_set_eflags(struct bt_cpu *c, uint32_t v, uint32_t mask)
 		bt_update_mode(c); /* which bumps the mode */
 }
 
+unsigned bt_insn_dseg(const struct bt_insn *in)
+{
+	unsigned seg = X86_DS;
+	for (unsigned i = 0; i < in->opc_off; i++)
+		switch (in->bytes[i]) {
+		case 0x26: seg = X86_ES; break;
+		case 0x2e: seg = X86_CS; break;
+		case 0x36: seg = X86_SS; break;
+		case 0x3e: seg = X86_DS; break;
+		case 0x64: seg = X86_FS; break;
+		case 0x65: seg = X86_GS; break;
+		}
+	return seg;
+}
+
 unsigned bt_insn_cc(const struct bt_insn *in)
 {
 	unsigned o = in->opc_off;
@@ -205,17 +220,7 @@ bool bt_interp_misc(struct bt_cpu *c, const struct bt_insn *in)
 			off &= 0xffff;
 		else if (in->asz == 4)
 			off &= 0xffffffffu;
-		unsigned seg = X86_DS;
-		for (unsigned i = 0; i < in->opc_off; i++)
-			switch (in->bytes[i]) {
-			case 0x26: seg = X86_ES; break;
-			case 0x2e: seg = X86_CS; break;
-			case 0x36: seg = X86_SS; break;
-			case 0x3e: seg = X86_DS; break;
-			case 0x64: seg = X86_FS; break;
-			case 0x65: seg = X86_GS; break;
-			}
-		bt_reg_write(c, 0, 1, bt_read(c, seg, off, 1));
+		bt_reg_write(c, 0, 1, bt_read(c, bt_insn_dseg(in), off, 1));
 		return true;
 	}
 	default:

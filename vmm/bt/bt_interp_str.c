@@ -29,21 +29,6 @@ static enum str_kind str_kind(const struct bt_insn *in, unsigned *size)
 	}
 }
 
-static unsigned src_seg(const struct bt_insn *in)
-{
-	unsigned seg = X86_DS;
-	for (unsigned i = 0; i < in->opc_off; i++)
-		switch (in->bytes[i]) {
-		case 0x26: seg = X86_ES; break;
-		case 0x2e: seg = X86_CS; break;
-		case 0x36: seg = X86_SS; break;
-		case 0x3e: seg = X86_DS; break;
-		case 0x64: seg = X86_FS; break;
-		case 0x65: seg = X86_GS; break;
-		}
-	return seg;
-}
-
 /* Bulk REP MOVS/STOS within one page each side, for RAM in flat forward
  * copies: returns the iterations done (0: take the slow path). */
 static uint64_t bulk(struct bt_cpu *c, enum str_kind k, unsigned sseg, unsigned size,
@@ -164,7 +149,7 @@ bool bt_interp_string(struct bt_cpu *c, const struct bt_insn *in)
 	default:
 		return false;
 	}
-	unsigned sseg = src_seg(in);
+	unsigned sseg = bt_insn_dseg(in);
 	c->helper[BT_H_STRING].count++;
 	uint64_t amask = bt_szmask(in->asz);
 	int64_t delta = (c->eflags & X86_FLAGS_DF) ? -(int64_t)size : (int64_t)size;
