@@ -190,12 +190,11 @@ static int cmd_sendkey(struct mon *m, const char *args, struct mon_buf *out)
 		mon_printf(out, "sendkey: which key? (e.g. sendkey a, sendkey ctrl-alt-delete)\n");
 		return -EINVAL;
 	}
-	if (!m->mm.sendkey) {
-		mon_printf(out, "sendkey: unavailable: this board has no keyboard controller "
-			   "(i8042) with a keyboard behind it yet\n");
+	if (!m->mm.kbd) {
+		mon_printf(out, "sendkey: unavailable: this machine has no keyboard controller\n");
 		return -ENOTSUP;
 	}
-	int r = m->mm.sendkey(m->mm.board, args, why, sizeof(why));
+	int r = mon_sendkey(m->mm.kbd, args, why, sizeof(why));
 	if (r)
 		mon_printf(out, "sendkey: %s\n", why);
 	return r;
@@ -244,7 +243,7 @@ const struct mon_cmd mon_ctl_cmds[] = {
 	  cmd_break },
 	{ "delete", "[ADDR]", "remove the breakpoint at ADDR (none: all of them)", cmd_delete },
 	{ "switch", "ENGINE", "move the running guest to engine bt, hw or pv", cmd_switch },
-	{ "sendkey", "KEYS", "type a key combination (e.g. ctrl-alt-delete) into the guest",
+	{ "sendkey", "KEYS", "type a key combination (e.g. ctrl-alt-delete) into the guest (i8042)",
 	  cmd_sendkey },
 	{ "system_powerdown", "", "power the guest off", cmd_powerdown },
 	{ "system_reset", "", "reset the guest (Triplex stops it: no reboot)", cmd_reset },

@@ -86,6 +86,14 @@ int mon_switch(struct mon *m, const char *name, const char *who, char *why, size
 void mon_system_powerdown(struct vm *vm);
 void mon_system_reset(struct vm *vm);
 
+/* Keys (mon_keys.c): QEMU's sendkey name of (len) bytes -> set-1 code
+ * (0xE0xx: extended); press or release one; type a "ctrl-alt-delete"
+ * combination. 0 or -errno (with why). */
+struct i8042;
+int mon_key_code(const char *name, size_t len, uint16_t *code);
+int mon_key_send(struct i8042 *kbd, uint16_t code, bool down);
+int mon_sendkey(struct i8042 *kbd, const char *combo, char *why, size_t len);
+
 /* ---- the front ends ---- */
 #define MON_MAX_CLIENTS 8
 

@@ -19,16 +19,15 @@ struct vm;
 struct chardev;
 struct host_caps;
 struct guest_desc;
+struct i8042;
 
 /* What the monitor is told about the machine it drives. */
 struct mon_machine {
 	struct vm *vm;
 	const struct host_caps *caps;  /* for `switch`: can that engine run the guest */
 	const struct guest_desc *guest;
-	/* Optional: type a key (a sendkey name such as "a", "ret", "ctrl-alt-f1")
-	 * into the guest keyboard; NULL when the board has none. 0 or -errno. */
-	int (*sendkey)(void *board, const char *keys, char *why, size_t len);
-	void *board;
+	/* The guest's keyboard controller (sendkey, the display); NULL: none. */
+	struct i8042 *kbd;
 };
 
 struct mon;

@@ -164,6 +164,7 @@ def bad_input():
         ("delete 0x1234", "no breakpoint at 0x00001234"),
         ("step 0", "not a count"),
         ("sendkey", "which key"),
+        ("sendkey ctrl-nosuch", "unknown key 'nosuch'"),
     ]
     try:
         for line, want in cases:
@@ -216,6 +217,36 @@ def stop_cont_running(engine, guest, want="ok compute"):
     except (TimeoutError, EOFError) as e:
         report("%s: stop/cont" % tag, False, str(e))
         c.p.kill()
+
+
+def sendkey():
+    """sendkey types through the i8042: a flat guest echoes scancodes to COM1."""
+    d = tempfile.mkdtemp(prefix="triplex-kbd.")
+    img = os.path.join(d, "kbd.bin")
+    # 1: in al,0x64; test al,1; jz 1b; in al,0x60; mov dx,0x3f8; out dx,al; jmp 1b
+    with open(img, "wb") as f:
+        f.write(bytes([0xE4, 0x64, 0xA8, 0x01, 0x74, 0xFA, 0xE4, 0x60, 0x66, 0xBA, 0xF8, 0x03,
+                       0xEE, 0xEB, 0xF1]))
+    c = Console(["--mode", "bt", "--kernel", img, "--format", "flat", "--load-addr",
+                 "0x100000", "--entry", "0x100000", "--entry-bits", "32"])
+    try:
+        c.send(b"sendkey a\n")
+        c.wait_for(b"\x1e\x9e")
+        report("sendkey a: make and break codes reach the guest through the i8042", True)
+        c.send(b"sendkey ctrl-alt-delete\n")
+        c.wait_for(b"\x1d\x38\xe0\x53\xe0\xd3\xb8\x9d")
+        report("sendkey ctrl-alt-delete: pressed in order, released in reverse", True)
+        out = c.cmd("sendkey hyper")
+        check("sendkey with an unknown key says so", "unknown key 'hyper'" in out, out)
+        c.send(b"quit\n")
+        rc, out, err = c.finish()
+        check("quit after sendkey", rc == 0, "rc %s" % rc)
+    except (TimeoutError, EOFError) as e:
+        report("sendkey session", False, str(e))
+        c.p.kill()
+    finally:
+        os.unlink(img)
+        os.rmdir(d)
 
 
 def unix_console():
@@ -285,6 +316,7 @@ def main():
     bad_input()
     stop_cont_running("bt", "compute-32.elf")
     unix_console()
+    sendkey()
     if avail.get("hw", "missing") is None:
         debug_session("hw", "hello-64.elf")
         stop_cont_running("hw", "timer-64.elf", "done")

@@ -259,7 +259,8 @@ static int run_guest(struct run_config *rc, struct choice *c, const struct guest
 	snprintf(vm->guest_name, sizeof(vm->guest_name), "%s", g->info.name);
 	vm->start_paused = rc->start_paused;
 	if (rc->monitor || rc->qmp || rc->gdb) {
-		struct mon_machine mm = { .vm = vm, .caps = caps, .guest = g };
+		struct mon_machine mm = { .vm = vm, .caps = caps, .guest = g,
+					  .kbd = m.board->i8042 };
 		mon = mon_create(&mm);
 		if (!mon || (rc->monitor && mon_open_console(mon, rc->monitor, m.board->console)) ||
 		    (rc->qmp && mon_open_qmp(mon, rc->qmp)) ||
