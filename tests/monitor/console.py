@@ -11,6 +11,9 @@ import socket
 import subprocess
 import sys
 import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from probe import engines_here  # noqa: E402
 import time
 
 B, GB = sys.argv[1], sys.argv[2]
@@ -92,16 +95,6 @@ def check(name, cond, why):
     report(name, bool(cond), why)
     return bool(cond)
 
-
-def engines_here():
-    """{engine: why-unavailable or None}, from `triplex probe`."""
-    out = subprocess.run([T, "probe"], capture_output=True, text=True).stdout
-    avail = {}
-    for line in out.splitlines():
-        f = line.split()
-        if len(f) >= 2 and f[0] in ("bt", "hw", "pv") and line.startswith("  "):
-            avail[f[0]] = line.split("unavailable: ", 1)[1] if "unavailable:" in line else None
-    return avail
 
 
 def debug_session(engine, guest):
@@ -311,7 +304,7 @@ def main():
     if not os.access(T, os.X_OK):
         print("not ok monitor: %s not built" % T)
         return
-    avail = engines_here()
+    avail = engines_here(T)
     debug_session("bt", "hello-32.elf")
     bad_input()
     stop_cont_running("bt", "compute-32.elf")

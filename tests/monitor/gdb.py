@@ -12,6 +12,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from probe import engines_here  # noqa: E402
+
 B, GB = sys.argv[1], sys.argv[2]
 T = os.path.join(B, "triplex")
 TIMEOUT = 120
@@ -29,15 +32,6 @@ def free_port():
     s.close()
     return port
 
-
-def engines_here():
-    out = subprocess.run([T, "probe"], capture_output=True, text=True).stdout
-    avail = {}
-    for line in out.splitlines():
-        f = line.split()
-        if len(f) >= 2 and f[0] in ("bt", "hw", "pv") and line.startswith("  "):
-            avail[f[0]] = line.split("unavailable: ", 1)[1] if "unavailable:" in line else None
-    return avail
 
 
 def session(engine, guest, spec, connect, wide, d):
@@ -84,7 +78,7 @@ def main():
     if not shutil.which("gdb"):
         print("ok gdb: debugger sessions # SKIP gdb not installed (apt-get install gdb)")
         return
-    avail = engines_here()
+    avail = engines_here(T)
     d = tempfile.mkdtemp(prefix="triplex-gdb.")
     try:
         port = free_port()
