@@ -1,6 +1,7 @@
 /* hw_regs.c: x86_state <-> KVM register ioctls (REGS, SREGS, FPU, MSRS,
  * VCPU_EVENTS, DEBUGREGS, XCRS), and the guest CPUID table. */
 #include <errno.h>
+#include <x86intrin.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -187,6 +188,13 @@ static int set_extra(struct hw_vm *hw, int fd, const struct x86_state *s)
 	for (unsigned i = 0; i < hw->nr_msrs; i++) {
 		m.e[i].index = hw->msr_index[i];
 		m.e[i].data = *msr_slot((struct x86_msrs *)&s->msr, hw->msr_index[i]);
+		/* TSC 0 (a reset state) is the host's TSC, as on bt and pv (which
+		 * runs RDTSC natively): a guest moved between engines sees one
+		 * continuous TSC. KVM's own reset value 0 made it jump forward by
+		 * the host's uptime at a hw -> pv switch, in the middle of a
+		 * guest's APIC-timer calibration (apic-pv-64: "oneshot.early"). */
+		if (hw->msr_index[i] == X86_MSR_TSC && !m.e[i].data)
+			m.e[i].data = __rdtsc();
 	}
 	int n = ioctl(fd, KVM_SET_MSRS, &m);
 	if (n < 0 || (unsigned)n < hw->nr_msrs)

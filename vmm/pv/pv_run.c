@@ -37,13 +37,28 @@ static void signal_owner(struct pv_vcpu *p)
 		(void)kill(pid, SIGUSR1); /* best effort: every resume checks again */
 }
 
-/* Acknowledge an interrupt the PIC raised, if none is waiting already. */
+/* Acknowledge an interrupt the interrupt controller raised, if none is
+ * waiting already and the guest can take it now. Like a CPU, which runs
+ * INTA only with IF set: a vector acknowledged early and held across the
+ * guest's cli window was delivered although the guest had masked or
+ * reprogrammed its source meanwhile (apic-pv-64 moved from hw between
+ * the 8259's ICW4 and its mask write took an unexpected vector 0x20).
+ * While the virtual IF is clear, irq_pending makes the ROM's sti call
+ * back, and pv_irq_check() then asks us again (PV_REQ_DONE). User mode
+ * runs with IF set. */
 static void post_irq(struct vcpu *v, struct pv_vcpu *p, bool signal)
 {
 	struct pv_chan *ch = p->chan;
 	if (__atomic_load_n(&ch->irq_vector, __ATOMIC_ACQUIRE) >= 0 || !vcpu_intr_pending(v))
 		return;
 	struct pv_vm *pvm = v->vm->engine_priv;
+	uint32_t who = __atomic_load_n(&ch->owner, __ATOMIC_ACQUIRE);
+	if (who == PV_OWN_PARENT)
+		who = ch->req.who;
+	if (who != PV_OWN_U && !__atomic_load_n(&pvm->shared->vif, __ATOMIC_ACQUIRE)) {
+		pvm->shared->irq_pending = 1;
+		return;
+	}
 	__atomic_store_n(&ch->irq_vector, vcpu_intr_ack(v), __ATOMIC_RELEASE);
 	pvm->shared->irq_pending = 1;
 	if (signal)

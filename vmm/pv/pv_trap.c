@@ -120,6 +120,14 @@ void pv_irq_check(struct pv_child *c)
 	struct pv_chan *ch = c->chan;
 	struct pv_shared *sh = c->vm->shared;
 	int32_t vec = __atomic_load_n(&ch->irq_vector, __ATOMIC_ACQUIRE);
+	if (vec < 0 && sh->vif && sh->irq_pending) {
+		/* raised while IF was clear: the VMM acknowledges it now (post_irq) */
+		ch->req.kind = PV_REQ_DONE;
+		pv_ask_parent(c);
+		vec = __atomic_load_n(&ch->irq_vector, __ATOMIC_ACQUIRE);
+		if (vec < 0) /* gone meanwhile (masked, or taken by the handoff) */
+			sh->irq_pending = 0;
+	}
 	if (vec < 0)
 		return;
 	if (!sh->vif) {
