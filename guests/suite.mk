@@ -6,7 +6,7 @@
 #                      (objcopy -O elf32-i386; see docs/guests.md)
 
 GS_WORKLOADS := compute callret syscall io pgfault ptemod divzero timer ctxsw mixed
-GS_NAMES := hello selftest apic platform $(GS_WORKLOADS) demo
+GS_NAMES := hello selftest apic platform clocks $(GS_WORKLOADS) demo
 GS_IMAGES := $(foreach n,$(GS_NAMES),$(GB)/$(n)-32.elf $(GB)/$(n)-64.elf)
 GUEST_BINS += $(GS_IMAGES)
 
@@ -92,7 +92,7 @@ gs_other = $(if $(filter 32,$(1)),64,32)
 gs_libs = $(GB)/lib$(1)/libwork.a $(GB)/lib$(1)/libguest.a
 
 # hello, selftest, apic, platform, demo: their own directory's objects.
-$(foreach b,32 64,$(foreach n,hello selftest apic platform demo,$(eval \
+$(foreach b,32 64,$(foreach n,hello selftest apic platform clocks demo,$(eval \
 	$(call gs_image,$(n),$(b),,$(call gs_objs,$(n),$(b),$(call gs_other,$(b))),$(call gs_libs,$(b))))))
 
 # Workloads: work_main.c built once per workload with -DWORK=name.

@@ -331,8 +331,27 @@ extern trap_fn timer_hook;
 /* ---- timing (rt_tsc.c, rt_bench.c) ---- */
 
 /* TSC frequency in Hz: CPUID 0x15, else 0x16, else calibrated against PIT
- * channel 2. The first call prints "info tsc_hz=... source=...". */
+ * channel 2 (tsc_best_of(tsc_pit_round)). The first call prints
+ * "info tsc_hz=... source=...". */
 uint64_t tsc_hz(void);
+
+/* One timing of the TSC against a reference clock that counted (ref) ticks
+ * at (ref_hz): the host may preempt the guest between any two
+ * instructions, so the interval's TSC ticks are only known to lie in
+ * [lo, hi] (each clock reading sits between two RDTSCs). */
+struct tsc_meas {
+	uint64_t lo, hi, ref, ref_hz;
+};
+/* One ~10 ms round against PIT channel 2 in mode 0 (gate on through port
+ * 0x61 bit 0, OUT2 polled on bit 5). */
+void tsc_pit_round(struct tsc_meas *m, void *unused);
+/* The TSC frequency a measurement gives (the middle of its window). */
+uint64_t tsc_meas_hz(const struct tsc_meas *m);
+/* The window is under 1% of the interval: a preemption-free round. */
+bool tsc_meas_narrow(const struct tsc_meas *m);
+/* Run (round) until one is narrow, at most 40 times; (*best) is the
+ * narrowest. False if none was narrow (a reference that lags the TSC). */
+bool tsc_best_of(struct tsc_meas *best, void (*round)(struct tsc_meas *, void *), void *arg);
 
 /* Print "bench NAME iters=N cycles_per_iter=X ns_per_iter=Y" with two
  * decimals. */

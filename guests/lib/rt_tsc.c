@@ -3,10 +3,18 @@
  * MHz) when the CPU reports them (SDM 2A CPUID, 19.7.3 of SDM 3B), else a
  * calibration against PIT channel 2 in mode 0: gate it on with port 0x61
  * bit 0 and count TSC ticks until its output (port 0x61 bit 5) goes high,
- * ~10 ms later. */
+ * ~10 ms later.
+ *
+ * A virtual CPU is a host thread: a loaded host preempts it for tens of ms
+ * anywhere, and a preemption across OUT2's edge once made this calibration
+ * read 2-3x the TSC's rate. So every clock reading is bracketed by RDTSCs
+ * and only a round whose uncertainty is under 1% counts (as Linux's
+ * pit_hpet_ptimer_calibrate_cpu retries reads that took too long). */
 #include "rt.h"
 
 #define CAL_COUNT 11932u /* PIT ticks: 10 ms at 1.193182 MHz */
+#define CAL_ROUNDS 40
+#define CAL_GIVE_UP 10000000000ull /* TSC ticks: ~4 s at 2.6 GHz */
 
 static uint64_t cpuid_hz(const char **src)
 {
@@ -32,21 +40,64 @@ static uint64_t cpuid_hz(const char **src)
 	return 0;
 }
 
-static uint64_t pit_hz(void)
+void tsc_pit_round(struct tsc_meas *m, void *unused)
 {
-	uint64_t t0, t1;
+	(void)unused;
 	uint8_t v = inb(0x61);
-
 	outb(0x61, (uint8_t)((v & ~0x02) | 0x01)); /* gate 2 on, speaker off */
 	outb(0x43, 0xb0);			    /* channel 2, lo/hi, mode 0 */
 	outb(0x42, CAL_COUNT & 0xff);
-	outb(0x42, CAL_COUNT >> 8);
-	t0 = rdtsc();
-	while (!(inb(0x61) & 0x20))
-		;
-	t1 = rdtsc();
+	uint64_t s0 = rdtsc();
+	outb(0x42, CAL_COUNT >> 8); /* the count starts here */
+	uint64_t s1 = rdtsc(), a, b, low = s1;
+	for (;;) {
+		a = rdtsc();
+		uint8_t p = inb(0x61);
+		b = rdtsc();
+		if (p & 0x20)
+			break;
+		low = a; /* OUT2 was still low after (a) */
+		if (b - s0 > CAL_GIVE_UP) { /* OUT2 stuck low: no PIT */
+			outb(0x61, v);
+			m->ref = 0;
+			return;
+		}
+	}
 	outb(0x61, v);
-	return (t1 - t0) * PIT_HZ / CAL_COUNT;
+	m->lo = low - s1;
+	m->hi = b - s0;
+	m->ref = CAL_COUNT;
+	m->ref_hz = PIT_HZ;
+}
+
+uint64_t tsc_meas_hz(const struct tsc_meas *m)
+{
+	return (m->lo + m->hi) / 2 * m->ref_hz / m->ref;
+}
+
+bool tsc_meas_narrow(const struct tsc_meas *m)
+{
+	return m->ref && m->hi > m->lo && (m->hi - m->lo) * 100 < m->lo;
+}
+
+bool tsc_best_of(struct tsc_meas *best, void (*round)(struct tsc_meas *, void *), void *arg)
+{
+	best->ref = 0;
+	for (unsigned i = 0; i < CAL_ROUNDS && !tsc_meas_narrow(best); i++) {
+		struct tsc_meas m;
+		round(&m, arg);
+		if (m.ref && (!best->ref || m.hi - m.lo < best->hi - best->lo))
+			*best = m;
+	}
+	return tsc_meas_narrow(best);
+}
+
+static uint64_t pit_hz(const char **src)
+{
+	struct tsc_meas m;
+	if (!tsc_best_of(&m, tsc_pit_round, 0))
+		*src = "pit-unsure"; /* every round was preempted: the best guess */
+	return m.ref ? tsc_meas_hz(&m) : 0;
 }
 
 uint64_t tsc_hz(void)
@@ -58,7 +109,7 @@ uint64_t tsc_hz(void)
 		return hz;
 	hz = cpuid_hz(&src);
 	if (!hz)
-		hz = pit_hz();
+		hz = pit_hz(&src);
 	if (!hz)
 		hz = 1000000000; /* a broken PIT: report cycles as ns */
 	kprintf("info tsc_hz=%llu source=%s\n", (unsigned long long)hz, src);
