@@ -6,7 +6,9 @@
  * i440FX and PIIX3 IDs, an absent slot and bus, sizing every BAR found);
  * fw_cfg (signature, CPU count against the MADT, RAM size against the
  * Multiboot memory map, the kernel image on key 0x11, an unknown key).
- * Rates fail only when absurd (off by 4x: QEMU TCG runs its HPET 1.7x fast against the TSC): engines stretch time under load. */
+ * Rates against the TSC fail only when absurd (off by 10x: the TSC's own
+ * calibration is off by 3x on a loaded host); the PM timer against the
+ * HPET, read back to back, within 25%. */
 #include "platform.h"
 
 #define PM_TIMER_HZ 3579545ull
@@ -24,9 +26,12 @@ static uint64_t tsc_ms(unsigned ms)
 	return tsc_hz() / 1000 * ms;
 }
 
-static bool rate_sane(uint64_t got, uint64_t want)
+/* Against the TSC a rate is only absurd when off by (factor): the
+ * runtime's TSC calibration against the PIT is itself off by 3x on a
+ * loaded host. */
+static bool rate_sane(uint64_t got, uint64_t want, uint64_t factor)
 {
-	return got >= want / 4 && got <= want * 4;
+	return got >= want / factor && got <= want * factor;
 }
 
 void test_pm_timer(void)
@@ -51,7 +56,7 @@ void test_pm_timer(void)
 	uint64_t hz = ticks * tsc_hz() / (c1 - c0);
 	kprintf("info pm_timer_hz=%llu\n", (unsigned long long)hz);
 	check("pm_timer.monotonic", 0, backwards);
-	check("pm_timer.rate_sane", 1, rate_sane(hz, PM_TIMER_HZ));
+	check("pm_timer.rate_sane", 1, rate_sane(hz, PM_TIMER_HZ, 10));
 	kprintf("ok pm_timer\n");
 }
 
@@ -111,6 +116,41 @@ static void hpet_interrupts(uint64_t period_fs)
 	}
 }
 
+/* A PM timer reading with the HPET counter read just before and after it;
+ * a pair more than (gap) HPET ticks apart (the vCPU was paused between
+ * them) is read again. The HPET value is the middle of the two. */
+static void pm_hpet_sample(uint32_t gap, uint32_t *pm, uint32_t *h)
+{
+	uint32_t a, b;
+	for (unsigned tries = 0; tries < 100; tries++) {
+		a = HPET_REG(0xf0);
+		*pm = inl(acpi.pm_tmr);
+		b = HPET_REG(0xf0);
+		if (b - a <= gap)
+			break;
+	}
+	*h = a + (b - a) / 2;
+}
+
+/* The PM timer measured by the HPET over ~20 ms, read back to back at each
+ * end, so a pause of the vCPU (a loaded host) stretches both alike: this
+ * one may be strict (25%). */
+static void pm_timer_by_hpet(uint64_t period_fs)
+{
+	uint32_t mask = acpi.tmr_32bit ? 0xffffffffu : 0xffffffu;
+	uint32_t ms = (uint32_t)(1000000000000ull / period_fs);
+	uint32_t p0, h0, p1, h1;
+	pm_hpet_sample(ms / 4, &p0, &h0);
+	do
+		pm_hpet_sample(ms / 4, &p1, &h1);
+	while (h1 - h0 < 20 * ms);
+	uint64_t pm_hz = (uint64_t)((p1 - p0) & mask) * (1000000000000000ull / period_fs) /
+			 (h1 - h0);
+	kprintf("info pm_timer_hz_by_hpet=%llu\n", (unsigned long long)pm_hz);
+	check("pm_timer.rate_by_hpet", 1,
+	      pm_hz >= PM_TIMER_HZ * 3 / 4 && pm_hz <= PM_TIMER_HZ * 5 / 4);
+}
+
 void test_hpet(void)
 {
 	check("hpet.base", HPET_PA, acpi.hpet_base);
@@ -140,7 +180,9 @@ void test_hpet(void)
 	for (uint64_t i = 0; i < n; i++)
 		(void)HPET_REG(0xf0);
 	bench_report("hpet_read", n, rdtsc() - t0);
-	check("hpet.rate_sane", 1, rate_sane(hz, want));
+	check("hpet.rate_sane", 1, rate_sane(hz, want, 10));
+	if (acpi.pm_tmr)
+		pm_timer_by_hpet(period);
 	hpet_interrupts(period);
 	kprintf("ok hpet\n");
 }
