@@ -193,7 +193,8 @@ static void test_pci_bars_get_firmware_addresses_and_decode(void **state)
 	assert_true(mem_dev.last_write);
 	assert_int_equal(mem_dev.last_off, 0x10);
 	assert_int_equal(mem_dev.last_val, 0x11223344);
-	io_dispatch(&F.vm->mmio, mem64 + 0x3ff8, &v, 8, false);
+	uint64_t v8 = 0;
+	io_dispatch(&F.vm->mmio, mem64 + 0x3ff8, &v8, 8, false);
 	assert_int_equal(mem64_dev.last_off, 0x3ff8);
 
 	/* decoding off: the window reads all-ones and the device sees nothing */
