@@ -138,6 +138,41 @@ static void test_bt_msr_model_msrs_read_back(void **state)
 	}
 }
 
+/* RDTSC and RDTSCP (inline in translated code): the guest TSC is the one
+ * IA32_TSC set (a carry into EDX shows the 64-bit offset add), RDTSCP gives
+ * IA32_TSC_AUX in ECX, the arithmetic flags survive both, and the two
+ * reads are in order. Results at BTH_DATA: rdtsc EAX EDX flags, rdtscp
+ * EAX EDX ECX flags. */
+BTH_CODE(t_rdtsc, "mov $0xc0000103, %ecx\n mov $0x1234, %eax\n xor %edx, %edx\n wrmsr\n"
+		  "mov $0x10, %ecx\n mov $0xfffffff0, %eax\n mov $1, %edx\n wrmsr\n"
+		  "mov $0x20000, %edi\n mov $0x7fffffff, %ebx\n add $1, %ebx\n stc\n"
+		  "rdtsc\n pushf\n mov %eax, (%edi)\n mov %edx, 4(%edi)\n pop 8(%edi)\n"
+		  "mov $-1, %ebx\n add $1, %ebx\n stc\n"
+		  "rdtscp\n pushf\n mov %eax, 16(%edi)\n mov %edx, 20(%edi)\n"
+		  "mov %ecx, 24(%edi)\n pop 28(%edi)\n hlt");
+
+static void test_bt_rdtsc_rdtscp_give_the_guest_tsc_and_keep_flags(void **state)
+{
+	(void)state;
+	struct bth *h = bth_new(BTH_FLAT32);
+	bth_load(h, BTH_CODE_ADDR, t_rdtsc_start, t_rdtsc_end);
+	assert_int_equal(bth_run(h), BTH_HLT);
+	uint64_t t1 = bth_peek32(h, BTH_DATA) | (uint64_t)bth_peek32(h, BTH_DATA + 4) << 32;
+	uint64_t t2 = bth_peek32(h, BTH_DATA + 16) | (uint64_t)bth_peek32(h, BTH_DATA + 20) << 32;
+	assert_true(t1 >= 0x1fffffff0ull);
+	assert_true(t1 < 0x1fffffff0ull + (1ull << 40)); /* minutes of host TSC */
+	assert_true(t2 >= t1);
+	assert_int_equal(bth_peek32(h, BTH_DATA + 24), 0x1234);
+	uint32_t f1 = bth_peek32(h, BTH_DATA + 8), f2 = bth_peek32(h, BTH_DATA + 28);
+	/* 0x7fffffff + 1: OF SF, then STC */
+	assert_int_equal(f1 & (X86_FLAGS_CF | X86_FLAGS_ZF | X86_FLAGS_SF | X86_FLAGS_OF),
+			 X86_FLAGS_CF | X86_FLAGS_SF | X86_FLAGS_OF);
+	/* -1 + 1: ZF (and CF, AF), then STC */
+	assert_int_equal(f2 & (X86_FLAGS_CF | X86_FLAGS_ZF | X86_FLAGS_SF | X86_FLAGS_OF),
+			 X86_FLAGS_CF | X86_FLAGS_ZF);
+	bth_free(h);
+}
+
 /* The decoder gives feature-dependent encodings the model's meaning. */
 static void test_bt_decode_feature_encodings_follow_the_model(void **state)
 {
@@ -184,6 +219,7 @@ int main(void)
 		cmocka_unit_test(test_bt_msr_unknown_and_amd_msrs_raise_gp),
 		cmocka_unit_test(test_bt_msr_model_msrs_read_back),
 		cmocka_unit_test(test_bt_decode_feature_encodings_follow_the_model),
+		cmocka_unit_test(test_bt_rdtsc_rdtscp_give_the_guest_tsc_and_keep_flags),
 	};
 	int r = cmocka_run_group_tests_name("bt interpreter", tests, bth_setup_interp, NULL);
 	r |= cmocka_run_group_tests_name("bt translator", tests, bth_setup_trans, NULL);

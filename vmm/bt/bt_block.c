@@ -259,6 +259,8 @@ static uint32_t mode_key(const struct bt_cpu *c)
 	if (!(c->cr0 & (X86_CR0_EM | X86_CR0_TS)) && (c->cr0 & X86_CR0_NE) &&
 	    (c->cr4 & X86_CR4_OSFXSR))
 		k |= BT_KEY_FPU;
+	if ((c->cr4 & X86_CR4_TSD) && c->cpl != 0)
+		k |= BT_KEY_TSD;
 	if (c->tc && bt_trans_flat(c)) {
 		k |= BT_KEY_FLAT;
 		for (unsigned i = X86_FS; i <= X86_GS; i++) {

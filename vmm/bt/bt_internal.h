@@ -354,6 +354,7 @@ struct bt_vm {
 #define BT_KEY_LMA (1u << 9)    /* IA-32e mode (compatibility or 64-bit) */
 #define BT_KEY_CS64 (1u << 10)  /* 64-bit code (CS.L in IA-32e mode) */
 #define BT_KEY_FPU (1u << 11)  /* CR0.EM=TS=0, NE=1, CR4.OSFXSR: FP insns run natively */
+#define BT_KEY_TSD (1u << 12)  /* CR4.TSD at CPL > 0: RDTSC(P) raise #GP (not inlined) */
 
 /* Something the mode key or the memory window depend on changed. */
 /* Big zeroed tables (block hash, window bitmaps, reverse map): anonymous

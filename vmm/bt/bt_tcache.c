@@ -209,7 +209,7 @@ static void ibtc_clear(struct bt_cpu *c)
 {
 	struct bt_tcache *tc = c->tc;
 	tc->gen++;
-	if (tc->gen >= (1u << 21)) {
+	if (tc->gen >= (1u << 20)) {
 		/* generations wrap: clear for real */
 		memset(tc->ibtc, 0, BT_IBTC_SIZE * sizeof(*tc->ibtc));
 		tc->gen = 1;
@@ -278,11 +278,12 @@ void bt_tcache_chain(struct bt_tcache *tc, uint64_t slot, const void *target)
 
 void bt_ibtc_update_tag(struct bt_cpu *c)
 {
-	/* the key's low 10 bits and its FPU bit (IA-32e blocks are never
-	 * translated, so LMA/CS64 need no room) */
+	/* the key's low 10 bits and its FPU and TSD bits (IA-32e blocks are
+	 * never translated, so LMA/CS64 need no room) */
 	uint32_t k = bt_mode_key(c);
-	uint64_t key = (k & 0x3ff) | ((k & BT_KEY_FPU) ? 0x400u : 0);
-	c->ibtc_tag = (((uint64_t)c->tc->gen << 11) | key) << 32;
+	uint64_t key = (k & 0x3ff) | ((k & BT_KEY_FPU) ? 0x400u : 0) |
+		       ((k & BT_KEY_TSD) ? 0x800u : 0);
+	c->ibtc_tag = (((uint64_t)c->tc->gen << 12) | key) << 32;
 }
 
 void bt_ibtc_insert(struct bt_cpu *c, uint32_t eip, const struct bt_block *b)

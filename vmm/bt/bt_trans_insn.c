@@ -286,6 +286,33 @@ static void native_df(struct tctx *t, bool set)
 		tr_flags_restore(t);
 }
 
+/* RDTSC / RDTSCP inline: EDX:EAX = host TSC + c->tsc_offset (bt_rdtsc),
+ * RDTSCP also ECX = IA32_TSC_AUX, without touching the guest flags (the
+ * halves are joined and split on the host stack). Where CR4.TSD makes them
+ * raise #GP (BT_KEY_TSD in the block key) the interpreter runs them. */
+static bool native_rdtsc(struct tctx *t, bool aux)
+{
+	struct bt_emit *e = &t->e;
+	if (t->key & BT_KEY_TSD)
+		return false;
+	int32_t off = (int32_t)offsetof(struct bt_cpu, tsc_offset);
+	e8(e, 0x0f); e8(e, 0x31);                           /* rdtsc */
+	e8(e, 0x50);                                        /* push rax */
+	e8(e, 0x89); e8(e, 0x54); e8(e, 0x24); e8(e, 0x04); /* mov [rsp+4], edx */
+	e8(e, 0x58);                                        /* pop rax */
+	e8(e, 0x49); e8(e, 0x8b); e8(e, 0x97); e32(e, (uint32_t)off); /* mov rdx, [r15+off] */
+	e8(e, 0x48); e8(e, 0x8d); e8(e, 0x04); e8(e, 0x10); /* lea rax, [rax+rdx] */
+	e8(e, 0x50);                                        /* push rax */
+	e8(e, 0x8b); e8(e, 0x54); e8(e, 0x24); e8(e, 0x04); /* mov edx, [rsp+4] */
+	e8(e, 0x48); e8(e, 0x8d); e8(e, 0x64); e8(e, 0x24); e8(e, 0x08); /* lea rsp, [rsp+8] */
+	e8(e, 0x89); e8(e, 0xc0);                           /* mov eax, eax */
+	if (aux) {
+		off = (int32_t)offsetof(struct bt_cpu, msr.tsc_aux);
+		e8(e, 0x41); e8(e, 0x8b); e8(e, 0x8f); e32(e, (uint32_t)off); /* mov ecx, [r15+off] */
+	}
+	return true;
+}
+
 static bool native_ok_id(unsigned id)
 {
 	switch (id) {
@@ -362,6 +389,8 @@ bool tr_native(struct tctx *t, const struct bt_insn *in)
 	case X86_INS_LEAVE: return tr_leave(t, in);
 	case X86_INS_PUSHAL: return tr_pusha(t, in, false);
 	case X86_INS_POPAL: return tr_pusha(t, in, true);
+	case X86_INS_RDTSC: return native_rdtsc(t, false);
+	case X86_INS_RDTSCP: return native_rdtsc(t, true);
 	case X86_INS_CLD: native_df(t, false); return true;
 	case X86_INS_STD: native_df(t, true); return true;
 	case X86_INS_LEA: {
