@@ -46,6 +46,10 @@ expect "an unknown mode names the field and value" 2 "mode.json: field 'mode': u
 printf '{ "smp": true }' >"$w/smp.json"
 expect "a field of the wrong type is named" 2 "smp.json: field 'smp': expected a string or a number" -- run "$w/smp.json"
 expect "an unknown flag is named" 2 "unknown option '--frobnicate'" -- run --frobnicate
+# bundled short options are one parsed option per letter (the parser sized
+# its array by arguments and wrote past it: a heap overflow under ASan)
+expect "200 bundled -q letters parse and run" 1 "" -- run "-$(printf 'q%.0s' $(seq 1 200))" \
+	--kernel "$GB/tiny-serial.elf"
 expect "a flag without its value is named" 2 "option --mem needs a value" -- run --mem
 expect "a bad --mem value is named" 2 "--mem: 'lots'" -- run --mem lots --kernel "$GB/tiny-serial.elf"
 expect "a malformed --switch is named" 2 "--switch: 'pv' is not ENGINE@MS" -- run --switch pv --kernel "$GB/tiny-serial.elf"

@@ -382,13 +382,20 @@ void cli_config_parse(struct run_config *rc, enum cli_cmd cmd, int argc, char **
 	/* a[0] is getopt's program name; a[1..n) the (translated) arguments */
 	char **a = calloc((size_t)argc + 2, sizeof(char *));
 	const char **typed = calloc((size_t)argc + 2, sizeof(char *));
-	struct parsed *p = calloc((size_t)argc + 1, sizeof(*p));
 	bool *own = calloc((size_t)argc + 2, sizeof(bool));
-	if (!a || !typed || !p || !own)
+	if (!a || !typed || !own)
 		cli_fail("out of memory");
 	a[0] = "triplex";
 	typed[0] = "triplex";
 	int n = 1 + translate_qemu(cmd, argc, argv, a + 1, typed + 1);
+	/* one parsed option per argument, or per letter of bundled short
+	 * options ("-qqq"): at most one per character */
+	size_t cap = 1;
+	for (int i = 1; i < n; i++)
+		cap += strlen(a[i]) + 1;
+	struct parsed *p = calloc(cap, sizeof(*p));
+	if (!p)
+		cli_fail("out of memory");
 	unsigned np = scan(cmd, n, a, typed, p, own);
 	for (unsigned i = 0; i < np; i++) /* --help and --version win over the rest */
 		if (p[i].o && (!strcmp(p[i].o->name, "help") || !strcmp(p[i].o->name, "version")))
