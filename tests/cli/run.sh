@@ -166,6 +166,39 @@ else
 	echo "not ok cli: probe --guest names a PV guest's VMI ABI"
 fi
 
+# the guest scan is a hint, never a verdict (docs/config.md, "exit status")
+expect "probe --guest prints needs only the scan found as hints" 0 "" -- probe --guest "$GB/callret-32.elf"
+if grep -q "hint from the scan: may need software interrupts in 32-bit code (int 0x80" "$w/out" &&
+	grep -q "^  needs 32-bit protected mode" "$w/out" && ! grep -q "^  needs software interrupts" "$w/out"; then
+	echo "ok cli: probe --guest prints needs only the scan found as hints"
+else
+	echo "not ok cli: probe --guest prints needs only the scan found as hints"
+	sed 's/^/  | /' "$w/out" | head -12
+fi
+# 32-bit flat code: prints OK, jumps over data that decodes as iretd; int 0x80, exits 0x10 (status 33)
+printf '\146\272\370\003\260\117\356\260\113\356\260\012\356\353\003\317\315\200\260\020\346\364\364\353\375' >"$w/data-in-text.bin"
+# the same, but it runs int 0x80 (no IDT)
+printf '\146\272\370\003\260\117\356\260\113\356\260\012\356\315\200\260\020\346\364\364\353\375' >"$w/int80.bin"
+flat="--format flat --load-addr 0x100000 --entry-bits 32"
+if ! "$T" probe 2>/dev/null | grep -q '^  hw   available'; then
+	why=$("$T" probe 2>/dev/null | sed -n 's/^  hw   unavailable: //p' | head -1)
+	echo "ok cli: --mode hw runs an image whose data decodes as iretd/int 0x80 # SKIP hw: ${why:-not built}"
+	echo "ok cli: --mode hw stops at an instruction the scan hinted at, status 8 # SKIP hw: ${why:-not built}"
+else
+	# shellcheck disable=SC2086
+	expect "--mode hw runs an image whose data decodes as iretd/int 0x80" 33 "" -- run --mode hw --kernel "$w/data-in-text.bin" $flat
+	grep -q '^OK$' "$w/out" || echo "not ok cli: the hinted image's output under hw (got '$(cat "$w/out")')"
+	if "$T" probe 2>/dev/null | grep -q '^  user-int-32 *FAIL'; then
+		# shellcheck disable=SC2086
+		expect "--mode hw stops at an instruction the scan hinted at, status 8" 8 "mode hw (cannot run this guest here: KVM could not emulate 'int 0x80' at 0x10000d|stopped: .*likely cause, from the scan: guest may need software interrupts in 32-bit code \(int 0x80 at 0x10000d\))" -- run --mode hw --kernel "$w/int80.bin" $flat
+		grep -q '^OK$' "$w/out" || echo "not ok cli: the output before the stop is kept (got '$(cat "$w/out")')"
+		grep -q "warning: mode hw runs the guest anyway.*int 0x80 at 0x10000d" "$w/err" ||
+			echo "not ok cli: no warning line before running a hinted guest"
+	else
+		echo "ok cli: --mode hw stops at an instruction the scan hinted at, status 8 # SKIP this host's KVM runs user-int-32 (no hint)"
+	fi
+fi
+
 # runs that need an engine: whichever the host has (auto)
 if "$T" probe 2>/dev/null | grep -q '^  [a-z][a-z]   available'; then
 	mkdir -p "$w/cfg"

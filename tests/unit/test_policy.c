@@ -169,6 +169,32 @@ static void test_policy_named_mode_that_cannot_run_is_an_error_not_a_fallback(vo
 	assert_non_null(strstr(w.res.reason, "no pv engine"));
 }
 
+/* A hint from the scan never refuses a named mode; auto prefers another
+ * engine and says why; with nothing else, auto runs the hinted engine. */
+static void test_policy_scan_hints_steer_auto_but_never_refuse_a_named_mode(void **state)
+{
+	struct world w;
+	world_init(&w, &vtx_ept, "compute", "hw");
+	w.avail[0].ok = false;
+	w.avail[0].hint = true;
+	snprintf(w.avail[0].why, sizeof(w.avail[0].why),
+		 "hint from the scan: guest may need software interrupts in 32-bit code");
+	assert_int_equal(sel_choose(&w.in, &w.res), 0);
+	assert_string_equal(w.res.engine, "hw");
+	assert_non_null(w.res.hint);
+	assert_non_null(strstr(w.res.hint, "hint from the scan"));
+	w.in.mode = "auto";
+	assert_int_equal(sel_choose(&w.in, &w.res), 0);
+	assert_string_equal(w.res.engine, "bt");
+	assert_null(w.res.hint);
+	assert_non_null(strstr(w.res.reason, "hw: hint from the scan"));
+	w.avail[1].ok = false;
+	snprintf(w.avail[1].why, sizeof(w.avail[1].why), "no");
+	assert_int_equal(sel_choose(&w.in, &w.res), 0);
+	assert_string_equal(w.res.engine, "hw");
+	assert_non_null(w.res.hint);
+}
+
 static void test_policy_named_mode_is_used_even_when_predicted_slower(void **state)
 {
 	struct world w;
@@ -259,6 +285,7 @@ int main(void)
 		cmocka_unit_test(test_policy_scales_unmeasured_engines_to_the_measured_one),
 		cmocka_unit_test(test_policy_with_no_runnable_engine_lists_every_reason),
 		cmocka_unit_test(test_policy_summary_cuts_a_long_refusal_at_a_boundary),
+		cmocka_unit_test(test_policy_scan_hints_steer_auto_but_never_refuse_a_named_mode),
 		cmocka_unit_test(test_profile_from_config_validates_fields),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

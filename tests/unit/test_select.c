@@ -197,6 +197,62 @@ static void test_scan_skips_data_objects_named_by_the_symbol_table(void **state)
 	}
 }
 
+/* What only the sweep found is a hint; what the entry mode says is not. */
+static void test_scan_only_needs_are_hints_and_entry_needs_are_not(void **state)
+{
+	static const uint8_t code[] = { 0xeb, 0x03, 0xcf, 0xcd, 0x80, 0xf4 }; /* jmp over data */
+	struct guest_desc g;
+	guest_of(&g, code, sizeof(code), 32);
+	assert_true(g.needs & GUEST_NEEDS_IRET32);
+	assert_true(g.needs & GUEST_NEEDS_USER_INT32);
+	assert_int_equal(g.hints, GUEST_NEEDS_IRET32 | GUEST_NEEDS_USER_INT32);
+	assert_true(g.needs & GUEST_NEEDS_PROT32);
+	assert_false(g.hints & GUEST_NEEDS_PROT32);
+}
+
+/* A bzImage's compressed payload (payload_offset/payload_length) is data:
+ * bytes in it that decode as int 0x80 are no need; the same bytes in the
+ * decompressor are (a hint). */
+static void test_scan_skips_the_bzimage_compressed_payload(void **state)
+{
+	static uint8_t img[4096];
+	memset(img, 0x90, sizeof(img));
+	memset(img + 0x1f1, 0, 0x290 - 0x1f1); /* the setup header */
+	img[0x1f1] = 1; /* setup_sects: the protected-mode kernel at 1024 */
+	img[0x1fe] = 0x55, img[0x1ff] = 0xaa;
+	memcpy(img + 0x202, "HdrS", 4);
+	img[0x206] = 0x0f, img[0x207] = 0x02; /* 2.15 */
+	img[0x248] = 0x00, img[0x249] = 0x01; /* payload_offset 0x100 */
+	img[0x24c] = 0x40;                    /* payload_length 0x40 */
+	img[1024 + 0x120] = 0xcd, img[1024 + 0x121] = 0x80;
+	struct load_range r;
+	assert_true(load_bzimage_payload(img, sizeof(img), &r));
+	assert_int_equal(r.off, 1024 + 0x100);
+	assert_int_equal(r.size, 0x40);
+	for (int bz = 0; bz <= 1; bz++) {
+		struct guest_desc g;
+		memset(&g, 0, sizeof(g));
+		g.info.format = bz ? LOAD_BZIMAGE : LOAD_FLAT;
+		g.info.bits = 32;
+		g.info.nr_code = 1;
+		g.info.code[0] = (__typeof__(g.info.code[0])){ .gpa = 0x100000, .file_off = 1024,
+							       .size = 0x200, .bits = 32 };
+		assert_int_equal(sel_guest_scan(img, sizeof(img), &g), 0);
+		assert_int_equal(!!(g.needs & GUEST_NEEDS_USER_INT32), !bz);
+	}
+	img[1024 + 0x20] = 0xcd, img[1024 + 0x21] = 0x80; /* in the decompressor */
+	struct guest_desc g;
+	memset(&g, 0, sizeof(g));
+	g.info.format = LOAD_BZIMAGE;
+	g.info.bits = 32;
+	g.info.nr_code = 1;
+	g.info.code[0] = (__typeof__(g.info.code[0])){ .gpa = 0x100000, .file_off = 1024,
+						       .size = 0x200, .bits = 32 };
+	assert_int_equal(sel_guest_scan(img, sizeof(img), &g), 0);
+	assert_true(g.hints & GUEST_NEEDS_USER_INT32);
+	assert_non_null(strstr(g.evidence[__builtin_ctz(GUEST_NEEDS_USER_INT32)], "0x100020"));
+}
+
 static void test_host_probe_fills_a_stable_fingerprint(void **state)
 {
 	struct host_caps a, b;
@@ -226,6 +282,8 @@ int main(void)
 		cmocka_unit_test(test_scan_efer_nx_write_is_not_a_long_mode_switch),
 		cmocka_unit_test(test_scan_real_mode_entry_needs_real_mode),
 		cmocka_unit_test(test_scan_skips_data_objects_named_by_the_symbol_table),
+		cmocka_unit_test(test_scan_only_needs_are_hints_and_entry_needs_are_not),
+		cmocka_unit_test(test_scan_skips_the_bzimage_compressed_payload),
 		cmocka_unit_test(test_host_probe_fills_a_stable_fingerprint),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

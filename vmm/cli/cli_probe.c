@@ -36,9 +36,10 @@ static json_t *guest_json(const struct guest_desc *g)
 	json_t *needs = json_array();
 	for (unsigned b = 0; b < GUEST_NEEDS_NR; b++)
 		if (g->needs & (1u << b))
-			json_array_append_new(needs, json_pack("{s:s, s:s}", "need",
+			json_array_append_new(needs, json_pack("{s:s, s:s, s:b}", "need",
 							       guest_need_name(1u << b), "evidence",
-							       g->evidence[b]));
+							       g->evidence[b], "hint",
+							       (g->hints & (1u << b)) != 0));
 	char hash[17];
 	snprintf(hash, sizeof(hash), "%016llx", (unsigned long long)g->info.image_hash);
 	json_t *pv = json_pack("{s:b, s:b}", "note", g->pv.present, "capable", g->pv.valid);
@@ -98,10 +99,15 @@ int cli_probe(int argc, char **argv)
 		if (!r && o.probe_guest) {
 			char gwhy[512] = "";
 			int gr = list[i]->check_guest ? list[i]->check_guest(&caps, &g, gwhy, sizeof(gwhy)) : 0;
-			json_object_set_new(e, "runs_guest", json_boolean(gr == 0));
+			bool hint = gr == ENGINE_CHECK_HINT;
+			json_object_set_new(e, "runs_guest", json_boolean(gr == 0 || hint));
 			if (gr)
-				json_object_set_new(e, "guest_why", json_string(gwhy));
-			if (!o.probe_json)
+				json_object_set_new(e, hint ? "guest_hint" : "guest_why",
+						    json_string(gwhy));
+			if (!o.probe_json && hint)
+				printf("       this guest: can run with --mode %s; auto prefers another "
+				       "engine: %s\n", list[i]->name, gwhy);
+			else if (!o.probe_json)
 				printf("       this guest: %s%s\n", gr ? "refused: " : "can run", gr ? gwhy : "");
 		}
 		json_array_append_new(engines, e);
@@ -127,7 +133,10 @@ int cli_probe(int argc, char **argv)
 			       (unsigned long long)g.info.entry, g.os_hint);
 			for (unsigned b = 0; b < GUEST_NEEDS_NR; b++)
 				if (g.needs & (1u << b))
-					printf("  needs %s (%s)\n", guest_need_name(1u << b), g.evidence[b]);
+					printf("  %s %s (%s)\n",
+					       (g.hints & (1u << b)) ? "hint from the scan: may need"
+								     : "needs",
+					       guest_need_name(1u << b), g.evidence[b]);
 			if (g.pv.valid)
 				printf("  PV-capable: Triplex VMI ABI %u, ROM at %#llx (docs/vmi.md)\n",
 				       g.pv.n.version, (unsigned long long)g.pv.n.rom_addr);

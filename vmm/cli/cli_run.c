@@ -47,6 +47,7 @@ struct choice {
 	struct sel_calib calib;
 	char line[1024];        /* the `mode:` line, printed once the machine is built */
 	char *explain;          /* --explain's table (malloc'd), printed with it */
+	char hint[512];         /* a named mode runs despite this hint from the scan */
 };
 
 /* Auto mode, a PV guest (the adaptive policy takes the code width from its
@@ -80,6 +81,9 @@ static void print_choice(struct choice *c)
 	c->explain = NULL;
 	if (c->line[0])
 		vmm_info("%s", c->line);
+	if (c->hint[0])
+		vmm_warn("mode %s runs the guest anyway (a named mode; the scan also decodes "
+			 "data): %s", c->e->name, c->hint);
 }
 
 /* Fill (c); false after printing why (exit CLI_EXIT_UNAVAILABLE). The
@@ -116,6 +120,8 @@ static bool choose_engine(const struct run_config *rc, const struct host_caps *c
 	}
 	c->e = engine_find(res.engine);
 	snprintf(c->why, sizeof(c->why), "%s", res.reason);
+	if (res.hint && res.requested)
+		snprintf(c->hint, sizeof(c->hint), "%s", res.hint);
 	c->adapt_to = cli_adapt_target(rc, &in, c->e);
 	if (c->adapt_to)
 		snprintf(c->line, sizeof(c->line), "%s; may switch to %s at run time (--no-adapt: "
@@ -256,6 +262,7 @@ static int run_guest(struct run_config *rc, struct choice *c, const struct guest
 	if (c->adapt_to)
 		adapt = sel_adapt_start(vm, &c->calib, g->pv.n.bits, c->adapt_to);
 	snprintf(vm->engine_why, sizeof(vm->engine_why), "%s", c->why);
+	snprintf(vm->engine_hint, sizeof(vm->engine_hint), "%s", c->hint);
 	snprintf(vm->guest_name, sizeof(vm->guest_name), "%s", g->info.name);
 	vm->start_paused = rc->start_paused;
 	if (rc->monitor || rc->qmp || rc->gdb) {

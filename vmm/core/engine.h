@@ -63,13 +63,18 @@ struct vcpu_debug {
 	uint64_t bp[VCPU_DEBUG_MAX_BP]; /* stop before an instruction here */
 };
 
+#define ENGINE_CHECK_HINT 1 /* check_guest: only the scan's hints fail */
+
 struct engine_ops {
 	const char *name;  /* "bt", "hw", "pv" */
 	const char *desc;  /* one line for `triplex probe` */
 	/* Can this engine run on this host at all? 0, or -errno with (why). */
 	int (*probe)(const struct host_caps *caps, char *why, size_t why_len);
-	/* Optional: can it run this guest on this host? 0, or -errno with (why).
-	 * Called after the image is loaded, before vm_create. */
+	/* Optional: can it run this guest on this host? 0, -errno with (why),
+	 * or ENGINE_CHECK_HINT when only needs the scan guessed (guest_desc.hints)
+	 * fail, with (why) saying which: a named mode runs the guest anyway, auto
+	 * prefers another engine. Called after the image is loaded, before
+	 * vm_create. */
 	int (*check_guest)(const struct host_caps *caps, const struct guest_desc *g,
 			   char *why, size_t why_len);
 	int (*vm_create)(struct vm *vm);

@@ -51,9 +51,11 @@ struct pv_guest_note {
  * note that is present but malformed (out->why). No logging. */
 int pv_note_parse(const uint8_t *img, uint64_t len, struct pv_guest_note *out);
 
-/* What a guest image needs from the CPU, found by decoding its code with
- * Capstone (a linear sweep of every executable segment). Conservative: an
- * instruction that could enable a feature counts as needing it. */
+/* What a guest image needs from the CPU: from its format and entry mode
+ * (REAL, PROT32, LONG for a 64-bit entry) or found by decoding its code with
+ * Capstone (a linear sweep of what the format says is code: the rest, in
+ * guest_desc.hints). Conservative: an instruction that could enable a feature
+ * counts as needing it. */
 enum guest_need {
 	GUEST_NEEDS_REAL = 1u << 0,        /* starts in real mode */
 	GUEST_NEEDS_PROT32 = 1u << 1,      /* runs 32-bit protected-mode code */
@@ -75,6 +77,10 @@ struct guest_desc {
 	struct guest_info info;
 	char os_hint[32];                       /* "linux", "multiboot kernel", ... */
 	unsigned needs;                         /* enum guest_need bits */
+	unsigned hints;                         /* the needs only the scan found: a
+						 * linear sweep also decodes data, so
+						 * these are hints, never a reason to
+						 * refuse a named mode (docs/config.md) */
 	char evidence[GUEST_NEEDS_NR][80];      /* the instruction that implied each */
 	struct pv_guest_note pv;                /* the Triplex VMI note (docs/vmi.md) */
 };

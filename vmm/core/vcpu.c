@@ -164,12 +164,27 @@ static void vcpu_halt_wait(struct vcpu *v)
 static void report_guest_stop(struct vcpu *v, const struct vcpu_exit *ex, const char *what)
 {
 	struct vm *vm = v->vm;
-	struct x86_state s;
+	struct x86_state s = { 0 };
 	char regs[2048] = "";
 	if (vm->engine->regs_get(v, &s) == 0)
 		x86_state_format(&s, regs, sizeof(regs));
-	vm_request_stop(vm, VM_STOP_GUEST_ERROR, VM_EXIT_GUEST, "vcpu%u: %s%s%s\n%s", v->id, what,
-			ex->msg[0] ? ": " : "", ex->msg, regs);
+	static const char pre[] = "hint from the scan: ";
+	const char *hint = vm->engine_hint;
+	if (!strncmp(hint, pre, sizeof(pre) - 1))
+		hint += sizeof(pre) - 1;
+	if (hint[0] && ex->reason == VCPU_EXIT_SHUTDOWN)
+		vm_request_stop(vm, VM_STOP_GUEST_ERROR, VM_EXIT_REFUSED,
+				"vcpu%u: mode %s stopped: %s at %#llx; the likely cause, from the "
+				"scan: %s\n%s", v->id, vm->engine->name, what,
+				(unsigned long long)s.rip, hint, regs);
+	else if (hint[0])
+		vm_request_stop(vm, VM_STOP_GUEST_ERROR, VM_EXIT_REFUSED,
+				"vcpu%u: mode %s cannot run this guest here: %s; the limit, as the "
+				"scan hinted: %s\n%s", v->id, vm->engine->name,
+				ex->msg[0] ? ex->msg : what, hint, regs);
+	else
+		vm_request_stop(vm, VM_STOP_GUEST_ERROR, VM_EXIT_GUEST, "vcpu%u: %s%s%s\n%s", v->id,
+				what, ex->msg[0] ? ": " : "", ex->msg, regs);
 }
 
 /* A guest that stops the CPU for good on purpose (Linux's poweroff -f

@@ -34,6 +34,7 @@
 #define VM_EXIT_USAGE 2       /* bad command line, config or image */
 #define VM_EXIT_GUEST 4       /* the guest stopped abnormally: triple fault,
 			       * engine error */
+#define VM_EXIT_REFUSED 8     /* the requested mode cannot run this guest */
 #define VM_EXIT_HOST 6        /* a host failure (e.g. an unexpected KVM error) */
 #define VM_EXIT_HALTED 10     /* every vCPU halted with interrupts disabled:
 			       * nothing can wake the guest (poweroff -f
@@ -236,6 +237,10 @@ struct vm {
 	unsigned nr_listeners;
 	/* Why the engine was chosen (info mode, x-triplex-query-mode). */
 	char engine_why[256];
+	/* Set when a named mode runs the guest although the guest scan hints
+	 * that the engine may not manage (the hint, naming the limit): an
+	 * engine error or a triple fault then stops with VM_EXIT_REFUSED. */
+	char engine_hint[512];
 	char guest_name[128];
 };
 

@@ -2,7 +2,8 @@
  * run everything, a software KVM such as PVM emulates ring 0 and lacks some
  * modes. Rather than assume, run tiny guests (hw_compat_guests.S) once per
  * host, cache the results under $XDG_CACHE_HOME/triplex/, and refuse a guest
- * whose needs (found by the guest probe) include a feature that failed. */
+ * whose format or entry mode needs a feature that failed; a need only the
+ * guest scan found is a hint (ENGINE_CHECK_HINT), never a refusal. */
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -226,6 +227,33 @@ static const struct { enum guest_need need; enum hw_compat_test test[2]; } need_
 	{ GUEST_NEEDS_SYSCALL64, { HW_COMPAT_SYSCALL64, HW_COMPAT_SYSCALL64 } },
 };
 
+/* The first need of (g) within (mask) that a failed probe rules out, with
+ * (why) saying so; -1 if none. */
+static int failed_need(const struct host_caps *caps, const struct hw_compat *c,
+		       const struct guest_desc *g, unsigned mask, char *why, size_t len)
+{
+	for (unsigned i = 0; i < VMM_ARRAY_SIZE(need_tests); i++) {
+		if (!(g->needs & mask & need_tests[i].need))
+			continue;
+		for (unsigned k = 0; k < 2; k++) {
+			enum hw_compat_test t = need_tests[i].test[k];
+			if (c->ok[t])
+				continue;
+			unsigned bit = (unsigned)__builtin_ctz(need_tests[i].need);
+			snprintf(why, len,
+				 "%s %s (%s), which this host's KVM%s%s%s cannot run: "
+				 "compatibility probe '%s': %s",
+				 (g->hints & need_tests[i].need) ? "hint from the scan: guest may need"
+								  : "guest needs",
+				 guest_need_name(need_tests[i].need), g->evidence[bit],
+				 caps->kvm_module[0] ? " (" : "", caps->kvm_module,
+				 caps->kvm_module[0] ? ")" : "", hw_compat_names[t], c->detail[t]);
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
 int hw_check_guest(const struct host_caps *caps, const struct guest_desc *g, char *why,
 		   size_t len)
 {
@@ -235,22 +263,10 @@ int hw_check_guest(const struct host_caps *caps, const struct guest_desc *g, cha
 		snprintf(why, len, "the KVM compatibility probe could not run (%s)", strerror(-r));
 		return r;
 	}
-	for (unsigned i = 0; i < VMM_ARRAY_SIZE(need_tests); i++) {
-		if (!(g->needs & need_tests[i].need))
-			continue;
-		for (unsigned k = 0; k < 2; k++) {
-			enum hw_compat_test t = need_tests[i].test[k];
-			if (c.ok[t])
-				continue;
-			unsigned bit = (unsigned)__builtin_ctz(need_tests[i].need);
-			snprintf(why, len,
-				 "guest needs %s (%s), which this host's KVM%s%s%s cannot run: "
-				 "compatibility probe '%s': %s",
-				 guest_need_name(need_tests[i].need), g->evidence[bit],
-				 caps->kvm_module[0] ? " (" : "", caps->kvm_module,
-				 caps->kvm_module[0] ? ")" : "", hw_compat_names[t], c.detail[t]);
-			return -ENOTSUP;
-		}
-	}
+	/* what the format and entry mode say refuses; the scan's guesses only hint */
+	if (failed_need(caps, &c, g, ~g->hints, why, len) >= 0)
+		return -ENOTSUP;
+	if (failed_need(caps, &c, g, g->hints, why, len) >= 0)
+		return ENGINE_CHECK_HINT;
 	return 0;
 }

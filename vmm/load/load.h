@@ -104,6 +104,11 @@ struct load_range {
 unsigned load_elf_data_ranges(const uint8_t *img, uint64_t len, struct load_range *out,
 			      unsigned max);
 
+/* The compressed payload of a bzImage (boot protocol payload_offset and
+ * payload_length, 2.08+), as a file range: data, not code. False when
+ * (img) is not such a bzImage or the fields point outside the file. */
+bool load_bzimage_payload(const uint8_t *img, uint64_t len, struct load_range *out);
+
 /* Parse a format name ("auto", "multiboot", "elf64", "bzimage", "flat").
  * 0 or -EINVAL. */
 VMM_MUST_CHECK int load_format_parse(const char *s, enum load_format *out);

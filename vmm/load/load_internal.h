@@ -193,6 +193,8 @@ VMM_MUST_CHECK int load_x86_linux_boot(const struct load_image *im, const struct
 #define LX_RELOCATABLE 0x234
 #define LX_XLOADFLAGS 0x236
 #define LX_CMDLINE_SIZE 0x238
+#define LX_PAYLOAD_OFFSET 0x248 /* 2.08+: from the protected-mode kernel's start */
+#define LX_PAYLOAD_LENGTH 0x24c
 #define LX_PREF_ADDRESS 0x258
 #define LX_INIT_SIZE 0x260
 #define LX_HDR_MAX 0x290       /* edd_mbr_sig_buffer follows the header */

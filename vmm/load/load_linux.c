@@ -129,6 +129,20 @@ int load_linux_parse(const struct load_image *im, struct load_plan *plan)
 	return 0;
 }
 
+bool load_bzimage_payload(const uint8_t *img, uint64_t len, struct load_range *out)
+{
+	if (len < LX_PAYLOAD_LENGTH + 4 || load_le16(img + LX_BOOT_FLAG) != 0xaa55 ||
+	    load_le32(img + LX_HEADER) != LX_HDRS_MAGIC || load_le16(img + LX_VERSION) < 0x0208)
+		return false;
+	unsigned sects = img[LX_SETUP_SECTS] ? img[LX_SETUP_SECTS] : 4;
+	uint64_t off = (sects + 1) * 512ull + load_le32(img + LX_PAYLOAD_OFFSET);
+	uint64_t size = load_le32(img + LX_PAYLOAD_LENGTH);
+	if (!size || off >= len || size > len - off)
+		return false;
+	*out = (struct load_range){ .off = off, .size = size };
+	return true;
+}
+
 /* boot.rst "32-bit/64-bit BOOT PROTOCOL": the setup header goes into a
  * zeroed boot_params; code32_start says where the protected-mode kernel is. */
 static void zp_setup_header(uint8_t *zp, const struct load_image *im, const struct load_plan *plan)

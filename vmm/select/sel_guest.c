@@ -1,7 +1,11 @@
 /* sel_guest.c: the guest probe: format and entry mode from the loader's
  * probe, and the CPU features the code may use, found by a Capstone linear
- * sweep of every executable segment. The hw engine refuses guests whose
- * needs its compatibility probe found missing; the policy uses the rest.
+ * sweep of what the format says is code (ELF: the executable segments minus
+ * data objects; bzImage: the protected-mode kernel minus its compressed
+ * payload, from the boot protocol's payload_offset/payload_length). What only
+ * the sweep found is a hint (guest_desc.hints): the hw engine refuses a guest
+ * whose format or entry mode its compatibility probe found missing; hints
+ * only steer auto mode and are named when a named mode fails on them.
  *
  * The sweep is conservative by design: any MOV to CR0 in 32-bit code of an
  * image that never enters long mode counts as "enables 32-bit paging". An
@@ -30,8 +34,7 @@ struct sweep {
  * uses the x87/MMX/SSE FPU must run (a linear sweep also decodes jump
  * tables and other data as code, so ordinary arithmetic such as movups or
  * fld is no evidence: bytes like 0f 10 fill every table of addresses near
- * 1 MiB). A bzImage's compressed payload, swept as code, may still match:
- * Linux without math emulation needs the FPU anyway. */
+ * 1 MiB). */
 static bool is_fpu_insn(const cs_insn *in)
 {
 	static const char *const m[] = { "fninit", "finit", "fxsave", "fxrstor", "fnsave",
@@ -176,6 +179,7 @@ static int sweep_code(const struct sweep_input *im, uint64_t off, uint64_t len, 
 static void need(struct guest_desc *g, enum guest_need n, const char *ev)
 {
 	g->needs |= n;
+	g->hints &= ~n; /* known from the format: no longer only a hint */
 	unsigned bit = (unsigned)__builtin_ctz(n);
 	if (!g->evidence[bit][0])
 		snprintf(g->evidence[bit], sizeof(g->evidence[bit]), "%s", ev);
@@ -207,6 +211,15 @@ static int sweep_all(const struct sweep_input *im, const struct guest_info *info
 	return 0;
 }
 
+/* A need only the sweep found: a hint (guest_desc.hints). */
+static void hint(struct guest_desc *g, enum guest_need n, const char *ev)
+{
+	bool known = g->needs & n && !(g->hints & n);
+	need(g, n, ev);
+	if (!known)
+		g->hints |= n;
+}
+
 /* Turn what the sweeps saw into needs, with the evidence for each. */
 static void classify(struct guest_desc *g, const struct sweep *s32, const struct sweep *s64,
 		     bool switches)
@@ -218,25 +231,25 @@ static void classify(struct guest_desc *g, const struct sweep *s32, const struct
 		need(g, GUEST_NEEDS_PROT32, info->bits == 16 ? "may switch to protected mode"
 							     : "32-bit entry");
 	if (switches) {
-		need(g, GUEST_NEEDS_LONG_SWITCH, "sets EFER.LME from 32-bit code");
-		need(g, GUEST_NEEDS_LONG, "enters long mode");
+		hint(g, GUEST_NEEDS_LONG_SWITCH, "sets EFER.LME from 32-bit code");
+		hint(g, GUEST_NEEDS_LONG, "enters long mode");
 	} else if (info->bits == 64) {
 		need(g, GUEST_NEEDS_LONG, "64-bit entry");
 	} else {
 		if (s32->cr0_write)
-			need(g, GUEST_NEEDS_PAGING32, s32->cr0_ev);
+			hint(g, GUEST_NEEDS_PAGING32, s32->cr0_ev);
 		if (s32->soft_int)
-			need(g, GUEST_NEEDS_USER_INT32, s32->int_ev);
+			hint(g, GUEST_NEEDS_USER_INT32, s32->int_ev);
 		if (s32->iret)
-			need(g, GUEST_NEEDS_IRET32, s32->iret_ev);
+			hint(g, GUEST_NEEDS_IRET32, s32->iret_ev);
 	}
 	if (s32->fpu || s64->fpu)
-		need(g, GUEST_NEEDS_FPU, s32->fpu ? s32->fpu_ev : s64->fpu_ev);
+		hint(g, GUEST_NEEDS_FPU, s32->fpu ? s32->fpu_ev : s64->fpu_ev);
 	if (switches || info->bits == 64) {
 		if (s64->soft_int)
-			need(g, GUEST_NEEDS_USER_INT64, s64->int_ev);
+			hint(g, GUEST_NEEDS_USER_INT64, s64->int_ev);
 		if (s64->syscall)
-			need(g, GUEST_NEEDS_SYSCALL64, s64->sys_ev);
+			hint(g, GUEST_NEEDS_SYSCALL64, s64->sys_ev);
 	}
 }
 
@@ -261,10 +274,12 @@ int sel_guest_scan(const uint8_t *img, uint64_t len, struct guest_desc *g)
 	struct sweep s32 = { 0 }, s64 = { 0 };
 	struct sweep_input im = { .img = img, .len = len };
 	bool switches = false;
-	g->needs = 0;
+	g->needs = g->hints = 0;
 	memset(g->evidence, 0, sizeof(g->evidence));
 	im.data = malloc(SEL_MAX_DATA_RANGES * sizeof(*im.data));
-	if (im.data)
+	if (im.data && g->info.format == LOAD_BZIMAGE)
+		im.nr_data = load_bzimage_payload(img, len, &im.data[0]) ? 1 : 0;
+	else if (im.data)
 		im.nr_data = load_elf_data_ranges(img, len, im.data, SEL_MAX_DATA_RANGES);
 	int r = sweep_all(&im, &g->info, &s32, &s64, &switches);
 	free(im.data);

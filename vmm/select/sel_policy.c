@@ -174,12 +174,13 @@ int sel_choose(const struct sel_input *in, struct sel_result *out)
 				 in->mode, in->mode);
 			return -ENOENT;
 		}
-		if (!a->ok) {
+		if (!a->ok && !a->hint) {
 			snprintf(out->reason, sizeof(out->reason), "mode %s cannot run %s here: %s",
 				 in->mode, in->guest ? in->guest->info.name : "the guest", a->why);
 			return -ENOENT;
 		}
 		out->engine = a->engine;
+		out->hint = a->hint ? a->why : NULL;
 		snprintf(out->reason, sizeof(out->reason), "mode: %s (requested)", a->engine);
 		return 0;
 	}
@@ -193,6 +194,18 @@ int sel_choose(const struct sel_input *in, struct sel_result *out)
 						  p->cost < out->pred[best].cost)))
 			best = (int)i;
 	}
+	/* the scan's hints steer auto away from an engine, but never strand a
+	 * guest that only hinted engines could run */
+	for (unsigned i = 0; best < 0 && i < in->nr_avail; i++)
+		if (in->avail[i].hint) {
+			best = (int)i;
+			out->hint = in->avail[i].why;
+			out->engine = in->avail[i].engine;
+			snprintf(out->reason, sizeof(out->reason),
+				 "mode: %s (auto: the only engine the scan does not rule out for sure; "
+				 "%s)", out->engine, in->avail[i].why);
+			return 0;
+		}
 	if (best < 0) {
 		size_t off = (size_t)snprintf(out->reason, sizeof(out->reason),
 					      "mode auto: no engine can run %s here",
@@ -279,6 +292,7 @@ unsigned sel_gather(const struct host_caps *caps, const struct guest_desc *g,
 		if (!r && list[i]->check_guest)
 			r = list[i]->check_guest(caps, g, a->why, sizeof(a->why));
 		a->ok = r == 0;
+		a->hint = r == ENGINE_CHECK_HINT;
 	}
 	return k;
 }

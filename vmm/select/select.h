@@ -111,6 +111,9 @@ void sel_profile_store_measured(const char *fp, uint64_t hash, const char *name,
 struct sel_avail {
 	char engine[8];
 	bool ok;                      /* the engine can run this guest here */
+	bool hint;                    /* ... except that the scan's hints say it may
+				       * not (why): named modes run it, auto
+				       * prefers another engine */
 	char why[512];                /* otherwise, why not */
 };
 
@@ -137,6 +140,8 @@ struct sel_result {
 	const char *engine;           /* the choice (an avail[] name), NULL if none */
 	bool requested;               /* the user named it */
 	char reason[768];             /* one line for `mode: ...` */
+	const char *hint;             /* the chosen engine runs the guest despite
+				       * this hint from the scan (its avail why) */
 	struct sel_prediction pred[SEL_MAX_ENGINES];
 	unsigned nr_pred;
 };
