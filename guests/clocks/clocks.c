@@ -1,6 +1,6 @@
 /* guests/clocks/clocks.c: do the machine's clocks agree? The TSC is timed
- * against PIT channel 2 (mode 0, OUT2 on port 0x61 bit 5, as Linux's
- * pit_calibrate_tsc and the runtime's rt_tsc.c), against the ACPI PM timer
+ * against PIT channel 2 (mode 0, latched count: tsc_pit_round in the
+ * runtime's rt_tsc.c), against the ACPI PM timer
  * (port 0x608, 3.579545 MHz, 24 bits: QEMU pc's PIIX4 layout) and against
  * the HPET main counter (0xfed00000, period from its capabilities), and
  * the three TSC frequencies must agree within 5%.

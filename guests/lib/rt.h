@@ -343,7 +343,8 @@ struct tsc_meas {
 	uint64_t lo, hi, ref, ref_hz;
 };
 /* One ~10 ms round against PIT channel 2 in mode 0 (gate on through port
- * 0x61 bit 0, OUT2 polled on bit 5). */
+ * 0x61 bit 0; the count latched and read twice, OUT2 on bit 5 telling a
+ * wrap); (ref) 0 if it wrapped. */
 void tsc_pit_round(struct tsc_meas *m, void *unused);
 /* The TSC frequency a measurement gives (the middle of its window). */
 uint64_t tsc_meas_hz(const struct tsc_meas *m);

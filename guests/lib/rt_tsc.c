@@ -1,14 +1,15 @@
 /* guests/lib/rt_tsc.c: the TSC frequency, for turning cycles into ns.
  * CPUID 0x15 (TSC/crystal ratio times the crystal frequency) or 0x16 (base
  * MHz) when the CPU reports them (SDM 2A CPUID, 19.7.3 of SDM 3B), else a
- * calibration against PIT channel 2 in mode 0: gate it on with port 0x61
- * bit 0 and count TSC ticks until its output (port 0x61 bit 5) goes high,
- * ~10 ms later.
+ * calibration against PIT channel 2 in mode 0 (gate on with port 0x61 bit
+ * 0, count 65535): TSC ticks over ~10 ms of its count.
  *
  * A virtual CPU is a host thread: a loaded host preempts it for tens of ms
  * anywhere, and a preemption across OUT2's edge once made this calibration
- * read 2-3x the TSC's rate. So every clock reading is bracketed by RDTSCs
- * and only a round whose uncertainty is under 1% counts (as Linux's
+ * read 2-3x the TSC's rate. So the count is read (latched) ~10 ms apart,
+ * every reading bracketed by RDTSCs, OUT2 (terminal count after 65535
+ * clocks) telling a wrap, and only a round whose uncertainty is under 1%
+ * counts (as Linux's
  * pit_hpet_ptimer_calibrate_cpu retries reads that took too long). */
 #include "rt.h"
 
@@ -40,34 +41,41 @@ static uint64_t cpuid_hz(const char **src)
 	return 0;
 }
 
+/* Channel 2's count, latched, between two RDTSCs; (out) is OUT2 after. */
+static uint16_t pit2_read(uint64_t *a, uint64_t *b, bool *out)
+{
+	*a = rdtsc();
+	outb(0x43, 0x80); /* counter latch, channel 2: the sampling instant */
+	uint16_t c = inb(0x42);
+	c |= (uint16_t)(inb(0x42) << 8);
+	*out = inb(0x61) & 0x20;
+	*b = rdtsc();
+	return c;
+}
+
 void tsc_pit_round(struct tsc_meas *m, void *unused)
 {
 	(void)unused;
 	uint8_t v = inb(0x61);
 	outb(0x61, (uint8_t)((v & ~0x02) | 0x01)); /* gate 2 on, speaker off */
 	outb(0x43, 0xb0);			    /* channel 2, lo/hi, mode 0 */
-	outb(0x42, CAL_COUNT & 0xff);
-	uint64_t s0 = rdtsc();
-	outb(0x42, CAL_COUNT >> 8); /* the count starts here */
-	uint64_t s1 = rdtsc(), a, b, low = s1;
-	for (;;) {
-		a = rdtsc();
-		uint8_t p = inb(0x61);
-		b = rdtsc();
-		if (p & 0x20)
-			break;
-		low = a; /* OUT2 was still low after (a) */
-		if (b - s0 > CAL_GIVE_UP) { /* OUT2 stuck low: no PIT */
-			outb(0x61, v);
-			m->ref = 0;
-			return;
-		}
-	}
-	outb(0x61, v);
-	m->lo = low - s1;
-	m->hi = b - s0;
-	m->ref = CAL_COUNT;
+	outb(0x42, 0xff);
+	outb(0x42, 0xff); /* counts down from 65535: OUT2 rises ~55 ms later */
+	uint64_t a0, b0, a1, b1;
+	bool out;
+	uint16_t c0 = pit2_read(&a0, &b0, &out), c1;
+	m->ref = 0;
+	do {
+		c1 = pit2_read(&a1, &b1, &out);
+		if (out || c1 > c0 || a1 - a0 > CAL_GIVE_UP)
+			goto done; /* wrapped (preempted ~50 ms) or no PIT: no result */
+	} while ((uint16_t)(c0 - c1) < CAL_COUNT);
+	m->lo = a1 - b0;
+	m->hi = b1 - a0;
+	m->ref = (uint16_t)(c0 - c1);
 	m->ref_hz = PIT_HZ;
+done:
+	outb(0x61, v);
 }
 
 uint64_t tsc_meas_hz(const struct tsc_meas *m)
