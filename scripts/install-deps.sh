@@ -15,6 +15,9 @@ TEST="libcmocka-dev libunicorn-dev qemu-system-x86 gdb coreutils acpica-tools"
 # i386 kernel and busybox packages are fetched with apt-get download (never
 # installed), which needs the i386 architecture
 GUEST="cpio gzip"
+# fuzzing (make fuzz, and the fuzz part of make check): clang with libFuzzer
+# and the sanitizer runtimes
+FUZZ="clang libclang-rt-14-dev"
 
 if ! dpkg --print-foreign-architectures | grep -qx i386; then
 	SUDO=""
@@ -26,7 +29,7 @@ if ! dpkg --print-foreign-architectures | grep -qx i386; then
 fi
 
 missing=""
-for p in $BUILD $TEST $GUEST; do
+for p in $BUILD $TEST $GUEST $FUZZ; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
 		missing="$missing $p"
 	fi

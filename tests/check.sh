@@ -61,6 +61,10 @@ fi
 if [ -z "${CHECK_ONLY:-}" ] || [ "${CHECK_ONLY:-}" = linux ]; then
 	sh "$here/guest/linux32.sh" "$B" | tee -a "$tally"
 fi
+if [ -z "${CHECK_ONLY:-}" ] || [ "${CHECK_ONLY:-}" = fuzz ]; then
+	# the libFuzzer targets: replay each corpus, fuzz each for FUZZ_SECONDS
+	sh "$here/fuzz/run.sh" "$(dirname "$B")/fuzz" "${FUZZ_SECONDS:-3}" | tee -a "$tally"
+fi
 if [ -f "$here/guest/qemu.sh" ] && { [ -z "${CHECK_ONLY:-}" ] || [ "${CHECK_ONLY:-}" = qemu ]; }; then
 	sh "$here/guest/qemu.sh" "$B" "$GB" | tee -a "$tally"
 fi
