@@ -385,6 +385,25 @@ static void test_bt_self_modifying_loop_is_not_retranslated_each_time(void **sta
 	bth_free(h);
 }
 
+/* A divide that raises #DE after an instruction the translator emits host
+ * code around (CLD updates the vCPU's DF with AND/OR): the #DE frame holds
+ * the flags of the ADD before it (OF SF AF; the divide writes flags only
+ * when it completes). The translator took flags to be dead before the
+ * divide and let CLD's code clobber them (found by the long sequences of
+ * test_bt_diff). */
+BTH_CODE(t_div_flags, "xor %ecx, %ecx\n mov $0x7f, %al\n add $1, %al\n cld\n div %ecx\n hlt");
+
+static void test_bt_flags_before_a_faulting_divide_are_exact(void **state)
+{
+	(void)state;
+	struct bth *h = bth_new(BTH_FLAT32);
+	bth_load(h, BTH_CODE_ADDR, t_div_flags_start, t_div_flags_end);
+	assert_int_equal(bth_run(h), BTH_EXC);
+	assert_int_equal(h->vector, X86_EXC_DE);
+	assert_int_equal(h->fault_eflags & 0x8d5, 0x890); /* OF SF AF, not CF ZF PF */
+	bth_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -406,6 +425,7 @@ int main(void)
 		cmocka_unit_test(test_bt_op82_and_32bit_only_opcodes_run),
 		cmocka_unit_test(test_bt_host_sigill_in_translated_code_is_reported),
 		cmocka_unit_test(test_bt_self_modifying_loop_is_not_retranslated_each_time),
+		cmocka_unit_test(test_bt_flags_before_a_faulting_divide_are_exact),
 	};
 	int r = cmocka_run_group_tests_name("bt interpreter", tests, bth_setup_interp, NULL);
 	r |= cmocka_run_group_tests_name("bt translator", tests, bth_setup_trans, NULL);

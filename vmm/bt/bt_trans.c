@@ -336,12 +336,37 @@ static void emit_pending(struct tctx *t)
 	}
 }
 
+/* Whether (in) can raise an exception from translated code (a memory or
+ * stack access, a divide): the exception frame and the interpreter that
+ * may take the instruction over see the flags from before it, so they are
+ * live there even when the instruction would overwrite them. */
+static bool may_fault(const struct bt_insn *in)
+{
+	switch (in->id) {
+	case X86_INS_LEA: case X86_INS_NOP: case X86_INS_PAUSE: case X86_INS_PREFETCHT0:
+	case X86_INS_PREFETCHT1: case X86_INS_PREFETCHT2: case X86_INS_PREFETCHNTA:
+	case X86_INS_PREFETCH: case X86_INS_PREFETCHW:
+		return false;
+	case X86_INS_DIV: case X86_INS_IDIV: case X86_INS_PUSH: case X86_INS_POP:
+	case X86_INS_PUSHAL: case X86_INS_POPAL: case X86_INS_LEAVE: case X86_INS_CALL:
+	case X86_INS_RET:
+		return true;
+	default:
+		for (unsigned i = 0; i < in->nops; i++)
+			if (in->op[i].kind == BT_OP_MEM)
+				return true;
+		return false;
+	}
+}
+
 static void liveness(const struct bt_block *b, uint8_t *live_out)
 {
 	live_out[b->ninsn - 1] = LF_ALL;
 	for (int i = (int)b->ninsn - 1; i > 0; i--) {
 		uint8_t rd, wr;
 		bt_flag_effect(&b->insn[i], &rd, &wr);
+		if (may_fault(&b->insn[i]))
+			rd = LF_ALL;
 		live_out[i - 1] = (uint8_t)(rd | (live_out[i] & ~wr));
 	}
 }
