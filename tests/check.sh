@@ -19,7 +19,7 @@ if [ -z "${CHECK_ONLY:-}" ] || [ "${CHECK_ONLY:-}" = unit ]; then
 		[ -x "$t" ] || continue
 		case "$t" in *.o|*.d) continue ;; esac
 		name=$(basename "$t")
-		out=$(CMOCKA_MESSAGE_OUTPUT=TAP timeout -k 5 120 "$t" 2>&1)
+		out=$(CMOCKA_MESSAGE_OUTPUT=TAP timeout -k 5 600 "$t" 2>&1)
 		rc=$?
 		# cmocka's TAP: "ok N - test", "not ok N - test", "not ok N # SKIP test"
 		# (the skip reason is the test's last message before it)

@@ -43,7 +43,11 @@ static void run_bt(struct bth *h, const struct dg_case *c, struct outcome *o)
 	s.rip = DG_CODE;
 	s.rflags = c->eflags | 2;
 	assert_int_equal(bt_regs_set(h->v, &s), 0);
-	bt_block_flush_all(h->c);
+	/* the new code went in behind bt's back: drop the code page's blocks
+	 * (dropping every block each case cost more than running it) */
+	for (uint32_t pg = DG_CODE; pg < DG_CODE + sizeof(c->code); pg += BT_PAGE)
+		bt_code_write(h->c, pg, 0);
+	bt_jc_flush(h->c);
 	/* warm the TLB (regs_set flushed it) so translated memory accesses run
 	 * natively rather than through the miss path */
 	for (uint32_t pg = DG_DATA; pg < DG_DATA + DG_DATA_SIZE; pg += BT_PAGE)
@@ -94,6 +98,8 @@ static void uc_reset_segs(uc_engine *uc)
 		uc_reg_write(uc, sregs[i], &sel);
 }
 
+static uc_context *uc_ctx0; /* the CPU right after uc_setup() */
+
 static uc_engine *uc_setup(void)
 {
 	uc_engine *uc;
@@ -111,6 +117,9 @@ static uc_engine *uc_setup(void)
 	uc_hook hh;
 	assert_int_equal(uc_hook_add(uc, &hh, UC_HOOK_INTR, (void *)uc_hook_intr, NULL, 1, 0),
 			 UC_ERR_OK);
+	if (!uc_ctx0)
+		assert_int_equal(uc_context_alloc(uc, &uc_ctx0), UC_ERR_OK);
+	assert_int_equal(uc_context_save(uc, uc_ctx0), UC_ERR_OK);
 	return uc;
 }
 
@@ -151,7 +160,9 @@ static void run_uc(uc_engine **ucp, const struct dg_case *cin, struct outcome *o
 	uc_mem_write(uc, BTH_GDT, uc_gdt, sizeof(uc_gdt)); /* accessed bits */
 	/* Unicorn caches translations and the stop address in them */
 	uc_ctl_remove_cache(uc, DG_CODE, DG_CODE + sizeof(c->code));
-	uc_err e = uc_emu_start(uc, DG_CODE, DG_CODE + c->n - 1, 200000, 0);
+	/* no timeout: it costs a timer thread per run, and generated code only
+	 * branches forward */
+	uc_err e = uc_emu_start(uc, DG_CODE, DG_CODE + c->n - 1, 0, 0);
 	o->vector = uc_vector;
 	if (e == UC_ERR_INSN_INVALID)
 		o->vector = X86_EXC_UD;
@@ -169,10 +180,9 @@ static void run_uc(uc_engine **ucp, const struct dg_case *cin, struct outcome *o
 	uc_mem_read(uc, DG_STACK_LO, o->stack, DG_STACK_SIZE);
 	if (o->vector >= 0) {
 		/* Unicorn keeps the exception as "being delivered" (the next one
-		 * would become #DF): start afresh */
-		uc_close(uc);
-		*ucp = uc_setup();
-		assert_non_null(*ucp);
+		 * would become #DF): back to the CPU state saved at setup (a new
+		 * engine per exception cost more than the rest of the case) */
+		assert_int_equal(uc_context_restore(uc, uc_ctx0), UC_ERR_OK);
 	}
 }
 #endif
@@ -228,8 +238,80 @@ static bool same(const struct dg_case *c, const char *an, const struct outcome *
 	return true;
 }
 
-static void gen_case(struct dg_case *c, bool single)
+/* Generators that may follow each other in long sequences: their memory
+ * operands are absolute ([disp32]) once registers may have changed, and
+ * none of them reaches memory through a register set at the start. Not
+ * CMPXCHG8B: Unicorn 2.0.1 clears CF/PF/AF/SF/OF there when an earlier
+ * instruction set them (the SDM and the host CPU leave them unaffected). */
+static bool long_ok(const char *name)
 {
+	static const char *const ok[] = { "alu", "unary", "test", "muldiv", "imul", "shift",
+					  "dshift", "scan", "mov", "xchg", "cc",
+					  "misc", "bcd", "branch" };
+	for (unsigned i = 0; i < VMM_ARRAY_SIZE(ok); i++)
+		if (!strcmp(name, ok[i]))
+			return true;
+	return false;
+}
+
+/* A long sequence (12-40 instructions): many instructions per run. The
+ * registers a generator gives a value (a divisor, a shift count) get that
+ * value loaded just before its instruction. After an instruction that
+ * leaves flags undefined, ADD EAX,0 defines them all
+ * again (deterministically, from EAX); after one that leaves a register
+ * undefined, MOV r,imm32 does; so a later instruction that reads them
+ * (ADC, SETcc, ...) compares like any other. */
+static void gen_long(struct dg_case *c)
+{
+	unsigned n = 12 + dg_n(29);
+	for (unsigned i = 0; i < n && c->n <= sizeof(c->code) - 96; i++) {
+		/* the generators want a free register (a byte one among EAX..EBX):
+		 * the sequence ends when its operands have locked them all */
+		if ((c->locked & 0xf) == 0xf || ((c->locked | 0x10) & 0xff) == 0xff)
+			break;
+		unsigned g;
+		do {
+			g = dg_n(VMM_ARRAY_SIZE(dg_gens));
+		} while (!long_ok(dg_gens[g].name));
+		uint32_t undef = c->undef, reg_undef = c->reg_undef;
+		uint16_t locked = c->locked;
+		unsigned start = c->n;
+		dg_gens[g].fn(c);
+		/* the registers it chose values for (and locked) may have been
+		 * written by the instructions before it: load those values just
+		 * before it (its bytes move up; their branches are relative) */
+		uint8_t pre[40];
+		unsigned np = 0;
+		for (unsigned r = 0; r < 8; r++) {
+			if (r == 4 || !((c->locked & ~locked) >> r & 1))
+				continue;
+			pre[np++] = (uint8_t)(0xb8 + r); /* mov r, imm32 */
+			memcpy(pre + np, &c->gpr[r], 4);
+			np += 4;
+		}
+		memmove(c->code + start + np, c->code + start, c->n - start);
+		memcpy(c->code + start, pre, np);
+		c->n += np;
+		if (c->undef != undef) {
+			dg_b(c, 0x83); /* add eax, 0 */
+			dg_b(c, 0xc0);
+			dg_b(c, 0x00);
+			c->undef = undef;
+		}
+		for (unsigned r = 0; r < 8; r++) {
+			if (!((c->reg_undef & ~reg_undef) >> r & 1) || r == 4)
+				continue;
+			dg_b(c, (uint8_t)(0xb8 + r)); /* mov r, imm32 */
+			dg_d(c, 0x5eed0000u + r);
+		}
+		c->reg_undef = reg_undef | (c->reg_undef & (1u << 4));
+	}
+	snprintf(c->what, sizeof(c->what), "long sequence");
+}
+
+static void gen_case(struct dg_case *c, unsigned kind)
+{
+	bool single = kind == 0;
 	memset(c, 0, sizeof(*c));
 	c->single = single;
 	for (unsigned i = 0; i < 8; i++)
@@ -244,7 +326,9 @@ static void gen_case(struct dg_case *c, bool single)
 		uint32_t v = dg_r32();
 		memcpy(c->stack + i, &v, 4);
 	}
-	unsigned n = single ? 1 : 2 + dg_n(6);
+	unsigned n = single ? 1 : kind == 2 ? 0 : 2 + dg_n(6);
+	if (kind == 2)
+		gen_long(c);
 	if (single && dg_n(8) == 0) {
 		/* an x87, MMX or SSE2 stream (one kind per case) */
 		dg_fp_gens[dg_n(VMM_ARRAY_SIZE(dg_fp_gens))](c);
@@ -307,7 +391,14 @@ static void test_bt_diff_random_instructions(void **state)
 {
 	(void)state;
 	uint64_t seed = env_u64("DIFF_SEED", 0x7e57b7d1ff5eedull);
-	uint64_t n = env_u64("DIFF_N", 4000);
+	/* until DIFF_INSNS guest instructions ran (each case's generated code,
+	 * counted by the interpreter), or DIFF_N cases when that is given */
+	uint64_t n = env_u64("DIFF_N", UINT64_MAX);
+	uint64_t want = env_u64("DIFF_INSNS", n == UINT64_MAX ? 1000000 : UINT64_MAX);
+	uint64_t insns = 0, cases = 0, t0 = vmm_now_ns();
+	fprintf(stderr, "diff: seed %#llx (DIFF_SEED=%#llx reproduces this run; a failing case's own "
+		"seed with DIFF_N=1 reproduces that case)\n", (unsigned long long)seed,
+		(unsigned long long)seed);
 	setenv("TRIPLEX_BT_INTERP", "1", 1);
 	struct bth *hi = bth_new(BTH_FLAT32);
 	setenv("TRIPLEX_BT_INTERP", "0", 1);
@@ -326,12 +417,17 @@ static void test_bt_diff_random_instructions(void **state)
 	struct dg_case *c = malloc(sizeof(*c));
 	struct outcome *oi = malloc(sizeof(*oi)), *ot = malloc(sizeof(*ot));
 	struct outcome *ou = malloc(sizeof(*ou));
-	for (uint64_t k = 0; k < n && fails < 20; k++) {
+	for (uint64_t k = 0; k < n && insns < want && fails < 20; k++) {
 		uint64_t cs = seed + k * 0x9e3779b97f4a7c15ull;
 		dg_seed = cs | 1;
-		gen_case(c, dg_n(4) != 0);
+		unsigned kind = dg_n(8);
+		gen_case(c, kind < 4 ? 0 : kind < 5 ? 1 : 2);
 		char why[256];
+		uint64_t before = hi->c->ctr[BT_CTR_INTERP_INSNS].count;
 		run_bt(hi, c, oi);
+		uint64_t ran = hi->c->ctr[BT_CTR_INTERP_INSNS].count - before;
+		insns += oi->vector < 0 && ran >= 3 ? ran - 3 : ran; /* not PUSHFD; POPFD; HLT */
+		cases++;
 		if (have_trans) {
 			run_bt(ht, c, ot);
 			if (!same(c, "interp", oi, "trans", ot, why, sizeof(why))) {
@@ -365,14 +461,24 @@ static void test_bt_diff_random_instructions(void **state)
 		fprintf(stderr, "diff: translator: %llu blocks translated, %llu interpreter helper calls\n",
 			(unsigned long long)ht->c->ctr[BT_CTR_TRANSLATED].count,
 			(unsigned long long)ht->c->helper[BT_H_INTERP].count);
-	fprintf(stderr, "diff: %llu cases from seed %#llx (%s), %u failures\n",
-		(unsigned long long)n, (unsigned long long)seed,
-		have_trans ? "interp+trans" : "interp only", fails);
+	double secs = (double)(vmm_now_ns() - t0) / 1e9;
+	fprintf(stderr, "diff: %llu cases, %llu guest instructions from seed %#llx (%s), %u "
+		"failures, %.1f s (%.0f instructions/s)\n", (unsigned long long)cases,
+		(unsigned long long)insns, (unsigned long long)seed,
+		have_trans ? "interpreter, translator" : "interpreter only",
+#ifdef HAVE_UNICORN
+		fails, secs, (double)insns / secs);
+	fprintf(stderr, "diff: every case also ran on Unicorn\n");
+#else
+		fails, secs, (double)insns / secs);
+#endif
 	free(c);
 	free(oi);
 	free(ot);
 	free(ou);
 #ifdef HAVE_UNICORN
+	uc_context_free(uc_ctx0);
+	uc_ctx0 = NULL;
 	uc_close(uc);
 #endif
 	bth_free(hi);

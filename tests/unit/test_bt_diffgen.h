@@ -26,7 +26,7 @@
 #define FL_ARITH (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF)
 
 struct dg_case {
-	uint8_t code[256];
+	uint8_t code[512];
 	unsigned n;
 	uint32_t gpr[8];
 	uint32_t eflags;
