@@ -346,6 +346,20 @@ static void iret_real(struct bt_cpu *c, unsigned osz)
 	bt_set_eflags(c, fl, m | X86_FLAGS_RF);
 }
 
+uint32_t bt_iret_flags(const struct bt_cpu *c, unsigned old_cpl)
+{
+	/* SDM 2A IRET: IOPL only at CPL 0, IF only if CPL <= IOPL */
+	uint32_t m = X86_FLAGS_CF | X86_FLAGS_PF | X86_FLAGS_AF | X86_FLAGS_ZF | X86_FLAGS_SF |
+		     X86_FLAGS_TF | X86_FLAGS_DF | X86_FLAGS_OF | X86_FLAGS_NT | X86_FLAGS_RF |
+		     X86_FLAGS_AC | X86_FLAGS_ID;
+	unsigned iopl = (c->eflags >> 12) & 3;
+	if (old_cpl == 0)
+		m |= X86_FLAGS_IOPL;
+	if (old_cpl <= iopl)
+		m |= X86_FLAGS_IF;
+	return m;
+}
+
 void bt_iret(struct bt_cpu *c, unsigned osz)
 {
 	c->helper[BT_H_IRET].count++;
@@ -419,15 +433,7 @@ void bt_iret(struct bt_cpu *c, unsigned osz)
 	if (ip > c->seg[X86_CS].limit)
 		bt_raise_gp(c, 0);
 	c->next_eip = osz == 2 ? ip & 0xffff : ip;
-	/* SDM 2A IRET: IOPL only at CPL 0, IF only if CPL <= IOPL */
-	uint32_t m = X86_FLAGS_CF | X86_FLAGS_PF | X86_FLAGS_AF | X86_FLAGS_ZF | X86_FLAGS_SF |
-		     X86_FLAGS_TF | X86_FLAGS_DF | X86_FLAGS_OF | X86_FLAGS_NT | X86_FLAGS_RF |
-		     X86_FLAGS_AC | X86_FLAGS_ID;
-	unsigned iopl = (c->eflags >> 12) & 3;
-	if (old_cpl == 0)
-		m |= X86_FLAGS_IOPL;
-	if (old_cpl <= iopl)
-		m |= X86_FLAGS_IF;
+	uint32_t m = bt_iret_flags(c, old_cpl);
 	if (osz == 2)
 		m &= 0xffff;
 	bt_set_eflags(c, fl, m);

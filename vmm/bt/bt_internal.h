@@ -435,6 +435,8 @@ void bt_deliver_pending(struct bt_cpu *c);
 void bt_deliver_irq(struct bt_cpu *c, unsigned vec);
 /* IRET (operand size osz). */
 void bt_iret(struct bt_cpu *c, unsigned osz);
+/* The EFLAGS bits an IRET from (old_cpl) may write (SDM 2A IRET). */
+uint32_t bt_iret_flags(const struct bt_cpu *c, unsigned old_cpl);
 /* Read SS:ESP for privilege (dpl) from the current TSS (SDM 3A 7.2.1);
  * raises #TS with (ext) in the error code. */
 void bt_tss_stack(struct bt_cpu *c, unsigned dpl, uint16_t *ss, uint32_t *esp, uint32_t ext);

@@ -250,15 +250,7 @@ void bt_iret_long(struct bt_cpu *c, unsigned osz)
 	if (rpl > old_cpl)
 		bt_null_outer_segs(c);
 	bt_mode_changed(c);
-	uint32_t m = X86_FLAGS_CF | X86_FLAGS_PF | X86_FLAGS_AF | X86_FLAGS_ZF | X86_FLAGS_SF |
-		     X86_FLAGS_TF | X86_FLAGS_DF | X86_FLAGS_OF | X86_FLAGS_NT | X86_FLAGS_RF |
-		     X86_FLAGS_AC | X86_FLAGS_ID;
-	unsigned iopl = (c->eflags >> 12) & 3;
-	if (old_cpl == 0)
-		m |= X86_FLAGS_IOPL;
-	if (old_cpl <= iopl)
-		m |= X86_FLAGS_IF;
-	bt_set_eflags(c, fl, m);
+	bt_set_eflags(c, fl, bt_iret_flags(c, old_cpl));
 }
 
 /* ---- SYSCALL, SYSRET, SWAPGS, RDTSCP ---- */
